@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+import { DEMO_FLEET } from '../emulator/demo-fleet';
+import { seedFleet } from '../emulator/seed';
+import { startEmulator } from '../emulator/server';
+
+/** Exit status for bad arguments, as the contract says. */
+export const EXIT_USAGE = 2;
+
+export function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new InvalidArgumentError('must be a whole number from 0 to 65535.');
+  }
+  return Number(value);
+}
+
+export function parseTimeScale(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) {
+    throw new InvalidArgumentError(
+      'must be a number from 0 to 100 (1 = real time, 0.01 = 100x faster).',
+    );
+  }
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('accelnet')
+    .description(
+      'Brings Accelerated Networking to every Azure VM that can have it, safely, at fleet scale.',
+    )
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+
+  program
+    .command('emulator')
+    .description('Run the ARM emulator alone (HTTPS on 127.0.0.1).')
+    .addOption(
+      new Option('--port <n>', 'port to listen on; 0 picks a free one')
+        .argParser(parsePort)
+        .default(8443),
+    )
+    .addOption(
+      new Option(
+        '--time-scale <x>',
+        'real seconds per Azure second: 1 real time, 0.01 is 100x faster, 0 instant',
+      )
+        .argParser(parseTimeScale)
+        .default(1),
+    )
+    .option('--seed <fleet>', "seed a fleet: 'demo' or a path to a fleet spec JSON file")
+    .option('--no-throttling', 'turn ARM throttling off')
+    .exitOverride()
+    .action(
+      async (options: { port: number; timeScale: number; seed?: string; throttling: boolean }) => {
+        const fleet =
+          options.seed === undefined
+            ? undefined
+            : options.seed === 'demo'
+              ? DEMO_FLEET
+              : await readFleet(options.seed);
+        const emulator = await startEmulator({ port: options.port, timeScale: options.timeScale });
+        if (!options.throttling) emulator.currentConfig.throttling.enabled = false;
+        if (fleet) {
+          let seeded;
+          try {
+            seeded = seedFleet(emulator.world, fleet, { baseUrl: emulator.url, events: true });
+          } catch (error) {
+            await emulator.stop();
+            throw new UsageError(
+              `--seed: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+          process.stderr.write(
+            `Seeded ${seeded.vms.length} VMs in ${seeded.resourceGroups.join(', ')} (subscription ${seeded.subscriptionId}).\n`,
+          );
+        }
+        process.stdout.write(`ARM emulator listening on ${emulator.url}\n`);
+        process.stderr.write(
+          `CA certificate: ${emulator.url}/_emulator/ca.pem; admin API under ${emulator.url}/_emulator/. Ctrl-C stops.\n`,
+        );
+        await waitForSignal();
+        await emulator.stop();
+      },
+    );
+
+  return program;
+}
+
+async function readFleet(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`--seed: cannot read fleet spec file '${path}'.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(
+      `--seed: '${path}' is not valid JSON (${error instanceof Error ? error.message : String(error)}).`,
+    );
+  }
+}
+
+class UsageError extends Error {}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+/** Runs the CLI: bad arguments print one line and exit 2; other failures exit 1. */
+export async function runProgram(program: Command, argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors.
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

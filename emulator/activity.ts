@@ -1,0 +1,25 @@
+/**
+ * A successful ARM control-plane request, as the emulator reports it to Event Grid.
+ * ARM raises Microsoft.Resources.Resource{Write,Action,Delete}Success for every successful
+ * PUT/PATCH (Write), POST (Action) and DELETE (Delete) once the operation has succeeded.
+ */
+export interface ArmActivity {
+  kind: 'Write' | 'Action' | 'Delete';
+  /** Resource id of the target, as the caller spelled it (e.g. /subscriptions/…/virtualMachines/web-1). */
+  resourceId: string;
+  /** e.g. Microsoft.Compute/virtualMachines/write, Microsoft.Compute/virtualMachines/deallocate/action */
+  operationName: string;
+  /** The caller: the bearer token's principal id. */
+  principalId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  tenantId: string;
+  /** HTTP method and full request URL of the request that caused it. */
+  httpMethod: string;
+  url: string;
+  clientIpAddress: string;
+  correlationId: string;
+  clientRequestId: string;
+  /** When the operation succeeded. */
+  time: Date;
+}
