@@ -23,6 +23,10 @@ export interface OperationLogEntry {
   path: string;
   operation: string;
   status: number;
+  /**
+   * The error code of the response; for a request accepted while an `lro-failed` fault fired,
+   * the code the operation it started will end with.
+   */
   code?: string;
   /** For NIC writes: the power state of the VM the NIC is attached to, when the write arrived. */
   vmPowerState?: string;
@@ -343,7 +347,12 @@ export class ArmEmulator {
     try {
       Object.assign(entry, route.annotate?.());
       const result = route.handle(info, body, url.searchParams);
-      finish(result.status, result.body, { ...rateHeaders, ...result.headers });
+      finish(
+        result.status,
+        result.body,
+        { ...rateHeaders, ...result.headers },
+        info.lroFailureScheduled ? info.lroFailure?.code : undefined,
+      );
     } catch (error) {
       if (error instanceof ArmError) fail(error, rateHeaders);
       else throw error;

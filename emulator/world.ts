@@ -6,7 +6,7 @@ import { ArmError } from './errors';
 import { key, parseResourceId, resourceId, validateName } from './ids';
 import type { JsonObject } from './json';
 import { arr, isObject, mergePatch, obj, str } from './json';
-import { type GuestOs,guestOsFromImage } from './os';
+import { type GuestOs, guestOsFromImage } from './os';
 import { findVmSize, isOfferedIn, type VmSize } from './skus';
 
 export type PowerState =
@@ -29,6 +29,8 @@ export interface RequestInfo {
   ifNoneMatch: string | undefined;
   /** Set when an `lro-failed` fault fired for this request: the operation it starts ends Failed. */
   lroFailure: { code: string; message: string } | undefined;
+  /** Set by the world when this request started an operation that `lroFailure` will fail. */
+  lroFailureScheduled?: boolean;
 }
 
 export interface ArmResult {
@@ -806,7 +808,13 @@ export class World {
                 ? 127
                 : 30,
         },
-        dataDisks: arr(storage.dataDisks),
+        dataDisks: arr(storage.dataDisks).map((d) =>
+          this.completeDataDisk(
+            vm,
+            obj(d),
+            str(obj(osDisk.managedDisk).storageAccountType) ?? 'Premium_LRS',
+          ),
+        ),
         diskControllerType: str(storage.diskControllerType) ?? 'SCSI',
       },
       ...(Object.keys(osProfile).length > 0
@@ -848,6 +856,39 @@ export class World {
       },
     };
     return completed;
+  }
+
+  /**
+   * Azure fills in a data disk's name, caching, managed disk (type and id) and delete option
+   * (x-ms-examples VirtualMachine_Get, VirtualMachine_Update_DetachDataDiskUsingToBeDetachedProperty).
+   */
+  private completeDataDisk(vm: Vm, disk: JsonObject, osStorageType: string): JsonObject {
+    const managed = obj(disk.managedDisk);
+    const lun = typeof disk.lun === 'number' ? disk.lun : 0;
+    const attachedId = str(managed.id);
+    const name =
+      str(disk.name) ??
+      attachedId?.split('/').pop() ??
+      `${vm.name}_disk${lun + 2}_${vm.vmId.replace(/-/g, '')}`;
+    const known = attachedId ? this.plain.get(key(attachedId)) : undefined;
+    const size =
+      typeof disk.diskSizeGB === 'number' ? disk.diskSizeGB : known?.properties.diskSizeGB;
+    return {
+      ...disk,
+      lun,
+      name,
+      createOption: str(disk.createOption) ?? 'Empty',
+      caching: str(disk.caching) ?? 'None',
+      managedDisk: {
+        storageAccountType: str(known?.sku?.name) ?? osStorageType,
+        ...managed,
+        id:
+          attachedId ??
+          resourceId(vm.subscriptionId, vm.resourceGroup, 'Microsoft.Compute/disks', name),
+      },
+      deleteOption: str(disk.deleteOption) ?? 'Detach',
+      ...(typeof size === 'number' ? { diskSizeGB: size } : {}),
+    };
   }
 
   private createOsDisk(vm: Vm): void {
@@ -927,6 +968,10 @@ export class World {
     const provisioning = vm.provisioningState.toLowerCase();
     const agentUp = vm.powerState === 'running';
     const osDisk = obj(obj(vm.properties.storageProfile).osDisk);
+    const dataDisks = arr(obj(vm.properties.storageProfile).dataDisks).map(obj);
+    const bootDiagnostics = obj(obj(vm.properties.diagnosticsProfile).bootDiagnostics);
+    const storageUri = str(bootDiagnostics.storageUri)?.replace(/\/+$/, '');
+    const blobs = `bootdiagnostics-${vm.name.toLowerCase().slice(0, 9)}-${vm.vmId}`;
     return {
       ...(ALLOCATED.includes(vm.powerState)
         ? { platformUpdateDomain: 0, platformFaultDomain: 0 }
@@ -959,20 +1004,31 @@ export class World {
               },
             ],
           },
-      disks: [
-        {
-          name: str(osDisk.name) ?? '',
-          statuses: [
-            {
-              code: 'ProvisioningState/succeeded',
-              level: 'Info',
-              displayStatus: 'Provisioning succeeded',
-              time: vm.timeCreated,
-            },
-          ],
-        },
-      ],
+      disks: [str(osDisk.name) ?? '', ...dataDisks.map((d) => str(d.name) ?? '')].map((name) => ({
+        name,
+        statuses: [
+          {
+            code: 'ProvisioningState/succeeded',
+            level: 'Info',
+            displayStatus: 'Provisioning succeeded',
+            time: vm.timeCreated,
+          },
+        ],
+      })),
+      // Boot diagnostics into the customer's storage account: the blobs' URIs (managed
+      // storage has none; the retrieveBootDiagnosticsData action gives SAS URIs instead).
+      ...(bootDiagnostics.enabled === true
+        ? {
+            bootDiagnostics: storageUri
+              ? {
+                  consoleScreenshotBlobUri: `${storageUri}/${blobs}/${vm.name}.${vm.vmId}.screenshot.bmp`,
+                  serialConsoleLogBlobUri: `${storageUri}/${blobs}/${vm.name}.${vm.vmId}.serialconsole.log`,
+                }
+              : {},
+          }
+        : {}),
       hyperVGeneration: 'V2',
+      isVMInStandbyPool: false,
       statuses: [
         {
           code: `ProvisioningState/${provisioning}`,
@@ -1043,9 +1099,20 @@ export class World {
         `Network interface ${id} must have at least one IP configuration.`,
       );
     }
-    const ipConfigurations = configs.map((c, index) =>
-      this.ipConfiguration(id, obj(c), index, existing),
-    );
+    // An IP configuration without a subnet is placed in the first one's subnet, as the
+    // NetworkInterfaceCreate x-ms-example shows (ipconfig2 sends none, gets ipconfig1's).
+    const firstSubnet = obj(obj(obj(configs[0]).properties).subnet);
+    const ipConfigurations = configs.map((c, index) => {
+      const props = obj(obj(c).properties);
+      return this.ipConfiguration(
+        id,
+        props.subnet === undefined && index > 0
+          ? { ...obj(c), properties: { ...props, subnet: firstSubnet } }
+          : obj(c),
+        index,
+        existing,
+      );
+    });
     if (
       existing?.vmKey !== undefined &&
       flag === true &&
@@ -1675,6 +1742,7 @@ export class World {
     const { timeScale, latencies } = this.options.config();
     const ms = latencies[latency] * factor * timeScale * 1000;
     const failure = req.lroFailure;
+    if (failure) req.lroFailureScheduled = true;
     op.complete = () => {
       op.timer = undefined;
       op.complete = undefined;
@@ -1705,7 +1773,10 @@ export class World {
       'x-ms-request-id': op.id,
     };
     if (op.provider === 'Microsoft.Compute') {
-      headers.Location = this.operationUrl(op, req, true);
+      // Compute sends Location (the monitor URL, answering an empty 200) only with 202s
+      // (POST actions, DELETE). A 200/201 PUT or PATCH carries Azure-AsyncOperation alone,
+      // so SDKs read the resource itself from the request URL when the operation is done.
+      if (status === 202) headers.Location = this.operationUrl(op, req, true);
       headers['Azure-AsyncNotification'] = 'Enabled';
     }
     const hint = Math.floor(Math.min(10, vm ? latencies.start : latencies.nicUpdate) * timeScale);
