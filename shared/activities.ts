@@ -1,0 +1,329 @@
+import type { ArmFactory, ArmPorts } from './arm';
+import { AccelnetError, ensureError } from './errors';
+import type { VmRef } from './events';
+import type { NicFacts, PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
+import { decide } from './rules';
+import type {
+  AssessOutput,
+  AuditInput,
+  EnableInput,
+  EnableOutput,
+  PowerInput,
+  PowerOutput,
+  VerifyInput,
+  VerifyOutput,
+} from './workflow';
+
+/** Where audit rows go (Azure Table storage in production). */
+export interface AuditPort {
+  record(row: AuditInput): Promise<void>;
+}
+
+/** Structured log lines: one JSON object per line. */
+export type LogPort = (entry: Record<string, unknown>) => void;
+
+export interface ActivityDeps {
+  arm: ArmFactory;
+  audit: AuditPort;
+  log: LogPort;
+  rules: RuleSettings;
+  /** Poll interval for long-running ARM operations when ARM gives no Retry-After. */
+  pollIntervalMs: number;
+}
+
+export interface Activities {
+  assessVm(input: { vm: VmRef; runId: string }): Promise<AssessOutput>;
+  powerOffVm(input: PowerInput): Promise<PowerOutput>;
+  deallocateVm(input: PowerInput): Promise<PowerOutput>;
+  enableAcceleratedNetworking(input: EnableInput): Promise<EnableOutput>;
+  startVm(input: PowerInput): Promise<PowerOutput>;
+  verifyVm(input: VerifyInput): Promise<VerifyOutput>;
+  recordAudit(input: AuditInput): Promise<void>;
+}
+
+/**
+ * The activities of the remediation, built from injected ports. Each one is idempotent (a
+ * retry after a crash or a transient failure finds the VM already in the target state and
+ * does nothing), logs what it did, and throws AccelnetError on failure.
+ */
+export function createActivities(deps: ActivityDeps): Activities {
+  const skuCache = new Map<string, Promise<Map<string, SizeFacts>>>();
+
+  /** The SKU catalog of a subscription and region, read once and cached (never per VM). */
+  function sizes(subscriptionId: string, location: string): Promise<Map<string, SizeFacts>> {
+    const key = `${subscriptionId.toLowerCase()}|${location.toLowerCase()}`;
+    let cached = skuCache.get(key);
+    if (!cached) {
+      cached = readSizes(deps.arm(subscriptionId), location);
+      cached.catch(() => skuCache.delete(key));
+      skuCache.set(key, cached);
+    }
+    return cached;
+  }
+
+  const poll = { updateIntervalInMs: deps.pollIntervalMs };
+
+  async function step<T>(
+    name: string,
+    input: { vm: VmRef; runId: string },
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const started = Date.now();
+    try {
+      const result = await work();
+      deps.log({
+        level: 'info',
+        runId: input.runId,
+        vmId: input.vm.id,
+        step: name,
+        result: 'ok',
+        ms: Date.now() - started,
+        output: result,
+      });
+      return result;
+    } catch (error) {
+      const e = ensureError(error);
+      deps.log({
+        level: 'warn',
+        runId: input.runId,
+        vmId: input.vm.id,
+        step: name,
+        result: 'failed',
+        ms: Date.now() - started,
+        code: e.code,
+        retryable: e.retryable,
+        message: e.message,
+      });
+      // The orchestrator sees only the message of a failed activity: lead it with the code.
+      throw e.message.startsWith(`${e.code}:`)
+        ? e
+        : new AccelnetError(e.code, `${e.code}: ${e.message}`, {
+            retryable: e.retryable,
+            ...(e.status !== undefined ? { status: e.status } : {}),
+            cause: e,
+          });
+    }
+  }
+
+  async function powerState(ports: ArmPorts, vm: VmRef): Promise<PowerState> {
+    const got = await ports.compute.virtualMachines.get(vm.resourceGroup, vm.name, {
+      expand: 'instanceView',
+    });
+    return powerStateOf(got.instanceView?.statuses);
+  }
+
+  return {
+    assessVm: (input) =>
+      step('assess', input, async () => {
+        const facts = await readVmFacts(deps.arm(input.vm.subscriptionId), input.vm);
+        const table = await sizes(input.vm.subscriptionId, facts.location);
+        const decision = decide(facts, table.get(facts.size.toLowerCase()), deps.rules);
+        return { facts, decision };
+      }),
+
+    powerOffVm: (input) =>
+      step('powerOff', input, async () => {
+        const ports = deps.arm(input.vm.subscriptionId);
+        const before = await powerState(ports, input.vm);
+        if (before === 'stopped' || before === 'deallocated')
+          return { powerState: before, changed: false };
+        await ports.compute.virtualMachines.powerOff(input.vm.resourceGroup, input.vm.name, poll);
+        return { powerState: 'stopped', changed: true };
+      }),
+
+    deallocateVm: (input) =>
+      step('deallocate', input, async () => {
+        const ports = deps.arm(input.vm.subscriptionId);
+        const before = await powerState(ports, input.vm);
+        if (before === 'deallocated') return { powerState: before, changed: false };
+        await ports.compute.virtualMachines.deallocate(input.vm.resourceGroup, input.vm.name, poll);
+        return { powerState: 'deallocated', changed: true };
+      }),
+
+    enableAcceleratedNetworking: (input) =>
+      step('enableNics', input, async () => {
+        const ports = deps.arm(input.vm.subscriptionId);
+        const before = await powerState(ports, input.vm);
+        if (before !== 'deallocated') {
+          throw new AccelnetError(
+            'VmNotDeallocated',
+            `VM ${input.vm.name} is ${before}; NICs are changed only while it is deallocated.`,
+            { retryable: false },
+          );
+        }
+        const nics: EnableOutput['nics'] = [];
+        for (const nicId of input.nicIds) {
+          const ref = parseNicId(nicId);
+          const nic = await ports.network.networkInterfaces.get(ref.resourceGroup, ref.name);
+          if (nic.enableAcceleratedNetworking === true) {
+            nics.push({ id: nicId, changed: false });
+            continue;
+          }
+          // Send the whole NIC back (a partial body drops IP configurations), guarded by its etag.
+          await ports.network.networkInterfaces.beginCreateOrUpdateAndWait(
+            ref.resourceGroup,
+            ref.name,
+            { ...nic, enableAcceleratedNetworking: true },
+            {
+              ...poll,
+              requestOptions: { customHeaders: nic.etag ? { 'If-Match': nic.etag } : {} },
+            },
+          );
+          nics.push({ id: nicId, changed: true });
+        }
+        return { nics };
+      }),
+
+    startVm: (input) =>
+      step('start', input, async () => {
+        const ports = deps.arm(input.vm.subscriptionId);
+        const before = await powerState(ports, input.vm);
+        if (before === 'running') return { powerState: before, changed: false };
+        await ports.compute.virtualMachines.start(input.vm.resourceGroup, input.vm.name, poll);
+        return { powerState: 'running', changed: true };
+      }),
+
+    verifyVm: (input) =>
+      step('verify', input, async () => {
+        const facts = await readVmFacts(deps.arm(input.vm.subscriptionId), input.vm);
+        const problems: string[] = [];
+        if (facts.powerState !== input.expectedPowerState) {
+          problems.push(`VM is ${facts.powerState}, expected ${input.expectedPowerState}`);
+        }
+        for (const nic of facts.nics) {
+          if (!nic.enableAcceleratedNetworking)
+            problems.push(`NIC ${nic.id} does not have Accelerated Networking enabled`);
+        }
+        return {
+          ok: problems.length === 0,
+          powerState: facts.powerState,
+          nics: facts.nics.map((n) => ({
+            id: n.id,
+            enableAcceleratedNetworking: n.enableAcceleratedNetworking,
+          })),
+          problems,
+        };
+      }),
+
+    recordAudit: async (input) => {
+      deps.log({ level: 'info', audit: true, ...input });
+      await deps.audit.record(input);
+    },
+  };
+}
+
+async function readSizes(ports: ArmPorts, location: string): Promise<Map<string, SizeFacts>> {
+  const table = new Map<string, SizeFacts>();
+  for await (const sku of ports.compute.resourceSkus.list({
+    filter: `location eq '${location}'`,
+  })) {
+    if (sku.resourceType !== 'virtualMachines' || !sku.name) continue;
+    const caps = new Map((sku.capabilities ?? []).map((c) => [c.name ?? '', c.value ?? '']));
+    table.set(sku.name.toLowerCase(), {
+      name: sku.name,
+      acceleratedNetworking: caps.get('AcceleratedNetworkingEnabled')?.toLowerCase() === 'true',
+      vCPUs: Number(caps.get('vCPUs') ?? 0),
+      vCPUsPerCore: Number(caps.get('vCPUsPerCore') ?? 1),
+      family: sku.family ?? '',
+      hasTempDisk: Number(caps.get('MaxResourceVolumeMB') ?? 0) > 0,
+    });
+  }
+  return table;
+}
+
+/** Everything the rules need about a VM: the VM with its instance view, its NICs, public IPs, group tags and OS disk. */
+export async function readVmFacts(ports: ArmPorts, vm: VmRef): Promise<VmFacts> {
+  const got = await ports.compute.virtualMachines.get(vm.resourceGroup, vm.name, {
+    expand: 'instanceView',
+  });
+  const group = await ports.resources.resourceGroups.get(vm.resourceGroup);
+  const nicRefs = got.networkProfile?.networkInterfaces ?? [];
+  const nics: NicFacts[] = [];
+  for (const ref of nicRefs) {
+    if (!ref.id) continue;
+    const id = parseNicId(ref.id);
+    const nic = await ports.network.networkInterfaces.get(id.resourceGroup, id.name);
+    const publicIps: NicFacts['publicIps'] = [];
+    for (const config of nic.ipConfigurations ?? []) {
+      const pipId = config.publicIPAddress?.id;
+      if (!pipId) continue;
+      const pipRef = parseNicId(pipId);
+      const pip = await ports.network.publicIPAddresses.get(pipRef.resourceGroup, pipRef.name);
+      publicIps.push({
+        id: pipId,
+        allocationMethod: pip.publicIPAllocationMethod === 'Dynamic' ? 'Dynamic' : 'Static',
+      });
+    }
+    nics.push({
+      id: nic.id ?? ref.id,
+      enableAcceleratedNetworking: nic.enableAcceleratedNetworking === true,
+      publicIps,
+    });
+  }
+  const osDisk = got.storageProfile?.osDisk;
+  let osDiskAcceleratedNetwork: boolean | undefined;
+  const diskId = osDisk?.managedDisk?.id;
+  if (diskId) {
+    try {
+      const diskRef = parseNicId(diskId);
+      const disk = await ports.compute.disks.get(diskRef.resourceGroup, diskRef.name);
+      osDiskAcceleratedNetwork = disk.supportedCapabilities?.acceleratedNetwork;
+    } catch (error) {
+      if (ensureError(error).status !== 404) throw error;
+    }
+  }
+  const image = got.storageProfile?.imageReference;
+  return {
+    id: got.id ?? vm.id,
+    name: got.name ?? vm.name,
+    subscriptionId: vm.subscriptionId,
+    resourceGroup: vm.resourceGroup,
+    location: (got.location ?? '').replace(/\s+/g, '').toLowerCase(),
+    size: got.hardwareProfile?.vmSize ?? '',
+    powerState: powerStateOf(got.instanceView?.statuses),
+    provisioningState: got.provisioningState ?? 'Unknown',
+    osType:
+      osDisk?.osType === 'Windows' ? 'Windows' : osDisk?.osType === 'Linux' ? 'Linux' : undefined,
+    image: image
+      ? {
+          ...(image.publisher ? { publisher: image.publisher } : {}),
+          ...(image.offer ? { offer: image.offer } : {}),
+          ...(image.sku ? { sku: image.sku } : {}),
+          ...(image.version ? { version: image.version } : {}),
+          ...(image.id ? { id: image.id } : {}),
+        }
+      : undefined,
+    osName: got.instanceView?.osName,
+    osVersion: got.instanceView?.osVersion,
+    osDiskAcceleratedNetwork,
+    ephemeralOsDisk: osDisk?.diffDiskSettings?.option?.toLowerCase() === 'local',
+    availabilitySetId: got.availabilitySet?.id,
+    scaleSetId: got.virtualMachineScaleSet?.id,
+    tags: { ...(got.tags ?? {}) },
+    resourceGroupTags: { ...(group.tags ?? {}) },
+    nics,
+  };
+}
+
+export function powerStateOf(statuses: { code?: string }[] | undefined): PowerState {
+  const code = (statuses ?? [])
+    .map((s) => s.code ?? '')
+    .find((c) => c.toLowerCase().startsWith('powerstate/'));
+  const state = code?.slice('PowerState/'.length).toLowerCase();
+  const known: PowerState[] = [
+    'starting',
+    'running',
+    'stopping',
+    'stopped',
+    'deallocating',
+    'deallocated',
+  ];
+  return known.find((k) => k === state) ?? 'unknown';
+}
+
+/** resourceGroup and name of any resource id (NIC, public IP, disk). */
+function parseNicId(id: string): { resourceGroup: string; name: string } {
+  const m = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i.exec(id);
+  if (!m?.[1] || !m[2]) throw new AccelnetError('InvalidResourceId', `Not a resource id: ${id}`);
+  return { resourceGroup: m[1], name: m[2] };
+}

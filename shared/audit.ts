@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+
+import { TableClient } from '@azure/data-tables';
+
+import type { AuditPort } from './activities';
+import type { AuditInput } from './workflow';
+
+/** The audit trail in Azure Table storage: one row per step, partitioned by run. */
+export class TableAudit implements AuditPort {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly table: TableClient) {}
+
+  static fromConnectionString(connection: string, tableName: string): TableAudit {
+    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
+    return new TableAudit(
+      TableClient.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
+    );
+  }
+
+  async record(row: AuditInput): Promise<void> {
+    this.ready ??= this.table.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    await this.ready;
+    await this.table.upsertEntity(
+      { partitionKey: safeKey(row.runId), rowKey: rowKey(row), ...row },
+      'Replace',
+    );
+  }
+
+  async list(runId: string): Promise<AuditInput[]> {
+    const rows: AuditInput[] = [];
+    for await (const entity of this.table.listEntities<AuditInput>({
+      queryOptions: { filter: `PartitionKey eq '${safeKey(runId).replace(/'/g, "''")}'` },
+    })) {
+      rows.push({
+        runId: entity.runId,
+        vmId: entity.vmId,
+        step: entity.step,
+        result: entity.result,
+        at: entity.at,
+        ...(entity.detail !== undefined ? { detail: entity.detail } : {}),
+        ...(entity.outcome !== undefined ? { outcome: entity.outcome } : {}),
+      });
+    }
+    return rows.sort((a, b) => a.at.localeCompare(b.at));
+  }
+}
+
+/** Table keys may not contain / \\ # ? or control characters. */
+function safeKey(text: string): string {
+  return [...text]
+    .map((ch) =>
+      /[/\\#?]/.test(ch) ||
+      ch.charCodeAt(0) < 32 ||
+      (ch.charCodeAt(0) >= 127 && ch.charCodeAt(0) <= 159)
+        ? '_'
+        : ch,
+    )
+    .join('');
+}
+
+function rowKey(row: AuditInput): string {
+  const vm = createHash('sha256').update(row.vmId.toLowerCase()).digest('hex').slice(0, 16);
+  return safeKey(`${vm}-${row.at}-${row.step}`);
+}

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+
+import { AccelnetError } from './errors';
+
+/** ISO 8601 duration (PnDTnHnMnS) to milliseconds; undefined when it is not one. */
+export function parseIsoDuration(text: string): number | undefined {
+  const m =
+    /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      text,
+    );
+  if (!m || text === 'P' || text.endsWith('T')) return undefined;
+  const [, d, h, min, s] = m;
+  return (
+    ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 +
+    Number(s ?? 0) * 1000
+  );
+}
+
+const bool = (name: string) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: `${name} must be true or false` })
+    .transform((v) => v === 'true' || v === '1');
+
+/**
+ * Every setting accelnet reads, with its default and what it means. The one place that
+ * reads process.env; everything else takes a Settings object.
+ */
+export const SETTINGS = {
+  ACCELNET_MODE: {
+    doc: 'Event-triggered runs: report (assess and log only), approval (wait for approval), enforce (remediate).',
+    default: 'report',
+    schema: z.enum(['report', 'approval', 'enforce'], {
+      message: 'ACCELNET_MODE must be report, approval or enforce',
+    }),
+  },
+  ACCELNET_ARM_ENDPOINT: {
+    doc: 'Azure Resource Manager endpoint. Empty means https://management.azure.com.',
+    default: 'https://management.azure.com',
+    schema: z
+      .url({ message: 'ACCELNET_ARM_ENDPOINT must be an https URL' })
+      .refine((u) => u.startsWith('https://'), 'ACCELNET_ARM_ENDPOINT must be an https URL'),
+  },
+  ACCELNET_ARM_CA_FILE: {
+    doc: 'PEM file of an extra CA to trust for the ARM endpoint (the local emulator).',
+    default: '',
+    schema: z.string(),
+  },
+  ACCELNET_SELF_PRINCIPAL_ID: {
+    doc: "The service's own principal id: writes it makes are not remediated again.",
+    default: '',
+    schema: z.string(),
+  },
+  ACCELNET_EXEMPT_TAG: {
+    doc: 'Tag (on a VM or its resource group) that opts it out of remediation.',
+    default: 'accelnet-exempt',
+    schema: z.string().min(1, 'ACCELNET_EXEMPT_TAG must not be empty'),
+  },
+  ACCELNET_ALLOW_UNKNOWN_OS: {
+    doc: 'Remediate VMs whose OS cannot be determined.',
+    default: 'false',
+    schema: bool('ACCELNET_ALLOW_UNKNOWN_OS'),
+  },
+  ACCELNET_ALLOW_DYNAMIC_PUBLIC_IP: {
+    doc: 'Remediate VMs with a dynamic public IP (its address changes on deallocation).',
+    default: 'false',
+    schema: bool('ACCELNET_ALLOW_DYNAMIC_PUBLIC_IP'),
+  },
+  ACCELNET_ALLOW_AVAILABILITY_SETS: {
+    doc: 'Remediate availability sets as a whole (all VMs down at once), after approval.',
+    default: 'false',
+    schema: bool('ACCELNET_ALLOW_AVAILABILITY_SETS'),
+  },
+  ACCELNET_APPROVAL_WEBHOOK_URL: {
+    doc: 'Where approval requests are posted (the Logic App HTTP trigger).',
+    default: '',
+    schema: z.union([
+      z.literal(''),
+      z.url({ message: 'ACCELNET_APPROVAL_WEBHOOK_URL must be a URL' }),
+    ]),
+  },
+  ACCELNET_APPROVAL_TIMEOUT: {
+    doc: 'ISO 8601 duration to wait for an approval before the run ends rejected.',
+    default: 'PT24H',
+    schema: z
+      .string()
+      .refine(
+        (v) => parseIsoDuration(v) !== undefined,
+        'ACCELNET_APPROVAL_TIMEOUT must be an ISO 8601 duration such as PT24H',
+      ),
+  },
+  ACCELNET_POLL_INTERVAL_MS: {
+    doc: 'How often long-running ARM operations are polled when ARM gives no Retry-After.',
+    default: '2000',
+    schema: z.coerce
+      .number({ message: 'ACCELNET_POLL_INTERVAL_MS must be a number' })
+      .int()
+      .min(1)
+      .max(60_000),
+  },
+  ACCELNET_AUDIT_TABLE: {
+    doc: 'Azure Table storage table of the audit trail.',
+    default: 'accelnetAudit',
+    schema: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'ACCELNET_AUDIT_TABLE must be 3-63 letters and digits, starting with a letter',
+      ),
+  },
+  AzureWebJobsStorage: {
+    doc: 'Storage connection string (Table storage for the audit trail; durable state in Azure).',
+    default: 'UseDevelopmentStorage=true',
+    schema: z.string().min(1, 'AzureWebJobsStorage must not be empty'),
+  },
+  ACCELNET_FUNCTION_KEY: {
+    doc: 'Function key for /api routes under the local host (in Azure, the host manages keys).',
+    default: '',
+    schema: z.string(),
+  },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Settings {
+  mode: 'report' | 'approval' | 'enforce';
+  armEndpoint: string;
+  armCaFile: string;
+  selfPrincipalId: string;
+  exemptTag: string;
+  allowUnknownOs: boolean;
+  allowDynamicPublicIp: boolean;
+  allowAvailabilitySets: boolean;
+  approvalWebhookUrl: string;
+  approvalTimeoutMs: number;
+  pollIntervalMs: number;
+  auditTable: string;
+  storageConnection: string;
+  functionKey: string;
+}
+
+/** Reads and validates every setting once; a bad value fails fast naming the setting. */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const read = <N extends SettingName>(name: N): z.output<(typeof SETTINGS)[N]['schema']> => {
+    const spec = SETTINGS[name];
+    const raw = env[name];
+    const value = raw === undefined || raw.trim() === '' ? spec.default : raw.trim();
+    const parsed = spec.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new AccelnetError(
+        'InvalidSetting',
+        `${name}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`,
+      );
+    }
+    return parsed.data as z.output<(typeof SETTINGS)[N]['schema']>;
+  };
+  return {
+    mode: read('ACCELNET_MODE'),
+    armEndpoint: read('ACCELNET_ARM_ENDPOINT').replace(/\/+$/, ''),
+    armCaFile: read('ACCELNET_ARM_CA_FILE'),
+    selfPrincipalId: read('ACCELNET_SELF_PRINCIPAL_ID'),
+    exemptTag: read('ACCELNET_EXEMPT_TAG'),
+    allowUnknownOs: read('ACCELNET_ALLOW_UNKNOWN_OS'),
+    allowDynamicPublicIp: read('ACCELNET_ALLOW_DYNAMIC_PUBLIC_IP'),
+    allowAvailabilitySets: read('ACCELNET_ALLOW_AVAILABILITY_SETS'),
+    approvalWebhookUrl: read('ACCELNET_APPROVAL_WEBHOOK_URL'),
+    approvalTimeoutMs: parseIsoDuration(read('ACCELNET_APPROVAL_TIMEOUT')) ?? 86_400_000,
+    pollIntervalMs: read('ACCELNET_POLL_INTERVAL_MS'),
+    auditTable: read('ACCELNET_AUDIT_TABLE'),
+    storageConnection: read('AzureWebJobsStorage'),
+    functionKey: read('ACCELNET_FUNCTION_KEY'),
+  };
+}
