@@ -1,0 +1,65 @@
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+
+import { type Activities, createActivities, type LogPort } from '../shared/activities';
+import { createArmFactory, readCaFile } from '../shared/arm';
+import { TableAudit } from '../shared/audit';
+import { loadSettings, type Settings } from '../shared/config';
+
+/** The composition root: settings, credentials, clients and activities, made once. */
+export interface Services {
+  settings: Settings;
+  activities: Activities;
+  audit: TableAudit;
+  log: LogPort;
+}
+
+let services: Services | undefined;
+
+export function getServices(): Services {
+  services ??= compose(loadSettings());
+  return services;
+}
+
+/** Structured logs: one JSON object per line on stdout, which Application Insights ingests. */
+export const jsonLog: LogPort = (entry) => {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+};
+
+export function compose(settings: Settings, log: LogPort = jsonLog): Services {
+  const publicCloud = settings.armEndpoint === 'https://management.azure.com';
+  const credential: TokenCredential = publicCloud
+    ? new DefaultAzureCredential()
+    : localCredential(settings.selfPrincipalId || 'accelnet');
+  const caPem = readCaFile(settings.armCaFile);
+  const arm = createArmFactory({
+    endpoint: settings.armEndpoint,
+    credential,
+    ...(caPem !== undefined ? { caPem } : {}),
+  });
+  const audit = TableAudit.fromConnectionString(settings.storageConnection, settings.auditTable);
+  const activities = createActivities({
+    arm,
+    audit,
+    log,
+    rules: {
+      exemptTag: settings.exemptTag,
+      allowUnknownOs: settings.allowUnknownOs,
+      allowDynamicPublicIp: settings.allowDynamicPublicIp,
+      allowAvailabilitySets: settings.allowAvailabilitySets,
+    },
+    pollIntervalMs: settings.pollIntervalMs,
+  });
+  return { settings, activities, audit, log };
+}
+
+/**
+ * Against the local ARM emulator the bearer token's text is the caller's principal id; no
+ * Entra ID is involved.
+ */
+function localCredential(principal: string): TokenCredential {
+  return {
+    getToken: (): Promise<AccessToken> =>
+      Promise.resolve({ token: principal, expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The function app's entry point (package.json `main`): every registration that runs in
+ * Azure, and under `accelnet start`, is made here.
+ */
+import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+
+import { remediateVm } from '../orchestrations/remediateVm';
+import { type Activities } from '../shared/activities';
+import { ACTIVITY, ORCHESTRATION } from '../shared/workflow';
+import { getServices } from './composition';
+import { vmWriteEvents } from './vmEvents';
+
+export const FUNCTION_NAMES = { vmWriteEvents: 'vmWriteEvents' } as const;
+
+df.app.orchestration(ORCHESTRATION.remediateVm, remediateVm);
+
+const activity = <K extends keyof Activities>(name: K): void => {
+  df.app.activity(ACTIVITY[name], {
+    handler: (input: unknown) =>
+      (getServices().activities[name] as (i: unknown) => Promise<unknown>)(input),
+  });
+};
+activity('assessVm');
+activity('powerOffVm');
+activity('deallocateVm');
+activity('enableAcceleratedNetworking');
+activity('startVm');
+activity('verifyVm');
+activity('recordAudit');
+
+app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
+  handler: vmWriteEvents,
+  extraInputs: [df.input.durableClient()],
+});

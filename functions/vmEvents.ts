@@ -1,0 +1,80 @@
+import type { EventGridEvent, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+
+import { classifyEvent, vmInstanceId } from '../shared/events';
+import { ORCHESTRATION, type RemediateVmInput } from '../shared/workflow';
+import { getServices } from './composition';
+
+const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
+
+/**
+ * Event Grid trigger: a VM was written. Duplicates and bursts collapse into the VM's one
+ * run (its instance id is derived from the VM id); a VM written after its run ended gets a
+ * new run.
+ */
+export async function vmWriteEvents(
+  event: EventGridEvent,
+  context: InvocationContext,
+): Promise<void> {
+  const { settings, log } = getServices();
+  const verdict = classifyEvent(event, settings.selfPrincipalId);
+  if (verdict.kind !== 'vm-write') {
+    log({
+      level: verdict.kind === 'invalid' ? 'warn' : 'debug',
+      step: 'event',
+      eventId: (event as { id?: string }).id,
+      result: verdict.kind,
+      reason: verdict.reason,
+    });
+    return;
+  }
+  const client = df.getClient(context);
+  const instanceId = vmInstanceId(verdict.vm);
+  const existing = await client.getStatus(instanceId).catch(() => undefined);
+  if (existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus)) {
+    log({
+      level: 'info',
+      step: 'event',
+      vmId: verdict.vm.id,
+      eventId: verdict.eventId,
+      result: 'collapsed',
+      instanceId,
+    });
+    return;
+  }
+  const input: RemediateVmInput = {
+    vm: verdict.vm,
+    mode: settings.mode,
+    trigger: 'event',
+    runId: instanceId,
+    eventId: verdict.eventId,
+    approvalTimeoutMs: settings.approvalTimeoutMs,
+  };
+  try {
+    await client.startNew(ORCHESTRATION.remediateVm, { instanceId, input });
+    log({
+      level: 'info',
+      step: 'event',
+      vmId: verdict.vm.id,
+      eventId: verdict.eventId,
+      result: 'started',
+      instanceId,
+      mode: settings.mode,
+    });
+  } catch (error) {
+    // Another delivery of the same burst started the run first.
+    const again = await client.getStatus(instanceId).catch(() => undefined);
+    if (again?.runtimeStatus !== undefined && ACTIVE.has(again.runtimeStatus)) {
+      log({
+        level: 'info',
+        step: 'event',
+        vmId: verdict.vm.id,
+        eventId: verdict.eventId,
+        result: 'collapsed',
+        instanceId,
+      });
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,296 @@
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import * as df from 'durable-functions';
+
+import type { PowerState, Reason } from '../shared/model';
+import {
+  ACTIVITY,
+  type AssessOutput,
+  type AuditInput,
+  type EnableOutput,
+  type Outcome,
+  type PowerOutput,
+  type RemediateVmInput,
+  type StepRecord,
+  type VerifyOutput,
+  type VmOutcome,
+} from '../shared/workflow';
+
+/** Waits between assessments of a VM that is still settling, and how many. */
+const SETTLE_WAIT_MS = 30_000;
+const SETTLE_ROUNDS = 20;
+export const APPROVAL_EVENT = 'ApprovalDecision';
+
+export interface ApprovalDecision {
+  approved: boolean;
+  by?: string;
+  reason?: string;
+}
+
+/**
+ * One VM, from assessment to verified outcome. Deterministic: it sees names and types only,
+ * time comes from the context, and every effect is an activity.
+ *
+ * Saga: once the VM is down, any failure still starts it again (if it was running) before the
+ * run ends failed, and the outcome says exactly what happened.
+ */
+export const remediateVm: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<df.Task, VmOutcome, unknown> {
+  const input = context.df.getInput<RemediateVmInput>();
+  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = 120_000;
+  const at = (): string => context.df.currentUtcDateTime.toISOString();
+  const steps: StepRecord[] = [];
+  const power = { vm: input.vm, runId: input.runId };
+
+  const record = function* (
+    name: string,
+    result: StepRecord['result'],
+    detail?: string,
+  ): Generator<df.Task, void, unknown> {
+    const step: StepRecord = {
+      name,
+      at: at(),
+      result,
+      ...(detail !== undefined ? { detail } : {}),
+    };
+    steps.push(step);
+    const row: AuditInput = {
+      runId: input.runId,
+      vmId: input.vm.id,
+      step: name,
+      result,
+      at: step.at,
+      ...(detail !== undefined ? { detail } : {}),
+    };
+    yield context.df.callActivity(ACTIVITY.recordAudit, row);
+  };
+  const finish = function* (
+    outcome: Outcome,
+    original: PowerState,
+    final: PowerState,
+    reasons: Reason[],
+    reason?: string,
+  ): Generator<df.Task, VmOutcome, unknown> {
+    const result: VmOutcome = {
+      vmId: input.vm.id,
+      outcome,
+      reasons,
+      originalPowerState: original,
+      finalPowerState: final,
+      steps,
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    yield context.df.callActivity(ACTIVITY.recordAudit, {
+      runId: input.runId,
+      vmId: input.vm.id,
+      step: 'outcome',
+      result: 'outcome',
+      at: at(),
+      outcome,
+      ...(reason !== undefined ? { detail: reason } : {}),
+    } satisfies AuditInput);
+    context.df.setCustomStatus({ phase: 'done', outcome });
+    return result;
+  };
+
+  // 1. Assess, waiting while the VM settles.
+  context.df.setCustomStatus({ phase: 'assessing' });
+  let assessment = (yield context.df.callActivityWithRetry(
+    ACTIVITY.assessVm,
+    retry,
+    power,
+  )) as AssessOutput;
+  for (let round = 0; assessment.decision.action === 'wait' && round < SETTLE_ROUNDS; round += 1) {
+    yield context.df.createTimer(
+      new Date(context.df.currentUtcDateTime.getTime() + SETTLE_WAIT_MS),
+    );
+    assessment = (yield context.df.callActivityWithRetry(
+      ACTIVITY.assessVm,
+      retry,
+      power,
+    )) as AssessOutput;
+  }
+  const { decision, facts } = assessment;
+  const original = facts.powerState;
+  const reasonText = decision.reasons.map((r) => r.message).join(' ');
+  yield* record(
+    'assess',
+    'ok',
+    `${decision.action}: ${decision.reasons.map((r) => r.code).join(', ')}`,
+  );
+
+  if (decision.action === 'compliant')
+    return yield* finish('already-compliant', original, original, decision.reasons);
+  if (decision.action !== 'remediate') {
+    return yield* finish(
+      'skipped',
+      original,
+      original,
+      decision.reasons,
+      decision.reasons[0]?.code ?? 'provisioning',
+    );
+  }
+  if (input.mode === 'report')
+    return yield* finish('planned', original, original, decision.reasons, reasonText);
+
+  // 2. Approval seam: a person decides, or the time runs out.
+  if (input.mode === 'approval' || decision.requiresApproval) {
+    const approval = yield* awaitApproval(context, input);
+    yield* record(
+      'approval',
+      approval.approved ? 'ok' : 'skipped',
+      approval.reason ?? (approval.approved ? 'approved' : 'rejected'),
+    );
+    if (!approval.approved) {
+      return yield* finish(
+        'rejected',
+        original,
+        original,
+        decision.reasons,
+        approval.reason ?? 'rejected',
+      );
+    }
+  }
+
+  // 3. Remediate: power off, deallocate, flip every NIC, start again only if it was running.
+  const wasRunning = original === 'running' || original === 'starting';
+  let down = false;
+  let current: PowerState = original;
+  try {
+    context.df.setCustomStatus({ phase: 'remediating', step: 'powerOff' });
+    if (wasRunning) {
+      down = true;
+      const off = (yield context.df.callActivityWithRetry(
+        ACTIVITY.powerOffVm,
+        retry,
+        power,
+      )) as PowerOutput;
+      current = off.powerState;
+      yield* record('powerOff', 'ok');
+    }
+    context.df.setCustomStatus({ phase: 'remediating', step: 'deallocate' });
+    down = down || original === 'stopped';
+    const dealloc = (yield context.df.callActivityWithRetry(
+      ACTIVITY.deallocateVm,
+      retry,
+      power,
+    )) as PowerOutput;
+    current = dealloc.powerState;
+    yield* record('deallocate', dealloc.changed ? 'ok' : 'skipped');
+
+    context.df.setCustomStatus({ phase: 'remediating', step: 'enableNics' });
+    const enabled = (yield context.df.callActivityWithRetry(
+      ACTIVITY.enableAcceleratedNetworking,
+      retry,
+      { ...power, nicIds: decision.nicsToEnable },
+    )) as EnableOutput;
+    yield* record(
+      'enableNics',
+      'ok',
+      `${enabled.nics.filter((n) => n.changed).length} of ${enabled.nics.length} NICs changed`,
+    );
+
+    if (wasRunning) {
+      context.df.setCustomStatus({ phase: 'remediating', step: 'start' });
+      const started = (yield context.df.callActivityWithRetry(
+        ACTIVITY.startVm,
+        retry,
+        power,
+      )) as PowerOutput;
+      current = started.powerState;
+      down = false;
+      yield* record('start', 'ok');
+    }
+
+    context.df.setCustomStatus({ phase: 'remediating', step: 'verify' });
+    const expected: PowerState = wasRunning ? 'running' : 'deallocated';
+    const verified = (yield context.df.callActivityWithRetry(ACTIVITY.verifyVm, retry, {
+      ...power,
+      expectedPowerState: expected,
+    })) as VerifyOutput;
+    current = verified.powerState;
+    if (!verified.ok) {
+      yield* record('verify', 'failed', verified.problems.join('; '));
+      return yield* finish(
+        'failed',
+        original,
+        current,
+        decision.reasons,
+        `verification failed: ${verified.problems.join('; ')}`,
+      );
+    }
+    yield* record('verify', 'ok');
+    return yield* finish('remediated', original, current, decision.reasons);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const failedStep =
+      steps.length > 0 ? `after ${steps[steps.length - 1]?.name ?? 'assess'}` : 'at the start';
+    yield* record('error', 'failed', message);
+    if (wasRunning && down) {
+      // Compensation: never leave a VM that was running down.
+      try {
+        context.df.setCustomStatus({ phase: 'compensating', step: 'start' });
+        const started = (yield context.df.callActivityWithRetry(
+          ACTIVITY.startVm,
+          retry,
+          power,
+        )) as PowerOutput;
+        current = started.powerState;
+        yield* record('compensate-start', 'ok');
+        return yield* finish(
+          'failed',
+          original,
+          current,
+          decision.reasons,
+          `failed ${failedStep}: ${message}; the VM was started again`,
+        );
+      } catch (startError) {
+        const startMessage = startError instanceof Error ? startError.message : String(startError);
+        yield* record('compensate-start', 'failed', startMessage);
+        return yield* finish(
+          'failed',
+          original,
+          'unknown',
+          decision.reasons,
+          `failed ${failedStep}: ${message}; starting the VM again also failed: ${startMessage}`,
+        );
+      }
+    }
+    return yield* finish(
+      'failed',
+      original,
+      current,
+      decision.reasons,
+      `failed ${failedStep}: ${message}`,
+    );
+  }
+};
+
+/** Races a person's decision against a durable timer; the timer is cancelled when the decision wins. */
+function* awaitApproval(
+  context: OrchestrationContext,
+  input: RemediateVmInput,
+): Generator<df.Task, ApprovalDecision, unknown> {
+  const timeoutMs = input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000;
+  context.df.setCustomStatus({
+    phase: 'pending-approval',
+    expiresAt: new Date(context.df.currentUtcDateTime.getTime() + timeoutMs).toISOString(),
+  });
+  const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
+  const timer = context.df.createTimer(
+    new Date(context.df.currentUtcDateTime.getTime() + timeoutMs),
+  );
+  const winner = yield context.df.Task.any([decision, timer]);
+  if (winner === decision) {
+    timer.cancel();
+    const value = decision.result as ApprovalDecision | undefined;
+    return {
+      approved: value?.approved === true,
+      ...(value?.by !== undefined ? { by: value.by } : {}),
+      ...(value?.reason !== undefined ? { reason: value.reason } : {}),
+    };
+  }
+  return { approved: false, reason: 'approval-timeout' };
+}
