@@ -1,0 +1,186 @@
+import { DEMO_FLEET } from '../../emulator/demo-fleet';
+import type { ArmEmulator } from '../../emulator/server';
+import { createActivities } from '../../shared/activities';
+import { createArmFactory } from '../../shared/arm';
+import { parseVmId, type VmRef } from '../../shared/events';
+import { admin, emulatorForTest, principalCredential, SUB } from '../support/arm';
+
+interface VmView {
+  id: string;
+  powerState: string;
+  deallocations: number;
+  nics: { enableAcceleratedNetworking: boolean; acceleratedNetworkingEffective: boolean }[];
+}
+
+describe('activities against the ARM emulator', () => {
+  let em: ArmEmulator;
+  let activities: ReturnType<typeof createActivities>;
+
+  const vm = (rg: string, name: string): VmRef => {
+    const ref = parseVmId(
+      `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`,
+    );
+    if (!ref) throw new Error('bad id');
+    return ref;
+  };
+  const view = async (name: string): Promise<VmView> => {
+    const res = await admin<{ vms: VmView[] }>(em, 'GET', '/_emulator/vms');
+    const found = res.body.vms.find((v) => v.id.endsWith(`/${name}`));
+    if (!found) throw new Error(`no VM ${name}`);
+    return found;
+  };
+
+  beforeEach(async () => {
+    em = await emulatorForTest();
+    await admin(em, 'POST', '/_emulator/seed?events=false', DEMO_FLEET);
+    activities = createActivities({
+      arm: createArmFactory({
+        endpoint: em.url,
+        credential: principalCredential('accelnet'),
+        caPem: em.caPem,
+        maxRetries: 3,
+      }),
+      audit: { record: () => Promise.resolve() },
+      log: () => undefined,
+      rules: {
+        exemptTag: 'accelnet-exempt',
+        allowUnknownOs: false,
+        allowDynamicPublicIp: false,
+        allowAvailabilitySets: false,
+      },
+      pollIntervalMs: 5,
+    });
+  });
+  afterEach(() => em.stop());
+
+  test.each([
+    ['rg-app', 'web-1', 'remediate', ['eligible']],
+    ['rg-app', 'api-1', 'compliant', ['already-compliant']],
+    ['rg-app', 'tiny', 'skip', ['size-not-supported']],
+    ['rg-app', 'legacy', 'skip', ['os-not-supported']],
+    ['rg-app', 'cache', 'skip', ['ephemeral-os-disk']],
+    ['rg-app', 'payments', 'skip', ['opted-out']],
+    ['rg-app', 'edge', 'skip', ['dynamic-public-ip']],
+    ['rg-data', 'sql-1', 'skip', ['availability-set']],
+    ['rg-app', 'batch', 'remediate', ['eligible']],
+  ])('when %s/%s is assessed, then the decision is %s with %j', async (rg, name, action, codes) => {
+    const { decision, facts } = await activities.assessVm({ vm: vm(rg, name), runId: 'r1' });
+    expect(decision.action).toBe(action);
+    expect(decision.reasons.map((r) => r.code)).toEqual(expect.arrayContaining(codes));
+    expect(facts.nics.length).toBeGreaterThan(0);
+  });
+
+  test('when the SKU catalog is needed for many VMs of a region, then it is read once', async () => {
+    for (const name of ['web-1', 'web-2', 'web-3', 'tiny', 'legacy'])
+      await activities.assessVm({ vm: vm('rg-app', name), runId: 'r1' });
+    const ops = await admin<{ operations: { operation: string }[] }>(
+      em,
+      'GET',
+      '/_emulator/operations',
+    );
+    expect(
+      ops.body.operations.filter((o) => o.operation === 'Microsoft.Compute/skus/read'),
+    ).toHaveLength(1);
+  });
+
+  test('when a running VM goes through powerOff, deallocate, enable and start, then AN is effective and it runs', async () => {
+    const ref = vm('rg-app', 'web-1');
+    const { decision } = await activities.assessVm({ vm: ref, runId: 'r1' });
+    expect(await activities.powerOffVm({ vm: ref, runId: 'r1' })).toEqual({
+      powerState: 'stopped',
+      changed: true,
+    });
+    expect(await activities.deallocateVm({ vm: ref, runId: 'r1' })).toEqual({
+      powerState: 'deallocated',
+      changed: true,
+    });
+    const enabled = await activities.enableAcceleratedNetworking({
+      vm: ref,
+      runId: 'r1',
+      nicIds: decision.nicsToEnable,
+    });
+    expect(enabled.nics).toEqual([{ id: decision.nicsToEnable[0], changed: true }]);
+    expect(await activities.startVm({ vm: ref, runId: 'r1' })).toEqual({
+      powerState: 'running',
+      changed: true,
+    });
+    const verified = await activities.verifyVm({
+      vm: ref,
+      runId: 'r1',
+      expectedPowerState: 'running',
+    });
+    expect(verified).toMatchObject({ ok: true, powerState: 'running', problems: [] });
+    const after = await view('web-1');
+    expect(after).toMatchObject({ powerState: 'running', deallocations: 1 });
+    expect(
+      after.nics.every((n) => n.enableAcceleratedNetworking && n.acceleratedNetworkingEffective),
+    ).toBe(true);
+  });
+
+  test('when a step is repeated (a retry after a crash), then it changes nothing the second time', async () => {
+    const ref = vm('rg-app', 'web-2');
+    const { decision } = await activities.assessVm({ vm: ref, runId: 'r1' });
+    await activities.powerOffVm({ vm: ref, runId: 'r1' });
+    expect(await activities.powerOffVm({ vm: ref, runId: 'r1' })).toEqual({
+      powerState: 'stopped',
+      changed: false,
+    });
+    await activities.deallocateVm({ vm: ref, runId: 'r1' });
+    expect(await activities.deallocateVm({ vm: ref, runId: 'r1' })).toEqual({
+      powerState: 'deallocated',
+      changed: false,
+    });
+    await activities.enableAcceleratedNetworking({
+      vm: ref,
+      runId: 'r1',
+      nicIds: decision.nicsToEnable,
+    });
+    const again = await activities.enableAcceleratedNetworking({
+      vm: ref,
+      runId: 'r1',
+      nicIds: decision.nicsToEnable,
+    });
+    expect(again.nics.every((n) => !n.changed)).toBe(true);
+    expect((await view('web-2')).deallocations).toBe(1);
+  });
+
+  test('when NICs are enabled on a VM that is not deallocated, then it refuses with VmNotDeallocated', async () => {
+    const ref = vm('rg-app', 'web-3');
+    const { decision } = await activities.assessVm({ vm: ref, runId: 'r1' });
+    await expect(
+      activities.enableAcceleratedNetworking({
+        vm: ref,
+        runId: 'r1',
+        nicIds: decision.nicsToEnable,
+      }),
+    ).rejects.toMatchObject({ code: 'VmNotDeallocated' });
+    expect((await view('web-3')).nics[0]?.enableAcceleratedNetworking).toBe(false);
+  });
+
+  test('when verification finds a NIC without the flag, then it reports the problem', async () => {
+    const verified = await activities.verifyVm({
+      vm: vm('rg-app', 'worker'),
+      runId: 'r1',
+      expectedPowerState: 'running',
+    });
+    expect(verified.ok).toBe(false);
+    expect(verified.problems.join(' ')).toContain('does not have Accelerated Networking enabled');
+  });
+
+  test('when ARM keeps failing a start, then the activity throws a retryable typed error', async () => {
+    const ref = vm('rg-app', 'batch');
+    await admin(em, 'PUT', '/_emulator/faults', [
+      {
+        match: { operation: 'Microsoft.Compute/virtualMachines/start/action' },
+        probability: 1,
+        kind: 'http',
+        status: 503,
+        code: 'ServiceUnavailable',
+      },
+    ]);
+    await expect(activities.startVm({ vm: ref, runId: 'r1' })).rejects.toMatchObject({
+      code: 'ServiceUnavailable',
+      retryable: true,
+    });
+  });
+});
