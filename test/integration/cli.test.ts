@@ -1,0 +1,261 @@
+/**
+ * The `accelnet` CLI as a user runs it: the built bin in a child process.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+const MAIN = join(ROOT, 'dist/cli/main.js');
+const SUB = '00000000-0000-0000-0000-000000000001';
+const LISTENING = /^ARM emulator listening on (https:\/\/127\.0\.0\.1:(\d+))$/;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<Exit>;
+}
+
+const children: ChildProcess[] = [];
+let scratch = '';
+
+beforeAll(() => {
+  // `npm test` builds first; a bare `jest` run builds the CLI once here.
+  if (!existsSync(MAIN)) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  scratch = mkdtempSync(join(tmpdir(), 'accelnet-cli-'));
+}, 120_000);
+
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function cli(args: string[]): { child: ChildProcess; exited: Promise<Exit> } {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, exited };
+}
+
+/** Starts `accelnet emulator …` and resolves with its URL once it printed the listening line. */
+async function startCli(args: string[]): Promise<Running> {
+  const { child, exited } = cli(['emulator', '--port', '0', '--time-scale', '0', ...args]);
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: string): void => {
+      buffered += chunk;
+      const line = buffered.split('\n')[0] ?? '';
+      const m = buffered.includes('\n') ? LISTENING.exec(line) : null;
+      if (m?.[1]) {
+        child.stdout?.off('data', onData);
+        resolve(m[1]);
+      } else if (buffered.includes('\n')) {
+        reject(new Error(`unexpected first stdout line: ${line}`));
+      }
+    };
+    child.stdout?.on('data', onData);
+    void exited.then((exit) =>
+      reject(new Error(`the CLI exited (${exit.code}) before listening: ${exit.stderr}`)),
+    );
+  });
+  return { child, url, exited };
+}
+
+function get(
+  url: string,
+  options: { ca?: string; token?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      url,
+      {
+        ...(options.ca !== undefined ? { ca: options.ca } : { rejectUnauthorized: false }),
+        headers: options.token !== undefined ? { Authorization: `Bearer ${options.token}` } : {},
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+async function caOf(url: string): Promise<string> {
+  const { status, body } = await get(`${url}/_emulator/ca.pem`);
+  expect(status).toBe(200);
+  return body;
+}
+
+describe('accelnet emulator', () => {
+  it('when started, then it prints exactly one stdout line once it serves its CA and ARM over https, and SIGTERM stops it with status 0', async () => {
+    const running = await startCli([]);
+
+    const ca = await caOf(running.url);
+    expect(ca).toContain('-----BEGIN CERTIFICATE-----');
+    // The certificate it serves is signed by that CA, for 127.0.0.1.
+    const verified = await get(`${running.url}/_emulator/ca.pem`, { ca });
+    expect(verified).toEqual({ status: 200, body: ca });
+    const groups = await get(
+      `${running.url}/subscriptions/${SUB}/resourcegroups?api-version=2022-09-01`,
+      { ca, token: 'cli-test' },
+    );
+    expect(groups.status).toBe(200);
+    expect(JSON.parse(groups.body)).toEqual({ value: [] });
+    const anonymous = await get(
+      `${running.url}/subscriptions/${SUB}/resourcegroups?api-version=2022-09-01`,
+      { ca },
+    );
+    expect(anonymous.status).toBe(401);
+
+    running.child.kill('SIGTERM');
+    const exit = await running.exited;
+
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toBe(`ARM emulator listening on ${running.url}\n`);
+  });
+
+  it('when started with --seed demo, then it serves the 14 VMs of the demo fleet', async () => {
+    const running = await startCli(['--seed', 'demo']);
+    const ca = await caOf(running.url);
+
+    const { status, body } = await get(`${running.url}/_emulator/vms`, { ca });
+
+    expect(status).toBe(200);
+    const { vms } = JSON.parse(body) as { vms: { id: string; powerState: string }[] };
+    expect(vms).toHaveLength(14);
+    expect(vms.every((vm) => vm.id.startsWith(`/subscriptions/${SUB}/resourceGroups/`))).toBe(true);
+    const groups = await get(
+      `${running.url}/subscriptions/${SUB}/resourcegroups?api-version=2022-09-01`,
+      { ca, token: 'cli-test' },
+    );
+    const names = (JSON.parse(groups.body) as { value: { name: string }[] }).value.map(
+      (g) => g.name,
+    );
+    expect(names.sort()).toEqual(['rg-app', 'rg-data']);
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+  });
+});
+
+describe('accelnet bad arguments', () => {
+  const seedFile = (name: string, text: string): string => {
+    const path = join(scratch, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it.each<{ label: string; name: string; args: () => string[] }>([
+    {
+      label: 'a port that is not a number',
+      name: '--port',
+      args: () => ['emulator', '--port', 'abc'],
+    },
+    { label: 'a port above 65535', name: '--port', args: () => ['emulator', '--port', '70000'] },
+    {
+      label: 'a negative time scale',
+      name: '--time-scale',
+      args: () => ['emulator', '--time-scale', '-1'],
+    },
+    { label: 'an unknown option', name: '--bogus', args: () => ['emulator', '--bogus'] },
+    { label: 'an unknown command', name: 'frobnicate', args: () => ['frobnicate'] },
+    {
+      label: 'a seed file that does not exist',
+      name: '--seed',
+      args: () => ['emulator', '--port', '0', '--seed', '/nonexistent.json'],
+    },
+    {
+      label: 'a seed file with invalid JSON',
+      name: '--seed',
+      args: () => [
+        'emulator',
+        '--port',
+        '0',
+        '--seed',
+        seedFile('broken.json', '{"subscriptionId": '),
+      ],
+    },
+    {
+      label: 'a seed file with an invalid fleet',
+      name: '--seed',
+      args: () => [
+        'emulator',
+        '--port',
+        '0',
+        '--seed',
+        seedFile(
+          'invalid-fleet.json',
+          JSON.stringify({ subscriptionId: 'not-a-guid', resourceGroups: [] }),
+        ),
+      ],
+    },
+    {
+      label: 'a seed file with a VM size Azure does not have',
+      name: '--seed',
+      args: () => [
+        'emulator',
+        '--port',
+        '0',
+        '--seed',
+        seedFile(
+          'unknown-size.json',
+          JSON.stringify({
+            subscriptionId: SUB,
+            resourceGroups: [
+              {
+                name: 'rg-x',
+                vms: [
+                  {
+                    name: 'vm',
+                    size: 'Standard_Bogus_v9',
+                    image: { publisher: 'Canonical', offer: 'UbuntuServer', sku: '18.04-LTS' },
+                  },
+                ],
+              },
+            ],
+          }),
+        ),
+      ],
+    },
+  ])(
+    'when given $label, then it prints one error line naming $name and exits 2',
+    async ({ name, args }) => {
+      const exit = await cli(args()).exited;
+
+      expect(exit.code).toBe(2);
+      expect(exit.stdout).toBe('');
+      expect(exit.stderr.endsWith('\n')).toBe(true);
+      const lines = exit.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toContain(name);
+    },
+  );
+});
