@@ -10,8 +10,12 @@ import { type Activities } from '../shared/activities';
 import { ACTIVITY, ORCHESTRATION } from '../shared/workflow';
 import { getServices } from './composition';
 import { vmWriteEvents } from './vmEvents';
+import { vmRemediation } from './vmRemediation';
 
-export const FUNCTION_NAMES = { vmWriteEvents: 'vmWriteEvents' } as const;
+export const FUNCTION_NAMES = {
+  vmWriteEvents: 'vmWriteEvents',
+  vmRemediation: 'vmRemediation',
+} as const;
 
 df.app.orchestration(ORCHESTRATION.remediateVm, remediateVm);
 
@@ -32,4 +36,12 @@ activity('recordAudit');
 app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
   handler: vmWriteEvents,
   extraInputs: [df.input.durableClient()],
+});
+
+app.http(FUNCTION_NAMES.vmRemediation, {
+  route: 'vms/{vmId}/remediation',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: vmRemediation,
 });
