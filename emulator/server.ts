@@ -604,7 +604,8 @@ export class ArmEmulator {
       const since = Number.parseInt(url.searchParams.get('since') ?? '0', 10) || 0;
       return ok({ operations: this.operations.filter((op) => op.seq > since) });
     }
-    if (method === 'GET' && path === '/_emulator/vms') return ok({ vms: this.world.vmViews() });
+    if (method === 'GET' && path === '/_emulator/vms')
+      return ok({ vms: this.world.vmViews(url.searchParams.get('timeline') === 'true') });
     if (method === 'POST' && path === '/_emulator/seed') {
       const events = url.searchParams.get('events') !== 'false';
       return ok(seedFleet(this.world, json(), { baseUrl: this.baseUrl, events }), 201);

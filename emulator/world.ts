@@ -70,6 +70,8 @@ interface Vm {
   tempDiskWipes: number;
   publicIpChanges: number;
   deleted: boolean;
+  /** Every power state change, with the real time (ms since the epoch) it happened. */
+  timeline: { powerState: PowerState; at: number }[];
 }
 
 interface Nic {
@@ -132,6 +134,7 @@ export interface VmView {
   deallocations: number;
   tempDiskWipes: number;
   publicIpChanges: number;
+  timeline?: { powerState: PowerState; at: number }[];
 }
 
 export interface WorldOptions {
@@ -285,6 +288,7 @@ export class World {
       tempDiskWipes: 0,
       publicIpChanges: 0,
       deleted: false,
+      timeline: [{ powerState: 'starting', at: Date.now() }],
     };
     vm.properties = this.completeVmProperties(vm, properties);
     if (avsetKey) this.checkAvailabilitySetCluster(vm, avsetKey, nicKeys);
@@ -298,13 +302,13 @@ export class World {
     this.allocate(vm);
     const op = this.startOperation(vm, 'create', 'vmCreate', req, {
       succeed: () => {
-        vm.powerState = 'running';
+        this.setPower(vm, 'running');
         vm.provisioningState = 'Succeeded';
         this.emit(req, 'Write', vm.id, `${COMPUTE_VM}/write`, sub, vm.resourceGroup);
       },
       fail: () => {
         this.release(vm);
-        vm.powerState = 'deallocated';
+        this.setPower(vm, 'deallocated');
         vm.provisioningState = 'Failed';
       },
     });
@@ -442,7 +446,7 @@ export class World {
         );
       },
       fail: () => {
-        vm.powerState = before.power;
+        this.setPower(vm, before.power);
         vm.provisioningState = 'Failed';
       },
     });
@@ -542,7 +546,7 @@ export class World {
   ): ArmResult {
     const before = { power: vm.powerState, provisioning: vm.provisioningState };
     const fromDeallocated = vm.powerState === 'deallocated';
-    vm.powerState = during;
+    this.setPower(vm, during);
     vm.provisioningState = 'Updating';
     if (operation === 'deallocate') this.release(vm);
     // The VM is placed on hardware when the start is accepted: NIC flags take effect then.
@@ -550,7 +554,7 @@ export class World {
     const op = this.startOperation(vm, operation, operation, req, {
       factor,
       succeed: () => {
-        vm.powerState = after;
+        this.setPower(vm, after);
         vm.provisioningState = 'Succeeded';
         if (operation === 'deallocate') {
           vm.deallocations += 1;
@@ -561,7 +565,7 @@ export class World {
       fail: () => {
         // The operation did not happen: the VM is back where it was (a failed start from
         // deallocated leaves it deallocated), and Azure marks its provisioning Failed.
-        vm.powerState = before.power;
+        this.setPower(vm, before.power);
         vm.provisioningState = 'Failed';
         if (operation === 'deallocate' && ALLOCATED.includes(before.power))
           this.allocate(vm, false);
@@ -569,6 +573,12 @@ export class World {
       },
     });
     return this.accepted(op, req, 202, undefined, vm);
+  }
+
+  private setPower(vm: Vm, state: PowerState): void {
+    if (vm.powerState === state) return;
+    vm.powerState = state;
+    vm.timeline.push({ powerState: state, at: Date.now() });
   }
 
   private noopAction(vm: Vm, req: RequestInfo, operationName: string): ArmResult {
@@ -1913,7 +1923,7 @@ export class World {
 
   // ---------------------------------------------------------------- admin views
 
-  vmViews(): VmView[] {
+  vmViews(withTimeline = false): VmView[] {
     return [...this.vms.values()]
       .filter((vm) => !vm.deleted)
       .map((vm) => {
@@ -1939,6 +1949,7 @@ export class World {
           deallocations: vm.deallocations,
           tempDiskWipes: vm.tempDiskWipes,
           publicIpChanges: vm.publicIpChanges,
+          ...(withTimeline ? { timeline: vm.timeline } : {}),
         };
       });
   }
@@ -1984,6 +1995,7 @@ export class World {
       vm.deallocations = 0;
       vm.tempDiskWipes = 0;
       vm.publicIpChanges = 0;
+      vm.timeline = [{ powerState: vm.powerState, at: Date.now() }];
     }
   }
 }

@@ -112,6 +112,23 @@ describe('activities against the ARM emulator', () => {
     expect(verified).toMatchObject({ ok: true, powerState: 'running', problems: [] });
     const after = await view('web-1');
     expect(after).toMatchObject({ powerState: 'running', deallocations: 1 });
+    const timeline = await admin<{ vms: { id: string; timeline: { powerState: string }[] }[] }>(
+      em,
+      'GET',
+      '/_emulator/vms?timeline=true',
+    );
+    const states = timeline.body.vms
+      .find((v) => v.id.endsWith('/web-1'))
+      ?.timeline.map((t) => t.powerState);
+    expect(states).toEqual([
+      'running',
+      'stopping',
+      'stopped',
+      'deallocating',
+      'deallocated',
+      'starting',
+      'running',
+    ]);
     expect(
       after.nics.every((n) => n.enableAcceleratedNetworking && n.acceleratedNetworkingEffective),
     ).toBe(true);
