@@ -1,6 +1,9 @@
+import type { VirtualMachine } from '@azure/arm-compute';
+import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
+
 import type { ArmFactory, ArmPorts } from './arm';
 import { AccelnetError, ensureError } from './errors';
-import type { VmRef } from './events';
+import { parseVmId, type VmRef } from './events';
 import type { NicFacts, PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
 import { decide } from './rules';
 import type {
@@ -153,7 +156,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         }
         const nics: EnableOutput['nics'] = [];
         for (const nicId of input.nicIds) {
-          const ref = parseNicId(nicId);
+          const ref = parseResourceRef(nicId);
           const nic = await ports.network.networkInterfaces.get(ref.resourceGroup, ref.name);
           if (nic.enableAcceleratedNetworking === true) {
             nics.push({ id: nicId, changed: false });
@@ -212,7 +215,10 @@ export function createActivities(deps: ActivityDeps): Activities {
   };
 }
 
-async function readSizes(ports: ArmPorts, location: string): Promise<Map<string, SizeFacts>> {
+export async function readSizes(
+  ports: ArmPorts,
+  location: string,
+): Promise<Map<string, SizeFacts>> {
   const table = new Map<string, SizeFacts>();
   for await (const sku of ports.compute.resourceSkus.list({
     filter: `location eq '${location}'`,
@@ -237,47 +243,82 @@ export async function readVmFacts(ports: ArmPorts, vm: VmRef): Promise<VmFacts> 
     expand: 'instanceView',
   });
   const group = await ports.resources.resourceGroups.get(vm.resourceGroup);
-  const nicRefs = got.networkProfile?.networkInterfaces ?? [];
-  const nics: NicFacts[] = [];
-  for (const ref of nicRefs) {
+  const nics = new Map<string, NetworkInterface>();
+  const publicIps = new Map<string, PublicIPAddress>();
+  for (const ref of got.networkProfile?.networkInterfaces ?? []) {
     if (!ref.id) continue;
-    const id = parseNicId(ref.id);
+    const id = parseResourceRef(ref.id);
     const nic = await ports.network.networkInterfaces.get(id.resourceGroup, id.name);
-    const publicIps: NicFacts['publicIps'] = [];
+    nics.set(ref.id.toLowerCase(), nic);
     for (const config of nic.ipConfigurations ?? []) {
       const pipId = config.publicIPAddress?.id;
       if (!pipId) continue;
-      const pipRef = parseNicId(pipId);
-      const pip = await ports.network.publicIPAddresses.get(pipRef.resourceGroup, pipRef.name);
-      publicIps.push({
-        id: pipId,
-        allocationMethod: pip.publicIPAllocationMethod === 'Dynamic' ? 'Dynamic' : 'Static',
-      });
+      const pipRef = parseResourceRef(pipId);
+      publicIps.set(
+        pipId.toLowerCase(),
+        await ports.network.publicIPAddresses.get(pipRef.resourceGroup, pipRef.name),
+      );
     }
-    nics.push({
-      id: nic.id ?? ref.id,
-      enableAcceleratedNetworking: nic.enableAcceleratedNetworking === true,
-      publicIps,
-    });
   }
-  const osDisk = got.storageProfile?.osDisk;
   let osDiskAcceleratedNetwork: boolean | undefined;
-  const diskId = osDisk?.managedDisk?.id;
+  const diskId = got.storageProfile?.osDisk?.managedDisk?.id;
   if (diskId) {
     try {
-      const diskRef = parseNicId(diskId);
+      const diskRef = parseResourceRef(diskId);
       const disk = await ports.compute.disks.get(diskRef.resourceGroup, diskRef.name);
       osDiskAcceleratedNetwork = disk.supportedCapabilities?.acceleratedNetwork;
     } catch (error) {
       if (ensureError(error).status !== 404) throw error;
     }
   }
+  return toVmFacts(got, {
+    nics,
+    publicIps,
+    resourceGroupTags: group.tags ?? {},
+    osDiskAcceleratedNetwork,
+    fallback: vm,
+  });
+}
+
+export interface FactSources {
+  /** NICs and public IPs by lower-cased id. */
+  nics: Map<string, NetworkInterface>;
+  publicIps: Map<string, PublicIPAddress>;
+  resourceGroupTags: Record<string, string>;
+  osDiskAcceleratedNetwork: boolean | undefined;
+  fallback?: VmRef;
+}
+
+/** Maps a VM (with its instance view) and its related resources to the facts the rules read. */
+export function toVmFacts(got: VirtualMachine, sources: FactSources): VmFacts {
+  const ref = parseVmId(got.id ?? '') ?? sources.fallback;
+  const nicFacts: NicFacts[] = [];
+  for (const nicRef of got.networkProfile?.networkInterfaces ?? []) {
+    if (!nicRef.id) continue;
+    const nic = sources.nics.get(nicRef.id.toLowerCase());
+    const publicIps: NicFacts['publicIps'] = [];
+    for (const config of nic?.ipConfigurations ?? []) {
+      const pipId = config.publicIPAddress?.id;
+      if (!pipId) continue;
+      const pip = sources.publicIps.get(pipId.toLowerCase());
+      publicIps.push({
+        id: pipId,
+        allocationMethod: pip?.publicIPAllocationMethod === 'Dynamic' ? 'Dynamic' : 'Static',
+      });
+    }
+    nicFacts.push({
+      id: nic?.id ?? nicRef.id,
+      enableAcceleratedNetworking: nic?.enableAcceleratedNetworking === true,
+      publicIps,
+    });
+  }
+  const osDisk = got.storageProfile?.osDisk;
   const image = got.storageProfile?.imageReference;
   return {
-    id: got.id ?? vm.id,
-    name: got.name ?? vm.name,
-    subscriptionId: vm.subscriptionId,
-    resourceGroup: vm.resourceGroup,
+    id: got.id ?? ref?.id ?? '',
+    name: got.name ?? ref?.name ?? '',
+    subscriptionId: ref?.subscriptionId ?? '',
+    resourceGroup: ref?.resourceGroup ?? '',
     location: (got.location ?? '').replace(/\s+/g, '').toLowerCase(),
     size: got.hardwareProfile?.vmSize ?? '',
     powerState: powerStateOf(got.instanceView?.statuses),
@@ -295,13 +336,13 @@ export async function readVmFacts(ports: ArmPorts, vm: VmRef): Promise<VmFacts> 
       : undefined,
     osName: got.instanceView?.osName,
     osVersion: got.instanceView?.osVersion,
-    osDiskAcceleratedNetwork,
+    osDiskAcceleratedNetwork: sources.osDiskAcceleratedNetwork,
     ephemeralOsDisk: osDisk?.diffDiskSettings?.option?.toLowerCase() === 'local',
     availabilitySetId: got.availabilitySet?.id,
     scaleSetId: got.virtualMachineScaleSet?.id,
     tags: { ...(got.tags ?? {}) },
-    resourceGroupTags: { ...(group.tags ?? {}) },
-    nics,
+    resourceGroupTags: { ...sources.resourceGroupTags },
+    nics: nicFacts,
   };
 }
 
@@ -322,7 +363,7 @@ export function powerStateOf(statuses: { code?: string }[] | undefined): PowerSt
 }
 
 /** resourceGroup and name of any resource id (NIC, public IP, disk). */
-function parseNicId(id: string): { resourceGroup: string; name: string } {
+export function parseResourceRef(id: string): { resourceGroup: string; name: string } {
   const m = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i.exec(id);
   if (!m?.[1] || !m[2]) throw new AccelnetError('InvalidResourceId', `Not a resource id: ${id}`);
   return { resourceGroup: m[1], name: m[2] };

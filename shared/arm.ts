@@ -24,11 +24,11 @@ export interface NetworkPort {
     NetworkManagementClient['networkInterfaces'],
     'get' | 'beginCreateOrUpdateAndWait' | 'list' | 'listAll'
   >;
-  publicIPAddresses: Pick<NetworkManagementClient['publicIPAddresses'], 'get'>;
+  publicIPAddresses: Pick<NetworkManagementClient['publicIPAddresses'], 'get' | 'list' | 'listAll'>;
 }
 
 export interface ResourcesPort {
-  resourceGroups: Pick<ResourceManagementClient['resourceGroups'], 'get'>;
+  resourceGroups: Pick<ResourceManagementClient['resourceGroups'], 'get' | 'list'>;
 }
 
 export interface ArmPorts {
