@@ -5,6 +5,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { startEmulator } from '../emulator/server';
+import { loadSettings } from '../shared/config';
+import { AccelnetError } from '../shared/errors';
+import { type OutputFormat, renderScan, scan } from './scan';
+import { parseEndpoint, parseResourceGroup, parseSubscription, resolveTarget } from './target';
 
 /** Exit status for bad arguments, as the contract says. */
 export const EXIT_USAGE = 2;
@@ -87,7 +91,74 @@ export function buildProgram(): Command {
       },
     );
 
+  program
+    .command('scan')
+    .description(
+      'Report the Accelerated Networking compliance of a subscription or resource group; changes nothing.',
+    )
+    .addOption(
+      new Option('--subscription <id>', 'subscription id')
+        .argParser(parseSubscription)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--resource-group <name>', 'only this resource group').argParser(
+        parseResourceGroup,
+      ),
+    )
+    .addOption(
+      new Option('--output <format>', 'table, json or csv')
+        .choices(['table', 'json', 'csv'])
+        .default('table'),
+    )
+    .addOption(
+      new Option(
+        '--arm-endpoint <url>',
+        'ARM endpoint (also ACCELNET_ARM_ENDPOINT); default: an embedded emulator',
+      ).argParser(parseEndpoint),
+    )
+    .option('--azure', 'use Azure (https://management.azure.com) with DefaultAzureCredential')
+    .option('--ca-file <path>', 'PEM of a CA to trust for --arm-endpoint')
+    .exitOverride()
+    .action(
+      async (options: {
+        subscription: string;
+        resourceGroup?: string;
+        output: OutputFormat;
+        armEndpoint?: string;
+        azure?: boolean;
+        caFile?: string;
+      }) => {
+        const settings = settingsOrUsage();
+        const target = await resolveTarget(options, 'accelnet-cli', (line) =>
+          process.stderr.write(`${line}\n`),
+        );
+        try {
+          const rows = await scan(
+            target,
+            {
+              subscriptionId: options.subscription,
+              ...(options.resourceGroup ? { resourceGroup: options.resourceGroup } : {}),
+            },
+            settings,
+          );
+          process.stdout.write(`${renderScan(rows, options.output)}\n`);
+        } finally {
+          await target.close();
+        }
+      },
+    );
+
   return program;
+}
+
+function settingsOrUsage(): ReturnType<typeof loadSettings> {
+  try {
+    return loadSettings();
+  } catch (error) {
+    if (error instanceof AccelnetError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function readFleet(path: string): Promise<unknown> {

@@ -259,3 +259,75 @@ describe('accelnet bad arguments', () => {
     },
   );
 });
+
+describe('accelnet scan', () => {
+  it('when pointed at a running emulator, then it prints the compliance rows as JSON and changes nothing', async () => {
+    const running = await startCli(['--seed', 'demo']);
+    const scanned = await cli([
+      'scan',
+      '--subscription',
+      SUB,
+      '--output',
+      'json',
+      '--arm-endpoint',
+      running.url,
+    ]).exited;
+    expect(scanned.code).toBe(0);
+    const rows = JSON.parse(scanned.stdout) as {
+      name: string;
+      action: string;
+      compliant: boolean;
+      eligible: boolean;
+      reasons: { code: string }[];
+    }[];
+    expect(rows).toHaveLength(14);
+    expect(rows.find((r) => r.name === 'web-1')).toMatchObject({
+      action: 'remediate',
+      compliant: false,
+      eligible: true,
+    });
+    expect(rows.find((r) => r.name === 'tiny')?.reasons.map((r) => r.code)).toContain(
+      'size-not-supported',
+    );
+    const ops = JSON.parse((await get(`${running.url}/_emulator/operations`)).body) as {
+      operations: { method: string }[];
+    };
+    expect(ops.operations.filter((o) => o.method !== 'GET')).toEqual([]);
+    running.child.kill('SIGTERM');
+    await running.exited;
+  });
+
+  it('when asked for CSV of one resource group, then it prints a header and one line per VM', async () => {
+    const running = await startCli(['--seed', 'demo']);
+    const scanned = await cli([
+      'scan',
+      '--subscription',
+      SUB,
+      '--resource-group',
+      'rg-data',
+      '--output',
+      'csv',
+      '--arm-endpoint',
+      running.url,
+    ]).exited;
+    expect(scanned.code).toBe(0);
+    const lines = scanned.stdout.trim().split('\n');
+    expect(lines[0]).toBe('vmId,name,size,location,powerState,compliant,eligible,action,reasons');
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['sql-1', 'sql-2']);
+    running.child.kill('SIGTERM');
+    await running.exited;
+  });
+
+  it.each([
+    [['scan'], '--subscription'],
+    [['scan', '--subscription', 'not-a-guid'], '--subscription'],
+    [['scan', '--subscription', SUB, '--output', 'xml'], '--output'],
+    [['scan', '--subscription', SUB, '--resource-group', 'bad/group'], '--resource-group'],
+    [['scan', '--subscription', SUB, '--arm-endpoint', 'http://127.0.0.1:1'], '--arm-endpoint'],
+  ])('when run with %j, then it exits 2 with one line naming %s', async (args, name) => {
+    const result = await cli(args).exited;
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(name);
+  });
+});

@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import https from 'node:https';
+
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import { InvalidArgumentError } from 'commander';
+
+import { DEMO_FLEET } from '../emulator/demo-fleet';
+import { seedFleet } from '../emulator/seed';
+import { type ArmEmulator, startEmulator } from '../emulator/server';
+import { type ArmFactory, createArmFactory } from '../shared/arm';
+
+export const PUBLIC_ARM = 'https://management.azure.com';
+
+export interface TargetOptions {
+  armEndpoint?: string;
+  azure?: boolean;
+  caFile?: string;
+}
+
+export interface ArmTarget {
+  endpoint: string;
+  arm: ArmFactory;
+  /** PEM of the CA to trust, when the endpoint is the emulator. */
+  caPem: string | undefined;
+  /** The embedded emulator, when this command started one. */
+  emulator: ArmEmulator | undefined;
+  close(): Promise<void>;
+}
+
+export function parseSubscription(value: string): string {
+  if (
+    !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(value)
+  ) {
+    throw new InvalidArgumentError('must be a subscription id (a GUID).');
+  }
+  return value.toLowerCase();
+}
+
+export function parseResourceGroup(value: string): string {
+  if (
+    value.length === 0 ||
+    value.length > 90 ||
+    !/^[-\w._()]+$/.test(value) ||
+    value.endsWith('.')
+  ) {
+    throw new InvalidArgumentError(
+      'must be a resource group name (1-90 letters, digits, -, _, ., (, )).',
+    );
+  }
+  return value;
+}
+
+export function parseEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('must be an https URL.');
+  }
+  if (url.protocol !== 'https:')
+    throw new InvalidArgumentError(
+      'must be an https URL (the Azure SDK sends tokens only over https).',
+    );
+  return value.replace(/\/+$/, '');
+}
+
+/** A token whose text is the caller's principal id: what the emulator expects. */
+export function principalToken(principal: string): TokenCredential {
+  return {
+    getToken: (): Promise<AccessToken> =>
+      Promise.resolve({ token: principal, expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+}
+
+/**
+ * Where ARM is: --azure (Azure, DefaultAzureCredential), --arm-endpoint / ACCELNET_ARM_ENDPOINT
+ * (another ARM, e.g. a running `accelnet emulator`), or else an embedded emulator seeded with
+ * the demo fleet.
+ */
+export async function resolveTarget(
+  options: TargetOptions,
+  principal: string,
+  note: (line: string) => void,
+): Promise<ArmTarget> {
+  const endpoint = options.azure
+    ? PUBLIC_ARM
+    : (options.armEndpoint ?? process.env.ACCELNET_ARM_ENDPOINT);
+  if (endpoint !== undefined && endpoint !== '') {
+    const url = parseEndpoint(endpoint);
+    const caPem = options.caFile
+      ? await readFile(options.caFile, 'utf8')
+      : isLoopback(url)
+        ? await fetchEmulatorCa(url)
+        : undefined;
+    const credential =
+      url === PUBLIC_ARM ? new DefaultAzureCredential() : principalToken(principal);
+    return {
+      endpoint: url,
+      caPem,
+      emulator: undefined,
+      arm: createArmFactory({ endpoint: url, credential, ...(caPem ? { caPem } : {}) }),
+      close: () => Promise.resolve(),
+    };
+  }
+  const emulator = await startEmulator({ timeScale: 0.01 });
+  seedFleet(emulator.world, DEMO_FLEET, { baseUrl: emulator.url, events: false });
+  note(
+    `No --arm-endpoint: using an embedded ARM emulator at ${emulator.url} seeded with the demo fleet (subscription ${DEMO_FLEET.subscriptionId}).`,
+  );
+  return {
+    endpoint: emulator.url,
+    caPem: emulator.caPem,
+    emulator,
+    arm: createArmFactory({
+      endpoint: emulator.url,
+      credential: principalToken(principal),
+      caPem: emulator.caPem,
+    }),
+    close: () => emulator.stop(),
+  };
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+/** The emulator serves its CA; on loopback only, it is fetched before it can be verified. */
+function fetchEmulatorCa(endpoint: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = https.get(
+      `${endpoint}/_emulator/ca.pem`,
+      { rejectUnauthorized: false, timeout: 5000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve(res.statusCode === 200 && text.includes('BEGIN CERTIFICATE') ? text : undefined);
+        });
+      },
+    );
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
+}
