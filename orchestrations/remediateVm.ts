@@ -209,6 +209,7 @@ export const remediateVm: OrchestrationHandler = function* (
     const verified = (yield context.df.callActivityWithRetry(ACTIVITY.verifyVm, retry, {
       ...power,
       expectedPowerState: expected,
+      confirmedNicIds: enabled.nics.map((n) => n.id),
     })) as VerifyOutput;
     current = verified.powerState;
     if (!verified.ok) {

@@ -4,6 +4,7 @@ import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 import type { ArmFactory, ArmPorts } from './arm';
 import { AccelnetError, ensureError } from './errors';
 import { parseVmId, type VmRef } from './events';
+import { classicPollable, modularPollable, OperationTimer } from './lro';
 import type { NicFacts, PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
 import { decide } from './rules';
 import type {
@@ -30,8 +31,10 @@ export interface ActivityDeps {
   audit: AuditPort;
   log: LogPort;
   rules: RuleSettings;
-  /** Poll interval for long-running ARM operations when ARM gives no Retry-After. */
+  /** Shortest wait between polls of a long-running ARM operation. */
   pollIntervalMs: number;
+  /** Shared operation timer (learned durations); one per process by default. */
+  timer?: OperationTimer;
 }
 
 export interface Activities {
@@ -64,7 +67,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     return cached;
   }
 
-  const poll = { updateIntervalInMs: deps.pollIntervalMs };
+  const timer = deps.timer ?? new OperationTimer(deps.pollIntervalMs);
 
   async function step<T>(
     name: string,
@@ -127,25 +130,45 @@ export function createActivities(deps: ActivityDeps): Activities {
     powerOffVm: (input) =>
       step('powerOff', input, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
-        const before = await powerState(ports, input.vm);
-        if (before === 'stopped' || before === 'deallocated')
-          return { powerState: before, changed: false };
-        await ports.compute.virtualMachines.powerOff(input.vm.resourceGroup, input.vm.name, poll);
-        return { powerState: 'stopped', changed: true };
+        const started = performance.now();
+        const poller = ports.compute.virtualMachines.powerOff(
+          input.vm.resourceGroup,
+          input.vm.name,
+        );
+        try {
+          await poller.submitted();
+        } catch (error) {
+          // ARM refuses powerOff on a deallocated VM: a retry after deallocation started.
+          const e = ensureError(error);
+          if (e.code !== 'OperationNotAllowed') throw error;
+          const state = await powerState(ports, input.vm);
+          if (state === 'deallocated' || state === 'deallocating' || state === 'stopped')
+            return { powerState: state, changed: false };
+          throw error;
+        }
+        const changed = !poller.isDone;
+        await timer.drive('powerOff', modularPollable(poller), started);
+        return { powerState: 'stopped', changed };
       }),
 
     deallocateVm: (input) =>
       step('deallocate', input, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
-        const before = await powerState(ports, input.vm);
-        if (before === 'deallocated') return { powerState: before, changed: false };
-        await ports.compute.virtualMachines.deallocate(input.vm.resourceGroup, input.vm.name, poll);
-        return { powerState: 'deallocated', changed: true };
+        const started = performance.now();
+        const poller = ports.compute.virtualMachines.deallocate(
+          input.vm.resourceGroup,
+          input.vm.name,
+        );
+        await poller.submitted();
+        const changed = !poller.isDone;
+        await timer.drive('deallocate', modularPollable(poller), started);
+        return { powerState: 'deallocated', changed };
       }),
 
     enableAcceleratedNetworking: (input) =>
       step('enableNics', input, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
+        // The invariant that matters most: a NIC is changed only while its VM is deallocated.
         const before = await powerState(ports, input.vm);
         if (before !== 'deallocated') {
           throw new AccelnetError(
@@ -163,15 +186,24 @@ export function createActivities(deps: ActivityDeps): Activities {
             continue;
           }
           // Send the whole NIC back (a partial body drops IP configurations), guarded by its etag.
-          await ports.network.networkInterfaces.beginCreateOrUpdateAndWait(
+          const started = performance.now();
+          const poller = await ports.network.networkInterfaces.beginCreateOrUpdate(
             ref.resourceGroup,
             ref.name,
             { ...nic, enableAcceleratedNetworking: true },
             {
-              ...poll,
               requestOptions: { customHeaders: nic.etag ? { 'If-Match': nic.etag } : {} },
             },
           );
+          await timer.drive('nicUpdate', classicPollable(poller), started);
+          const result = poller.getResult();
+          if (result && result.enableAcceleratedNetworking !== true) {
+            throw new AccelnetError(
+              'NicNotUpdated',
+              `NIC ${nicId} still has Accelerated Networking disabled after the update.`,
+              { retryable: true },
+            );
+          }
           nics.push({ id: nicId, changed: true });
         }
         return { nics };
@@ -180,32 +212,39 @@ export function createActivities(deps: ActivityDeps): Activities {
     startVm: (input) =>
       step('start', input, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
-        const before = await powerState(ports, input.vm);
-        if (before === 'running') return { powerState: before, changed: false };
-        await ports.compute.virtualMachines.start(input.vm.resourceGroup, input.vm.name, poll);
-        return { powerState: 'running', changed: true };
+        const started = performance.now();
+        const poller = ports.compute.virtualMachines.start(input.vm.resourceGroup, input.vm.name);
+        await poller.submitted();
+        const changed = !poller.isDone;
+        await timer.drive('start', modularPollable(poller), started);
+        return { powerState: 'running', changed };
       }),
 
     verifyVm: (input) =>
       step('verify', input, async () => {
-        const facts = await readVmFacts(deps.arm(input.vm.subscriptionId), input.vm);
+        const ports = deps.arm(input.vm.subscriptionId);
+        const got = await ports.compute.virtualMachines.get(input.vm.resourceGroup, input.vm.name, {
+          expand: 'instanceView',
+        });
+        const state = powerStateOf(got.instanceView?.statuses);
         const problems: string[] = [];
-        if (facts.powerState !== input.expectedPowerState) {
-          problems.push(`VM is ${facts.powerState}, expected ${input.expectedPowerState}`);
+        if (state !== input.expectedPowerState)
+          problems.push(`VM is ${state}, expected ${input.expectedPowerState}`);
+        const nics: VerifyOutput['nics'] = [];
+        const confirmed = new Set((input.confirmedNicIds ?? []).map((id) => id.toLowerCase()));
+        for (const ref of got.networkProfile?.networkInterfaces ?? []) {
+          if (!ref.id) continue;
+          if (confirmed.has(ref.id.toLowerCase())) {
+            nics.push({ id: ref.id, enableAcceleratedNetworking: true });
+            continue;
+          }
+          const parsed = parseResourceRef(ref.id);
+          const nic = await ports.network.networkInterfaces.get(parsed.resourceGroup, parsed.name);
+          const enabled = nic.enableAcceleratedNetworking === true;
+          if (!enabled) problems.push(`NIC ${ref.id} does not have Accelerated Networking enabled`);
+          nics.push({ id: nic.id ?? ref.id, enableAcceleratedNetworking: enabled });
         }
-        for (const nic of facts.nics) {
-          if (!nic.enableAcceleratedNetworking)
-            problems.push(`NIC ${nic.id} does not have Accelerated Networking enabled`);
-        }
-        return {
-          ok: problems.length === 0,
-          powerState: facts.powerState,
-          nics: facts.nics.map((n) => ({
-            id: n.id,
-            enableAcceleratedNetworking: n.enableAcceleratedNetworking,
-          })),
-          problems,
-        };
+        return { ok: problems.length === 0, powerState: state, nics, problems };
       }),
 
     recordAudit: async (input) => {

@@ -22,7 +22,7 @@ export interface ComputePort {
 export interface NetworkPort {
   networkInterfaces: Pick<
     NetworkManagementClient['networkInterfaces'],
-    'get' | 'beginCreateOrUpdateAndWait' | 'list' | 'listAll'
+    'get' | 'beginCreateOrUpdate' | 'list' | 'listAll'
   >;
   publicIPAddresses: Pick<NetworkManagementClient['publicIPAddresses'], 'get' | 'list' | 'listAll'>;
 }

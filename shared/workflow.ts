@@ -64,6 +64,8 @@ export interface VerifyInput {
   vm: VmRef;
   runId: string;
   expectedPowerState: PowerState;
+  /** NICs this run already read back with the flag set (the PUT's final GET): not read again. */
+  confirmedNicIds?: string[];
 }
 
 export interface VerifyOutput {
