@@ -1,0 +1,204 @@
+/**
+ * The Durable Functions HTTP API subset the durable-functions client calls, served from
+ * `/runtime/webhooks/durabletask/` (and the host's internal RPC base URL).
+ */
+import { errorResponse, type HostResponse, json } from '../http/body';
+import { errorMessage } from '../log';
+import { eventTypeName } from './history';
+import {
+  InstanceExistsError,
+  type InstanceRecord,
+  type RuntimeStatus,
+  type TaskHub,
+  UnknownOrchestratorError,
+} from './taskHub';
+
+/** One request to the API, its path relative to the mount point. */
+export interface DurableApiRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Builds the management URLs of an instance (status, raise event, terminate, purge). */
+export type ManagementLinks = (instanceId: string) => Record<string, string>;
+
+export function handleDurableApi(
+  hub: TaskHub,
+  req: DurableApiRequest,
+  links: ManagementLinks,
+): HostResponse {
+  const parts = req.path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
+  const [head, id, verb, arg] = parts;
+  const method = req.method.toUpperCase();
+  try {
+    if (head === 'orchestrators' && method === 'POST' && id) {
+      const text = req.body.toString('utf8');
+      let input: string | undefined;
+      if (text.trim() !== '') {
+        try {
+          input = JSON.stringify(JSON.parse(text) as unknown);
+        } catch {
+          return errorResponse(400, 'BadRequest', 'the request body is not valid JSON');
+        }
+      }
+      const instanceId = hub.startNew(id, { instanceId: verb, input });
+      const payload = links(instanceId);
+      return json(202, payload, { Location: payload.statusQueryGetUri ?? '', 'Retry-After': '10' });
+    }
+    if (head !== 'instances')
+      return errorResponse(404, 'NotFound', `no durable API route ${req.path}`);
+    if (!id) {
+      if (method === 'GET') return listInstances(hub, req);
+      if (method === 'DELETE') {
+        const matches = filterInstances(hub.list(), req.query);
+        for (const rec of matches) hub.purge(rec.instanceId);
+        return matches.length > 0
+          ? json(200, { instancesDeleted: matches.length })
+          : json(404, { instancesDeleted: 0 });
+      }
+      return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
+    }
+    if (!verb) {
+      if (method === 'GET') {
+        const rec = hub.get(id);
+        if (!rec) return json(404, {});
+        const body = statusOf(rec, {
+          showInput: req.query.get('showInput') !== 'false',
+          showHistory: req.query.get('showHistory') === 'true',
+          showHistoryOutput: req.query.get('showHistoryOutput') === 'true',
+        });
+        const code =
+          rec.runtimeStatus === 'Completed'
+            ? 200
+            : rec.runtimeStatus === 'Failed' || rec.runtimeStatus === 'Terminated'
+              ? 400
+              : 202;
+        return json(
+          code,
+          body,
+          code === 202 ? { Location: links(id).statusQueryGetUri ?? '', 'Retry-After': '10' } : {},
+        );
+      }
+      if (method === 'DELETE') {
+        return hub.purge(id)
+          ? json(200, { instancesDeleted: 1 })
+          : json(404, { instancesDeleted: 0 });
+      }
+      return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
+    }
+    if (verb === 'raiseEvent' && method === 'POST' && arg) {
+      const text = req.body.toString('utf8');
+      let input: string | undefined;
+      if (text.trim() !== '') {
+        try {
+          input = JSON.stringify(JSON.parse(text) as unknown);
+        } catch {
+          return errorResponse(400, 'BadRequest', 'the event data is not valid JSON');
+        }
+      }
+      return outcome(hub.raiseEvent(id, arg, input), id);
+    }
+    if (verb === 'terminate' && method === 'POST') {
+      return outcome(hub.terminate(id, req.query.get('reason') ?? ''), id);
+    }
+    return errorResponse(404, 'NotFound', `no durable API route ${req.path}`);
+  } catch (err) {
+    if (err instanceof InstanceExistsError) return errorResponse(409, 'Conflict', err.message);
+    if (err instanceof UnknownOrchestratorError)
+      return errorResponse(400, 'BadRequest', err.message);
+    return errorResponse(500, 'InternalServerError', errorMessage(err));
+  }
+}
+
+function outcome(result: 'ok' | 'notFound' | 'gone', id: string): HostResponse {
+  if (result === 'ok') return { status: 202 };
+  if (result === 'notFound')
+    return errorResponse(404, 'NotFound', `No instance with ID '${id}' found.`);
+  return errorResponse(410, 'Gone', `The instance '${id}' is no longer running.`);
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The status document the client turns into a DurableOrchestrationStatus. */
+export function statusOf(
+  rec: InstanceRecord,
+  options: { showInput: boolean; showHistory: boolean; showHistoryOutput: boolean },
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    name: rec.name,
+    instanceId: rec.instanceId,
+    runtimeStatus: rec.runtimeStatus,
+    input: options.showInput ? parseJson(rec.input) : null,
+    customStatus: parseJson(rec.customStatus),
+    output: parseJson(rec.output),
+    createdTime: rec.createdTime,
+    lastUpdatedTime: rec.lastUpdatedTime,
+  };
+  if (options.showHistory) {
+    body.historyEvents = rec.history.map((e) => {
+      const { Result, Input, ...rest } = e;
+      return {
+        ...rest,
+        EventType: eventTypeName(e.EventType),
+        ...(options.showHistoryOutput ? { Result: parseJson(Result as string | undefined) } : {}),
+        ...(options.showInput ? { Input: parseJson(Input as string | undefined) } : {}),
+      };
+    });
+  }
+  return body;
+}
+
+function filterInstances(all: InstanceRecord[], query: URLSearchParams): InstanceRecord[] {
+  const statuses = (query.get('runtimeStatus') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '') as RuntimeStatus[];
+  const from = query.get('createdTimeFrom');
+  const to = query.get('createdTimeTo');
+  const prefix = query.get('instanceIdPrefix');
+  return all
+    .filter((r) => statuses.length === 0 || statuses.includes(r.runtimeStatus))
+    .filter((r) => !from || Date.parse(r.createdTime) >= Date.parse(from))
+    .filter((r) => !to || Date.parse(r.createdTime) <= Date.parse(to))
+    .filter((r) => !prefix || r.instanceId.startsWith(prefix))
+    .sort(
+      (a, b) =>
+        a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId),
+    );
+}
+
+function listInstances(hub: TaskHub, req: DurableApiRequest): HostResponse {
+  const matches = filterInstances(hub.list(), req.query);
+  const tokenHeader = req.headers['x-ms-continuation-token'];
+  const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
+  const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) || 0 : 0;
+  const top = Number(req.query.get('top') ?? '') || 100;
+  const page = matches.slice(offset, offset + top);
+  const options = {
+    showInput: req.query.get('showInput') === 'true',
+    showHistory: false,
+    showHistoryOutput: false,
+  };
+  const headers: Record<string, string> = {};
+  if (offset + top < matches.length) {
+    headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64');
+  }
+  return json(
+    200,
+    page.map((r) => statusOf(r, options)),
+    headers,
+  );
+}

@@ -1,0 +1,792 @@
+/**
+ * A task hub that runs orchestrations with the real durable-functions replay engine: each
+ * episode calls the registered orchestrator with the payload the Durable extension builds,
+ * then executes the returned actions and records DTFx history. State is persisted per
+ * instance after every change so a new hub over the same directory resumes work in flight.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { errorMessage, type HostLogger } from '../log';
+import type { Registry } from '../registry';
+import { fromTypedData, isRecord } from '../rpc';
+import {
+  ActionType,
+  flattenActions,
+  processedInputJson,
+  retryDelayMs,
+  type RetryOptionsWire,
+  type WireAction,
+} from './actions';
+import { EventType, type HistoryEvent, historyEvent, OrchestrationStatusCode } from './history';
+import { Semaphore } from './semaphore';
+import { InstanceStore } from './store';
+
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
+
+const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
+
+/** Work an instance is waiting on. */
+export type WorkItem =
+  | { kind: 'activity'; id: number; name: string; input?: string }
+  | { kind: 'timer'; id: number; fireAt: string }
+  | { kind: 'subOrchestration'; id: number; name: string; instanceId: string; input?: string };
+
+/** An activity or sub-orchestration called with retry options. */
+interface RetryChain {
+  kind: 'activity' | 'subOrchestration';
+  name: string;
+  input?: string;
+  instanceId?: string;
+  options: RetryOptionsWire;
+  attempt: number;
+  attemptId: number;
+  timerId?: number;
+}
+
+/** Everything the hub keeps about one instance (also its file on disk). */
+export interface InstanceRecord {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  runtimeStatus: RuntimeStatus;
+  input?: string;
+  output?: string;
+  customStatus?: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  parent?: { instanceId: string; executionId: string; taskId: number };
+  history: HistoryEvent[];
+  inbox: HistoryEvent[];
+  knownActions: number;
+  actionIds: (number | null)[];
+  nextSeq: number;
+  work: WorkItem[];
+  retries: RetryChain[];
+}
+
+export interface TaskHubOptions {
+  registry: Registry;
+  dataDir?: string;
+  log: HostLogger;
+  taskHubName?: string;
+  maxConcurrentActivityFunctions?: number;
+  maxConcurrentOrchestratorFunctions?: number;
+}
+
+/** Thrown when starting an instance whose id is Pending or Running. */
+export class InstanceExistsError extends Error {
+  constructor(instanceId: string) {
+    super(`An orchestration with instance ID '${instanceId}' already exists and is running.`);
+    this.name = 'InstanceExistsError';
+  }
+}
+
+/** Thrown when starting an orchestrator the app did not register. */
+export class UnknownOrchestratorError extends Error {
+  constructor(name: string) {
+    super(`The function '${name}' doesn't exist or is not an orchestrator function.`);
+    this.name = 'UnknownOrchestratorError';
+  }
+}
+
+const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
+
+export class TaskHub {
+  readonly name: string;
+  readonly #registry: Registry;
+  readonly #log: HostLogger;
+  readonly #store: InstanceStore<InstanceRecord>;
+  readonly #instances = new Map<string, InstanceRecord>();
+  readonly #activities: Semaphore;
+  readonly #orchestrators: Semaphore;
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #busy = new Set<string>();
+  readonly #again = new Set<string>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #stopped = false;
+
+  constructor(options: TaskHubOptions) {
+    this.name = options.taskHubName ?? 'accelnet';
+    this.#registry = options.registry;
+    this.#log = options.log;
+    this.#store = new InstanceStore<InstanceRecord>(options.dataDir);
+    this.#activities = new Semaphore(options.maxConcurrentActivityFunctions ?? 10);
+    this.#orchestrators = new Semaphore(options.maxConcurrentOrchestratorFunctions ?? 10);
+  }
+
+  /** Loads persisted instances and resumes those in flight. */
+  start(): void {
+    for (const rec of this.#store.loadAll()) this.#instances.set(rec.instanceId, rec);
+    for (const rec of this.#instances.values()) {
+      if (TERMINAL.has(rec.runtimeStatus)) continue;
+      this.#log.info('resuming instance', { instanceId: rec.instanceId, work: rec.work.length });
+      for (const item of rec.work) this.#dispatch(rec, item, true);
+      if (rec.inbox.length > 0) this.#schedule(rec.instanceId);
+    }
+  }
+
+  /** Stops timers and dispatching; work still running is discarded when it ends. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** Starts a new instance; an id that is Pending or Running is rejected. */
+  startNew(name: string, options: { instanceId?: string; input?: string } = {}): string {
+    const fn = this.#registry.get(name);
+    if (!fn || fn.triggerType !== 'orchestrationTrigger') throw new UnknownOrchestratorError(name);
+    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
+    this.#create(name, instanceId, options.input, undefined);
+    return instanceId;
+  }
+
+  #create(
+    name: string,
+    instanceId: string,
+    input: string | undefined,
+    parent: InstanceRecord['parent'],
+  ): InstanceRecord {
+    const existing = this.#instances.get(instanceId);
+    if (existing && !TERMINAL.has(existing.runtimeStatus))
+      throw new InstanceExistsError(instanceId);
+    if (existing) this.#cancelTimers(existing);
+    const now = new Date().toISOString();
+    const rec: InstanceRecord = {
+      instanceId,
+      name,
+      executionId: randomUUID().replace(/-/g, ''),
+      runtimeStatus: 'Pending',
+      input,
+      createdTime: now,
+      lastUpdatedTime: now,
+      parent,
+      history: [],
+      inbox: [],
+      knownActions: 0,
+      actionIds: [],
+      nextSeq: 0,
+      work: [],
+      retries: [],
+    };
+    rec.inbox.push(this.#executionStarted(rec));
+    this.#instances.set(instanceId, rec);
+    this.#persist(rec);
+    this.#log.info('instance created', { instanceId, name });
+    this.#schedule(instanceId);
+    return rec;
+  }
+
+  #executionStarted(rec: InstanceRecord): HistoryEvent {
+    return historyEvent(EventType.ExecutionStarted, {
+      Name: rec.name,
+      Input: rec.input,
+      Version: '',
+      OrchestrationInstance: { InstanceId: rec.instanceId, ExecutionId: rec.executionId },
+      ParentInstance: rec.parent
+        ? {
+            OrchestrationInstance: { InstanceId: rec.parent.instanceId },
+            TaskScheduleId: rec.parent.taskId,
+          }
+        : undefined,
+    });
+  }
+
+  get(instanceId: string): InstanceRecord | undefined {
+    return this.#instances.get(instanceId);
+  }
+
+  list(): InstanceRecord[] {
+    return [...this.#instances.values()];
+  }
+
+  /** Queues an external event; false when the instance does not exist or has ended. */
+  raiseEvent(
+    instanceId: string,
+    eventName: string,
+    input: string | undefined,
+  ): 'ok' | 'notFound' | 'gone' {
+    const rec = this.#instances.get(instanceId);
+    if (!rec) return 'notFound';
+    if (TERMINAL.has(rec.runtimeStatus)) return 'gone';
+    rec.inbox.push(historyEvent(EventType.EventRaised, { Name: eventName, Input: input }));
+    this.#persist(rec);
+    this.#schedule(instanceId);
+    return 'ok';
+  }
+
+  terminate(instanceId: string, reason: string): 'ok' | 'notFound' | 'gone' {
+    const rec = this.#instances.get(instanceId);
+    if (!rec) return 'notFound';
+    if (TERMINAL.has(rec.runtimeStatus)) return 'gone';
+    this.#cancelTimers(rec);
+    rec.work = [];
+    rec.inbox = [];
+    rec.history.push(
+      historyEvent(EventType.ExecutionTerminated, { Input: JSON.stringify(reason) }),
+    );
+    this.#finish(rec, 'Terminated', JSON.stringify(reason));
+    return 'ok';
+  }
+
+  purge(instanceId: string): boolean {
+    const rec = this.#instances.get(instanceId);
+    if (!rec) return false;
+    this.#cancelTimers(rec);
+    this.#instances.delete(instanceId);
+    if (!this.#stopped) this.#store.remove(instanceId);
+    return true;
+  }
+
+  /** Resolves once the instance has reached Completed, Failed or Terminated (or on timeout). */
+  async waitForCompletion(
+    instanceId: string,
+    timeoutMs: number,
+  ): Promise<InstanceRecord | undefined> {
+    const done = (): boolean => {
+      const rec = this.#instances.get(instanceId);
+      return rec !== undefined && TERMINAL.has(rec.runtimeStatus);
+    };
+    if (!done()) {
+      await new Promise<void>((resolve) => {
+        const waiters = this.#waiters.get(instanceId) ?? new Set<() => void>();
+        this.#waiters.set(instanceId, waiters);
+        const timer = setTimeout(() => finish(), timeoutMs);
+        const finish = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const check = (): void => {
+          if (done()) finish();
+        };
+        waiters.add(check);
+      });
+    }
+    return this.#instances.get(instanceId);
+  }
+
+  // ---- episodes ----
+
+  #schedule(instanceId: string): void {
+    if (this.#stopped) return;
+    if (this.#busy.has(instanceId)) {
+      this.#again.add(instanceId);
+      return;
+    }
+    this.#busy.add(instanceId);
+    void this.#orchestrators
+      .run(async () => {
+        try {
+          for (;;) {
+            this.#again.delete(instanceId);
+            const rec = this.#instances.get(instanceId);
+            if (!rec || this.#stopped || TERMINAL.has(rec.runtimeStatus) || rec.inbox.length === 0)
+              break;
+            await this.#episode(rec);
+          }
+        } catch (err) {
+          this.#log.error('episode failed', { instanceId, error: errorMessage(err) });
+        }
+      })
+      .finally(() => {
+        this.#busy.delete(instanceId);
+        const rec = this.#instances.get(instanceId);
+        if (
+          this.#again.has(instanceId) ||
+          (rec && rec.inbox.length > 0 && !TERMINAL.has(rec.runtimeStatus))
+        ) {
+          this.#again.delete(instanceId);
+          this.#schedule(instanceId);
+        }
+      });
+  }
+
+  /** Gives the orchestrator one new event and applies what it decides. */
+  async #episode(rec: InstanceRecord): Promise<void> {
+    const event = rec.inbox.shift();
+    if (!event) return;
+    const started = historyEvent(EventType.OrchestratorStarted);
+    const newEvents: HistoryEvent[] = [started, event];
+    const emitted: HistoryEvent[] = [];
+    const followUps: WorkItem[] = [];
+
+    // Retries run in the host: the engine allots the retry timer and the next attempt a
+    // sequence number as it reads the failure or the timer, before any new action.
+    this.#advanceRetries(rec, event, emitted, followUps);
+
+    const payload = {
+      history: [...rec.history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents],
+      input: rec.input === undefined ? undefined : (JSON.parse(rec.input) as unknown),
+      instanceId: rec.instanceId,
+      isReplaying: rec.history.length > 0,
+      parentInstanceId: rec.parent?.instanceId,
+      upperSchemaVersion: 2,
+      upperSchemaVersionNew: 3,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      maximumShortTimerDuration: '6.00:00:00',
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    const outcome = await this.#invokeOrchestrator(rec.name, payload);
+    if (
+      this.#stopped ||
+      this.#instances.get(rec.instanceId) !== rec ||
+      TERMINAL.has(rec.runtimeStatus)
+    )
+      return;
+    rec.history.push(...newEvents);
+    if (rec.runtimeStatus === 'Pending') rec.runtimeStatus = 'Running';
+
+    if (outcome.kind === 'failed') {
+      rec.history.push(...emitted);
+      if (outcome.customStatus !== undefined)
+        rec.customStatus = JSON.stringify(outcome.customStatus);
+      rec.history.push(
+        historyEvent(EventType.ExecutionCompleted, {
+          OrchestrationStatus: OrchestrationStatusCode.Failed,
+          Result: JSON.stringify(outcome.error),
+        }),
+        historyEvent(EventType.OrchestratorCompleted),
+      );
+      this.#log.warn('orchestration failed', { instanceId: rec.instanceId, error: outcome.error });
+      this.#finish(rec, 'Failed', JSON.stringify(outcome.error));
+      return;
+    }
+
+    const state = outcome.state;
+    const actions = flattenActions(state.actions);
+    let continueAsNew: WireAction | undefined;
+    let unsupported: string | undefined;
+    for (let i = rec.knownActions; i < actions.length; i++) {
+      const action = actions[i];
+      if (!action) continue;
+      let id: number | null = null;
+      switch (action.actionType) {
+        case ActionType.CallActivity:
+        case ActionType.CallActivityWithRetry: {
+          id = rec.nextSeq++;
+          const input = processedInputJson(action.input);
+          const name = action.functionName ?? '';
+          emitted.push(historyEvent(EventType.TaskScheduled, { Name: name, Input: input }, id));
+          followUps.push({ kind: 'activity', id, name, input });
+          if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions) {
+            rec.retries.push({
+              kind: 'activity',
+              name,
+              input,
+              options: action.retryOptions,
+              attempt: 1,
+              attemptId: id,
+            });
+          }
+          break;
+        }
+        case ActionType.CallSubOrchestrator:
+        case ActionType.CallSubOrchestratorWithRetry: {
+          id = rec.nextSeq++;
+          const name = action.functionName ?? '';
+          const instanceId = action.instanceId || `${rec.instanceId}:${id}`;
+          const input = action.input === undefined ? undefined : JSON.stringify(action.input);
+          emitted.push(
+            historyEvent(
+              EventType.SubOrchestrationInstanceCreated,
+              { Name: name, InstanceId: instanceId, Input: input },
+              id,
+            ),
+          );
+          followUps.push({ kind: 'subOrchestration', id, name, instanceId, input });
+          if (
+            action.actionType === ActionType.CallSubOrchestratorWithRetry &&
+            action.retryOptions
+          ) {
+            rec.retries.push({
+              kind: 'subOrchestration',
+              name,
+              input,
+              instanceId,
+              options: action.retryOptions,
+              attempt: 1,
+              attemptId: id,
+            });
+          }
+          break;
+        }
+        case ActionType.CreateTimer: {
+          id = rec.nextSeq++;
+          const fireAt = action.fireAt ?? new Date().toISOString();
+          emitted.push(historyEvent(EventType.TimerCreated, { FireAt: fireAt }, id));
+          if (!action.isCanceled) followUps.push({ kind: 'timer', id, fireAt });
+          break;
+        }
+        case ActionType.WaitForExternalEvent:
+          break;
+        case ActionType.ContinueAsNew:
+          continueAsNew = action;
+          break;
+        default:
+          unsupported = `action type ${action.actionType} is not supported by the local host`;
+      }
+      rec.actionIds[i] = id;
+    }
+    rec.knownActions = Math.max(rec.knownActions, actions.length);
+
+    // Timers the orchestrator cancelled (e.g. a timeout that lost a race) are dropped.
+    actions.forEach((action, i) => {
+      const id = rec.actionIds[i];
+      if (
+        action.actionType === ActionType.CreateTimer &&
+        action.isCanceled &&
+        typeof id === 'number'
+      ) {
+        this.#dropWork(rec, (w) => w.kind === 'timer' && w.id === id);
+      }
+    });
+    if (state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
+    rec.history.push(...emitted);
+
+    if (unsupported) {
+      rec.history.push(historyEvent(EventType.OrchestratorCompleted));
+      this.#finish(rec, 'Failed', JSON.stringify(unsupported));
+      return;
+    }
+    if (state.isDone && continueAsNew) {
+      this.#continueAsNew(rec, processedInputJson(continueAsNew.input));
+      return;
+    }
+    if (state.isDone) {
+      const output = JSON.stringify(state.output ?? null);
+      rec.history.push(
+        historyEvent(EventType.ExecutionCompleted, {
+          OrchestrationStatus: OrchestrationStatusCode.Completed,
+          Result: output,
+        }),
+        historyEvent(EventType.OrchestratorCompleted),
+      );
+      this.#finish(rec, 'Completed', output);
+      return;
+    }
+    rec.history.push(historyEvent(EventType.OrchestratorCompleted));
+    rec.work.push(...followUps);
+    rec.lastUpdatedTime = new Date().toISOString();
+    this.#persist(rec);
+    for (const item of followUps) this.#dispatch(rec, item, false);
+  }
+
+  #advanceRetries(
+    rec: InstanceRecord,
+    event: HistoryEvent,
+    emitted: HistoryEvent[],
+    followUps: WorkItem[],
+  ): void {
+    const failed =
+      event.EventType === EventType.TaskFailed ||
+      event.EventType === EventType.SubOrchestrationInstanceFailed;
+    const succeeded =
+      event.EventType === EventType.TaskCompleted ||
+      event.EventType === EventType.SubOrchestrationInstanceCompleted;
+    if (failed || succeeded) {
+      const chain = rec.retries.find(
+        (c) => c.timerId === undefined && c.attemptId === event.TaskScheduledId,
+      );
+      if (!chain) return;
+      if (succeeded) {
+        rec.retries.splice(rec.retries.indexOf(chain), 1);
+        return;
+      }
+      const timerId = rec.nextSeq++;
+      const delay =
+        chain.attempt < chain.options.maxNumberOfAttempts
+          ? retryDelayMs(chain.options, chain.attempt)
+          : 0;
+      const fireAt = new Date(Date.now() + delay).toISOString();
+      chain.timerId = timerId;
+      emitted.push(historyEvent(EventType.TimerCreated, { FireAt: fireAt }, timerId));
+      followUps.push({ kind: 'timer', id: timerId, fireAt });
+      return;
+    }
+    if (event.EventType === EventType.TimerFired) {
+      const chain = rec.retries.find((c) => c.timerId !== undefined && c.timerId === event.TimerId);
+      if (!chain) return;
+      if (chain.attempt >= chain.options.maxNumberOfAttempts) {
+        rec.retries.splice(rec.retries.indexOf(chain), 1);
+        return;
+      }
+      const id = rec.nextSeq++;
+      chain.attempt += 1;
+      chain.attemptId = id;
+      chain.timerId = undefined;
+      if (chain.kind === 'activity') {
+        emitted.push(
+          historyEvent(EventType.TaskScheduled, { Name: chain.name, Input: chain.input }, id),
+        );
+        followUps.push({ kind: 'activity', id, name: chain.name, input: chain.input });
+      } else {
+        const instanceId = chain.instanceId ?? `${rec.instanceId}:${id}`;
+        emitted.push(
+          historyEvent(
+            EventType.SubOrchestrationInstanceCreated,
+            { Name: chain.name, InstanceId: instanceId, Input: chain.input },
+            id,
+          ),
+        );
+        followUps.push({
+          kind: 'subOrchestration',
+          id,
+          name: chain.name,
+          instanceId,
+          input: chain.input,
+        });
+      }
+    }
+  }
+
+  async #invokeOrchestrator(
+    name: string,
+    payload: Record<string, unknown>,
+  ): Promise<
+    | {
+        kind: 'state';
+        state: { isDone: boolean; actions: unknown; output?: unknown; customStatus?: unknown };
+      }
+    | { kind: 'failed'; error: string; customStatus?: unknown }
+  > {
+    try {
+      const response = await this.#registry.invoke(name, {
+        trigger: { string: JSON.stringify(payload) },
+      });
+      const value = fromTypedData(response.returnValue);
+      if (!isRecord(value)) return { kind: 'failed', error: 'the orchestrator returned no state' };
+      return {
+        kind: 'state',
+        state: {
+          isDone: value.isDone === true,
+          actions: value.actions,
+          output: value.output,
+          customStatus: value.customStatus,
+        },
+      };
+    } catch (err) {
+      const message = errorMessage(err);
+      const at = message.indexOf(OUT_OF_PROC_LABEL);
+      if (at < 0) return { kind: 'failed', error: message };
+      const reason = message.slice(0, at).trim();
+      try {
+        const state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as unknown;
+        if (isRecord(state)) {
+          const error = typeof state.error === 'string' ? state.error : reason;
+          return { kind: 'failed', error, customStatus: state.customStatus };
+        }
+      } catch {
+        // the message is the error
+      }
+      return { kind: 'failed', error: reason };
+    }
+  }
+
+  #continueAsNew(rec: InstanceRecord, input: string | undefined): void {
+    this.#cancelTimers(rec);
+    this.#log.info('continued as new', { instanceId: rec.instanceId });
+    rec.runtimeStatus = 'ContinuedAsNew';
+    rec.executionId = randomUUID().replace(/-/g, '');
+    rec.input = input;
+    rec.output = undefined;
+    rec.history = [];
+    rec.knownActions = 0;
+    rec.actionIds = [];
+    rec.nextSeq = 0;
+    rec.work = [];
+    rec.retries = [];
+    rec.inbox = [
+      this.#executionStarted(rec),
+      ...rec.inbox.filter((e) => e.EventType === EventType.EventRaised),
+    ];
+    rec.runtimeStatus = 'Running';
+    rec.lastUpdatedTime = new Date().toISOString();
+    this.#persist(rec);
+    this.#again.add(rec.instanceId);
+  }
+
+  #finish(rec: InstanceRecord, status: RuntimeStatus, output: string): void {
+    this.#cancelTimers(rec);
+    rec.runtimeStatus = status;
+    rec.output = output;
+    rec.work = [];
+    rec.retries = [];
+    rec.lastUpdatedTime = new Date().toISOString();
+    this.#persist(rec);
+    this.#log.info('instance finished', { instanceId: rec.instanceId, runtimeStatus: status });
+    if (rec.parent && status !== 'Terminated') this.#notifyParent(rec, status, output);
+    for (const waiter of [...(this.#waiters.get(rec.instanceId) ?? [])]) waiter();
+  }
+
+  #notifyParent(child: InstanceRecord, status: RuntimeStatus, output: string): void {
+    const link = child.parent;
+    if (!link) return;
+    const event =
+      status === 'Completed'
+        ? historyEvent(EventType.SubOrchestrationInstanceCompleted, {
+            TaskScheduledId: link.taskId,
+            Result: output,
+          })
+        : historyEvent(EventType.SubOrchestrationInstanceFailed, {
+            TaskScheduledId: link.taskId,
+            Reason: `Orchestrator function '${child.name}' failed: ${JSON.parse(output) as string}`,
+            Details: '',
+          });
+    this.#deliver(
+      link.instanceId,
+      link.executionId,
+      (w) => w.kind === 'subOrchestration' && w.id === link.taskId,
+      event,
+    );
+  }
+
+  // ---- work ----
+
+  #dispatch(rec: InstanceRecord, item: WorkItem, resuming: boolean): void {
+    if (this.#stopped) return;
+    const { instanceId, executionId } = rec;
+    const match = (w: WorkItem): boolean => w.kind === item.kind && w.id === item.id;
+    switch (item.kind) {
+      case 'activity':
+        void this.#activities.run(() => this.#runActivity(instanceId, executionId, item, match));
+        break;
+      case 'timer':
+        this.#armTimer(instanceId, executionId, item, match);
+        break;
+      case 'subOrchestration': {
+        const child = this.#instances.get(item.instanceId);
+        const linked = child?.parent?.instanceId === instanceId && child.parent.taskId === item.id;
+        if (resuming && child && linked) {
+          if (TERMINAL.has(child.runtimeStatus))
+            this.#notifyParent(child, child.runtimeStatus, child.output ?? 'null');
+          return;
+        }
+        try {
+          this.#create(item.name, item.instanceId, item.input, {
+            instanceId,
+            executionId,
+            taskId: item.id,
+          });
+        } catch (err) {
+          this.#deliver(
+            instanceId,
+            executionId,
+            match,
+            historyEvent(EventType.SubOrchestrationInstanceFailed, {
+              TaskScheduledId: item.id,
+              Reason: errorMessage(err),
+              Details: '',
+            }),
+          );
+        }
+        break;
+      }
+    }
+  }
+
+  async #runActivity(
+    instanceId: string,
+    executionId: string,
+    item: Extract<WorkItem, { kind: 'activity' }>,
+    match: (w: WorkItem) => boolean,
+  ): Promise<void> {
+    if (this.#stopped) return;
+    let event: HistoryEvent;
+    try {
+      const fn = this.#registry.get(item.name);
+      if (!fn || fn.triggerType !== 'activityTrigger') {
+        throw new Error(
+          `The function '${item.name}' doesn't exist or is not an activity function.`,
+        );
+      }
+      const response = await this.#registry.invoke(item.name, {
+        trigger: item.input === undefined ? undefined : { json: item.input },
+      });
+      const result = fromTypedData(response.returnValue);
+      event = historyEvent(EventType.TaskCompleted, {
+        TaskScheduledId: item.id,
+        Result: JSON.stringify(result ?? null),
+      });
+    } catch (err) {
+      this.#log.warn('activity failed', {
+        instanceId,
+        activity: item.name,
+        error: errorMessage(err),
+      });
+      event = historyEvent(EventType.TaskFailed, {
+        TaskScheduledId: item.id,
+        Reason: `Activity function '${item.name}' failed: ${errorMessage(err)}`,
+        Details: err instanceof Error ? (err.stack ?? '') : '',
+      });
+    }
+    this.#deliver(instanceId, executionId, match, event);
+  }
+
+  #armTimer(
+    instanceId: string,
+    executionId: string,
+    item: Extract<WorkItem, { kind: 'timer' }>,
+    match: (w: WorkItem) => boolean,
+  ): void {
+    const key = `${instanceId}|${executionId}|${item.id}`;
+    const fire = (): void => {
+      const remaining = Date.parse(item.fireAt) - Date.now();
+      if (remaining > 0) {
+        this.#timers.set(key, setTimeout(fire, Math.min(remaining, 2 ** 31 - 1)));
+        return;
+      }
+      this.#timers.delete(key);
+      this.#deliver(
+        instanceId,
+        executionId,
+        match,
+        historyEvent(EventType.TimerFired, { TimerId: item.id, FireAt: item.fireAt }),
+      );
+    };
+    fire();
+  }
+
+  /** Moves a completion into the instance's inbox if that execution still waits for it. */
+  #deliver(
+    instanceId: string,
+    executionId: string,
+    match: (w: WorkItem) => boolean,
+    event: HistoryEvent,
+  ): void {
+    if (this.#stopped) return;
+    const rec = this.#instances.get(instanceId);
+    if (!rec || rec.executionId !== executionId || TERMINAL.has(rec.runtimeStatus)) return;
+    const index = rec.work.findIndex(match);
+    if (index < 0) return;
+    rec.work.splice(index, 1);
+    rec.inbox.push(event);
+    this.#persist(rec);
+    this.#schedule(instanceId);
+  }
+
+  #dropWork(rec: InstanceRecord, match: (w: WorkItem) => boolean): void {
+    rec.work = rec.work.filter((w) => {
+      if (!match(w)) return true;
+      if (w.kind === 'timer') this.#clearTimer(`${rec.instanceId}|${rec.executionId}|${w.id}`);
+      return false;
+    });
+  }
+
+  #cancelTimers(rec: InstanceRecord): void {
+    for (const w of rec.work)
+      if (w.kind === 'timer') this.#clearTimer(`${rec.instanceId}|${rec.executionId}|${w.id}`);
+  }
+
+  #clearTimer(key: string): void {
+    const timer = this.#timers.get(key);
+    if (timer) clearTimeout(timer);
+    this.#timers.delete(key);
+  }
+
+  #persist(rec: InstanceRecord): void {
+    if (this.#stopped) return;
+    this.#store.save(rec.instanceId, rec);
+  }
+}
