@@ -1,4 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import type { InvocationContext } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 
 import { type Activities, createActivities, type LogPort } from '../shared/activities';
@@ -21,7 +22,18 @@ export function getServices(): Services {
   return services;
 }
 
-/** Structured logs: one JSON object per line on stdout, which Application Insights ingests. */
+/** Structured logs of one invocation, through the Functions logger (Application Insights in Azure). */
+export function contextLog(context: InvocationContext): LogPort {
+  return (entry) => {
+    const line = JSON.stringify(entry);
+    if (entry.level === 'warn') context.warn(line);
+    else if (entry.level === 'error') context.error(line);
+    else if (entry.level === 'debug') context.debug(line);
+    else context.info(line);
+  };
+}
+
+/** Structured logs outside an invocation: one JSON object per line on stdout. */
 export const jsonLog: LogPort = (entry) => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
 };

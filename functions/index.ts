@@ -2,13 +2,13 @@
  * The function app's entry point (package.json `main`): every registration that runs in
  * Azure, and under `accelnet start`, is made here.
  */
-import { app } from '@azure/functions';
+import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 import { remediateVm } from '../orchestrations/remediateVm';
-import { type Activities } from '../shared/activities';
+import { type Activities, type LogPort } from '../shared/activities';
 import { ACTIVITY, ORCHESTRATION } from '../shared/workflow';
-import { getServices } from './composition';
+import { contextLog, getServices } from './composition';
 import { vmWriteEvents } from './vmEvents';
 import { vmRemediation } from './vmRemediation';
 
@@ -21,8 +21,11 @@ df.app.orchestration(ORCHESTRATION.remediateVm, remediateVm);
 
 const activity = <K extends keyof Activities>(name: K): void => {
   df.app.activity(ACTIVITY[name], {
-    handler: (input: unknown) =>
-      (getServices().activities[name] as (i: unknown) => Promise<unknown>)(input),
+    handler: (input: unknown, context: InvocationContext) =>
+      (getServices().activities[name] as (i: unknown, log: LogPort) => Promise<unknown>)(
+        input,
+        contextLog(context),
+      ),
   });
 };
 activity('assessVm');

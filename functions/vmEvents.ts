@@ -3,7 +3,8 @@ import * as df from 'durable-functions';
 
 import { classifyEvent, vmInstanceId } from '../shared/events';
 import { ORCHESTRATION, type RemediateVmInput } from '../shared/workflow';
-import { getServices } from './composition';
+import { contextLog, getServices } from './composition';
+import { findStatus } from './durable';
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
 
@@ -16,7 +17,8 @@ export async function vmWriteEvents(
   event: EventGridEvent,
   context: InvocationContext,
 ): Promise<void> {
-  const { settings, log } = getServices();
+  const { settings } = getServices();
+  const log = contextLog(context);
   const verdict = classifyEvent(event, settings.selfPrincipalId);
   if (verdict.kind !== 'vm-write') {
     log({
@@ -30,7 +32,7 @@ export async function vmWriteEvents(
   }
   const client = df.getClient(context);
   const instanceId = vmInstanceId(verdict.vm);
-  const existing = await client.getStatus(instanceId).catch(() => undefined);
+  const existing = await findStatus(client, instanceId);
   if (existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus)) {
     log({
       level: 'info',
@@ -49,6 +51,7 @@ export async function vmWriteEvents(
     runId: instanceId,
     eventId: verdict.eventId,
     approvalTimeoutMs: settings.approvalTimeoutMs,
+    retryIntervalMs: settings.retryIntervalMs,
   };
   try {
     await client.startNew(ORCHESTRATION.remediateVm, { instanceId, input });
@@ -63,7 +66,7 @@ export async function vmWriteEvents(
     });
   } catch (error) {
     // Another delivery of the same burst started the run first.
-    const again = await client.getStatus(instanceId).catch(() => undefined);
+    const again = await findStatus(client, instanceId);
     if (again?.runtimeStatus !== undefined && ACTIVE.has(again.runtimeStatus)) {
       log({
         level: 'info',

@@ -4,6 +4,7 @@ import * as df from 'durable-functions';
 import { parseVmId, vmInstanceId } from '../shared/events';
 import type { PowerState } from '../shared/model';
 import type { RemediateVmInput, VmOutcome } from '../shared/workflow';
+import { findStatus } from './durable';
 import { errorResponse } from './http';
 
 /** GET /api/vms/{vmId}/remediation: the latest event-triggered run for a VM. */
@@ -27,7 +28,7 @@ export async function vmRemediation(
     );
   }
   const client = df.getClient(context);
-  const status = await client.getStatus(vmInstanceId(vm), { showInput: true });
+  const status = await findStatus(client, vmInstanceId(vm), { showInput: true });
   if (!status?.runtimeStatus) {
     return errorResponse(404, 'NotFound', `No event-triggered run has been recorded for ${vm.id}.`);
   }

@@ -149,6 +149,16 @@ export function nativeModule(): typeof Module {
 const internals = nativeModule() as unknown as ModuleInternals;
 let installed = false;
 
+/**
+ * The environment the app sees. Azure gives app settings to the worker as environment
+ * variables; under jest the test's `process.env` is a copy, so this reaches the real one
+ * through Node's own loader.
+ */
+export function appEnvironment(): NodeJS.ProcessEnv {
+  const real = internals._load('process', null, false) as NodeJS.Process;
+  return real.env;
+}
+
 /** Makes `require('@azure/functions-core')` resolve to the host's core API (idempotent). */
 export function installCoreModule(): void {
   if (installed) return;

@@ -4,7 +4,7 @@
  */
 import { errorResponse, type HostResponse, json, parseJsonBody } from './http/body';
 import { errorMessage, type HostLogger } from './log';
-import type { Registry } from './registry';
+import type { InputFor, Registry } from './registry';
 import { isRecord } from './rpc';
 
 export interface EventGridRequest {
@@ -23,6 +23,7 @@ export async function handleEventGrid(
   registry: Registry,
   req: EventGridRequest,
   log: HostLogger,
+  inputFor?: InputFor,
 ): Promise<HostResponse> {
   const fn = req.functionName ? registry.get(req.functionName) : undefined;
   if (!fn || fn.triggerType !== 'eventGridTrigger') {
@@ -70,6 +71,7 @@ export async function handleEventGrid(
       await registry.invoke(fn.name, {
         trigger: { json: JSON.stringify(event) },
         triggerMetadata: { data: { json: JSON.stringify(event) } },
+        ...(inputFor ? { inputFor } : {}),
       });
     } catch (err) {
       log.error('event grid function failed', {

@@ -42,11 +42,14 @@ export interface RegisteredFunction {
 }
 
 /** What to pass to one invocation, in RPC form. */
+/** Supplies the value of a non-trigger input binding (e.g. the durable client). */
+export type InputFor = (binding: { name: string; type: string }) => RpcTypedData | undefined;
+
 export interface InvokeRequest {
   trigger: RpcTypedData | undefined;
   triggerMetadata?: Record<string, RpcTypedData>;
   /** Value of each extra input binding (by binding), e.g. the durable client data. */
-  inputFor?: (binding: { name: string; type: string }) => RpcTypedData | undefined;
+  inputFor?: InputFor;
 }
 
 /** Log lines an app writes through `context.log` and `@azure/functions`' system log. */

@@ -6,7 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { RpcHttp } from './core';
+import { appEnvironment, type RpcHttp } from './core';
 import { durableClientData } from './durable/clientBinding';
 import { handleDurableApi } from './durable/httpApi';
 import { TaskHub } from './durable/taskHub';
@@ -14,7 +14,7 @@ import { handleEventGrid } from './eventGrid';
 import { BodyTooLargeError, errorResponse, type HostResponse, readBody, send } from './http/body';
 import { compileRoute } from './http/routes';
 import { createLogger, errorMessage, type LogSink } from './log';
-import { loadApp, type RegisteredFunction, type Registry } from './registry';
+import { type InputFor, loadApp, type RegisteredFunction, type Registry } from './registry';
 import { fromTypedData, isRecord } from './rpc';
 
 export interface HostOptions {
@@ -28,6 +28,8 @@ export interface HostOptions {
   /** The key `function`-level routes and the webhooks require; generated when absent. */
   functionKey?: string;
   log?: LogSink;
+  /** App settings, given to the app as environment variables (like local.settings.json Values). */
+  appSettings?: Record<string, string>;
   taskHubName?: string;
   maxConcurrentActivityFunctions?: number;
   maxConcurrentOrchestratorFunctions?: number;
@@ -46,6 +48,7 @@ const DURABLE_PREFIX = '/runtime/webhooks/durabletask/';
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const log = createLogger(options.log, 'host');
   const appLog = createLogger(options.log, 'app');
+  Object.assign(appEnvironment(), options.appSettings);
   const registry = await loadApp(options.entry);
   registry.onLog((entry, message) => appLog.info(message, { ...entry }));
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
@@ -74,6 +77,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       taskHubName: taskHub.name,
       systemKey: functionKey,
     });
+
+  /** Input bindings the host provides to every trigger: the durable client. */
+  const inputFor: InputFor = (binding) =>
+    binding.type === 'durableClient' || binding.type === 'orchestrationClient'
+      ? { string: JSON.stringify(clientData()) }
+      : undefined;
 
   const managementLinks = (instanceId: string): Record<string, string> => {
     const data = clientData();
@@ -131,6 +140,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         registry,
         { method, functionName: url.searchParams.get('functionName'), headers: req.headers, body },
         log,
+        inputFor,
       );
     }
     if (path === '/api' || path.startsWith('/api/')) {
@@ -177,10 +187,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     try {
       const response = await registry.invoke(hit.fn.name, {
         trigger: { http: rpcRequest },
-        inputFor: (binding) =>
-          binding.type === 'durableClient' || binding.type === 'orchestrationClient'
-            ? { string: JSON.stringify(clientData()) }
-            : undefined,
+        inputFor,
       });
       return toHostResponse(response.returnValue?.http);
     } catch (err) {

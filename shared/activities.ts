@@ -37,14 +37,15 @@ export interface ActivityDeps {
   timer?: OperationTimer;
 }
 
+/** Each activity takes its input and, optionally, where this invocation logs (the Functions context). */
 export interface Activities {
-  assessVm(input: { vm: VmRef; runId: string }): Promise<AssessOutput>;
-  powerOffVm(input: PowerInput): Promise<PowerOutput>;
-  deallocateVm(input: PowerInput): Promise<PowerOutput>;
-  enableAcceleratedNetworking(input: EnableInput): Promise<EnableOutput>;
-  startVm(input: PowerInput): Promise<PowerOutput>;
-  verifyVm(input: VerifyInput): Promise<VerifyOutput>;
-  recordAudit(input: AuditInput): Promise<void>;
+  assessVm(input: { vm: VmRef; runId: string }, log?: LogPort): Promise<AssessOutput>;
+  powerOffVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
+  deallocateVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
+  enableAcceleratedNetworking(input: EnableInput, log?: LogPort): Promise<EnableOutput>;
+  startVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
+  verifyVm(input: VerifyInput, log?: LogPort): Promise<VerifyOutput>;
+  recordAudit(input: AuditInput, log?: LogPort): Promise<void>;
 }
 
 /**
@@ -72,12 +73,13 @@ export function createActivities(deps: ActivityDeps): Activities {
   async function step<T>(
     name: string,
     input: { vm: VmRef; runId: string },
+    log: LogPort,
     work: () => Promise<T>,
   ): Promise<T> {
     const started = Date.now();
     try {
       const result = await work();
-      deps.log({
+      log({
         level: 'info',
         runId: input.runId,
         vmId: input.vm.id,
@@ -89,7 +91,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       return result;
     } catch (error) {
       const e = ensureError(error);
-      deps.log({
+      log({
         level: 'warn',
         runId: input.runId,
         vmId: input.vm.id,
@@ -111,6 +113,30 @@ export function createActivities(deps: ActivityDeps): Activities {
     }
   }
 
+  /**
+   * Waits while the VM is in `transitional` (an operation of an earlier attempt still runs)
+   * until it reaches `target`; anything else rethrows the original conflict.
+   */
+  async function awaitState(
+    ports: ArmPorts,
+    vm: VmRef,
+    target: PowerState,
+    transitional: PowerState,
+    conflict: unknown,
+  ): Promise<PowerOutput> {
+    const kind =
+      target === 'deallocated' ? 'deallocate' : target === 'running' ? 'start' : 'powerOff';
+    let wait = Math.max(deps.pollIntervalMs, (timer.expectedMs(kind) ?? deps.pollIntervalMs) * 0.1);
+    for (let round = 0; round < 200; round += 1) {
+      const state = await powerState(ports, vm);
+      if (state === target) return { powerState: target, changed: false };
+      if (state !== transitional) throw conflict;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait = Math.min(30_000, wait * 1.5);
+    }
+    throw conflict;
+  }
+
   async function powerState(ports: ArmPorts, vm: VmRef): Promise<PowerState> {
     const got = await ports.compute.virtualMachines.get(vm.resourceGroup, vm.name, {
       expand: 'instanceView',
@@ -119,16 +145,16 @@ export function createActivities(deps: ActivityDeps): Activities {
   }
 
   return {
-    assessVm: (input) =>
-      step('assess', input, async () => {
+    assessVm: (input, log = deps.log) =>
+      step('assess', input, log, async () => {
         const facts = await readVmFacts(deps.arm(input.vm.subscriptionId), input.vm);
         const table = await sizes(input.vm.subscriptionId, facts.location);
         const decision = decide(facts, table.get(facts.size.toLowerCase()), deps.rules);
         return { facts, decision };
       }),
 
-    powerOffVm: (input) =>
-      step('powerOff', input, async () => {
+    powerOffVm: (input, log = deps.log) =>
+      step('powerOff', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
         const started = performance.now();
         const poller = ports.compute.virtualMachines.powerOff(
@@ -144,6 +170,8 @@ export function createActivities(deps: ActivityDeps): Activities {
           const state = await powerState(ports, input.vm);
           if (state === 'deallocated' || state === 'deallocating' || state === 'stopped')
             return { powerState: state, changed: false };
+          if (state === 'stopping')
+            return awaitState(ports, input.vm, 'stopped', 'stopping', error);
           throw error;
         }
         const changed = !poller.isDone;
@@ -151,22 +179,28 @@ export function createActivities(deps: ActivityDeps): Activities {
         return { powerState: 'stopped', changed };
       }),
 
-    deallocateVm: (input) =>
-      step('deallocate', input, async () => {
+    deallocateVm: (input, log = deps.log) =>
+      step('deallocate', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
         const started = performance.now();
         const poller = ports.compute.virtualMachines.deallocate(
           input.vm.resourceGroup,
           input.vm.name,
         );
-        await poller.submitted();
+        try {
+          await poller.submitted();
+        } catch (error) {
+          // A previous attempt's deallocation is still running (a retry after a crash): wait for it.
+          if (ensureError(error).code !== 'OperationNotAllowed') throw error;
+          return awaitState(ports, input.vm, 'deallocated', 'deallocating', error);
+        }
         const changed = !poller.isDone;
         await timer.drive('deallocate', modularPollable(poller), started);
         return { powerState: 'deallocated', changed };
       }),
 
-    enableAcceleratedNetworking: (input) =>
-      step('enableNics', input, async () => {
+    enableAcceleratedNetworking: (input, log = deps.log) =>
+      step('enableNics', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
         // The invariant that matters most: a NIC is changed only while its VM is deallocated.
         const before = await powerState(ports, input.vm);
@@ -209,19 +243,24 @@ export function createActivities(deps: ActivityDeps): Activities {
         return { nics };
       }),
 
-    startVm: (input) =>
-      step('start', input, async () => {
+    startVm: (input, log = deps.log) =>
+      step('start', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
         const started = performance.now();
         const poller = ports.compute.virtualMachines.start(input.vm.resourceGroup, input.vm.name);
-        await poller.submitted();
+        try {
+          await poller.submitted();
+        } catch (error) {
+          if (ensureError(error).code !== 'OperationNotAllowed') throw error;
+          return awaitState(ports, input.vm, 'running', 'starting', error);
+        }
         const changed = !poller.isDone;
         await timer.drive('start', modularPollable(poller), started);
         return { powerState: 'running', changed };
       }),
 
-    verifyVm: (input) =>
-      step('verify', input, async () => {
+    verifyVm: (input, log = deps.log) =>
+      step('verify', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
         const got = await ports.compute.virtualMachines.get(input.vm.resourceGroup, input.vm.name, {
           expand: 'instanceView',
@@ -247,8 +286,8 @@ export function createActivities(deps: ActivityDeps): Activities {
         return { ok: problems.length === 0, powerState: state, nics, problems };
       }),
 
-    recordAudit: async (input) => {
-      deps.log({ level: 'info', audit: true, ...input });
+    recordAudit: async (input, log = deps.log) => {
+      log({ level: 'info', audit: true, ...input });
       await deps.audit.record(input);
     },
   };

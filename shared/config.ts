@@ -97,6 +97,15 @@ export const SETTINGS = {
       .min(1)
       .max(60_000),
   },
+  ACCELNET_RETRY_INTERVAL_MS: {
+    doc: 'First wait before an activity that failed is retried (doubling, up to 5 attempts).',
+    default: '5000',
+    schema: z.coerce
+      .number({ message: 'ACCELNET_RETRY_INTERVAL_MS must be a number' })
+      .int()
+      .min(1)
+      .max(600_000),
+  },
   ACCELNET_AUDIT_TABLE: {
     doc: 'Azure Table storage table of the audit trail.',
     default: 'accelnetAudit',
@@ -133,6 +142,7 @@ export interface Settings {
   approvalWebhookUrl: string;
   approvalTimeoutMs: number;
   pollIntervalMs: number;
+  retryIntervalMs: number;
   auditTable: string;
   storageConnection: string;
   functionKey: string;
@@ -165,6 +175,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     approvalWebhookUrl: read('ACCELNET_APPROVAL_WEBHOOK_URL'),
     approvalTimeoutMs: parseIsoDuration(read('ACCELNET_APPROVAL_TIMEOUT')) ?? 86_400_000,
     pollIntervalMs: read('ACCELNET_POLL_INTERVAL_MS'),
+    retryIntervalMs: read('ACCELNET_RETRY_INTERVAL_MS'),
     auditTable: read('ACCELNET_AUDIT_TABLE'),
     storageConnection: read('AzureWebJobsStorage'),
     functionKey: read('ACCELNET_FUNCTION_KEY'),

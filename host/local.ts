@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { type ArmEmulator, startEmulator } from '../emulator/server';
+import { loadSettings } from '../shared/config';
+import type { LogSink } from './log';
+import { type RunningHost, startHost } from './server';
+import { type LocalStorage, startAzurite } from './storage';
+
+export const EVENT_FUNCTION = 'vmWriteEvents';
+export const PUBLIC_ARM = 'https://management.azure.com';
+
+export interface LocalOptions {
+  /** Host port on 127.0.0.1 (0 = free). */
+  port: number;
+  /** Durable state, logs and the emulator's CA go here. */
+  dataDir: string;
+  /** Another ARM endpoint (no embedded emulator, no Event Grid subscription). */
+  armEndpoint?: string;
+  /** Azure itself: https://management.azure.com with DefaultAzureCredential. */
+  azure?: boolean;
+  /** Time scale of the embedded emulator. */
+  timeScale?: number;
+  /** Settings for the app, over process.env (e.g. ACCELNET_MODE for the demo). */
+  settings?: Record<string, string>;
+  log?: LogSink;
+  /** The app entry; default: the package's `main`. */
+  entry?: string;
+}
+
+export interface LocalTwin {
+  host: RunningHost;
+  emulator: ArmEmulator | undefined;
+  storage: LocalStorage | undefined;
+  functionKey: string;
+  armEndpoint: string;
+  /** Restart the host alone over the same data dir (what a crash and restart does). */
+  restartHost(): Promise<RunningHost>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local twin of Azure for the function app: the embedded ARM emulator (unless another
+ * endpoint is given), Azurite for Table storage (unless storage is configured), and the local
+ * Functions host running the app's own registrations, subscribed to the emulator's Event Grid.
+ */
+export async function startLocal(options: LocalOptions): Promise<LocalTwin> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const env: Record<string, string> = { ...options.settings };
+  let emulator: ArmEmulator | undefined;
+  let storage: LocalStorage | undefined;
+  const cleanup = async (): Promise<void> => {
+    await emulator?.stop();
+    await storage?.stop();
+  };
+  try {
+    let armEndpoint = options.azure ? PUBLIC_ARM : (options.armEndpoint ?? '');
+    if (armEndpoint === '') {
+      emulator = await startEmulator({ timeScale: options.timeScale ?? 0.01 });
+      armEndpoint = emulator.url;
+      const caFile = path.join(options.dataDir, 'emulator-ca.pem');
+      writeFileSync(caFile, emulator.caPem);
+      env.ACCELNET_ARM_CA_FILE = caFile;
+      // The emulator runs on a scaled clock: poll in tens of milliseconds.
+      env.ACCELNET_POLL_INTERVAL_MS ??= String(
+        Math.max(5, Math.round(2000 * (options.timeScale ?? 0.01))),
+      );
+      env.ACCELNET_RETRY_INTERVAL_MS ??= String(
+        Math.max(20, Math.round(5000 * (options.timeScale ?? 0.01))),
+      );
+    }
+    env.ACCELNET_ARM_ENDPOINT = armEndpoint;
+    env.ACCELNET_SELF_PRINCIPAL_ID ??= process.env.ACCELNET_SELF_PRINCIPAL_ID || 'accelnet';
+    const configured = env.AzureWebJobsStorage ?? process.env.AzureWebJobsStorage;
+    if (!configured || configured === 'UseDevelopmentStorage=true') {
+      storage = await startAzurite();
+      env.AzureWebJobsStorage = storage.connectionString;
+    }
+    const functionKey =
+      env.ACCELNET_FUNCTION_KEY ??
+      process.env.ACCELNET_FUNCTION_KEY ??
+      randomBytes(24).toString('base64url');
+    env.ACCELNET_FUNCTION_KEY = functionKey;
+    // Fail fast, naming the setting, before anything is served.
+    const appSettings = { ...stringEnv(process.env), ...env };
+    loadSettings(appSettings);
+
+    const entry = options.entry ?? defaultEntry();
+    const startOne = (port: number): Promise<RunningHost> =>
+      startHost({
+        entry,
+        port,
+        dataDir: path.join(options.dataDir, 'durable'),
+        functionKey,
+        appSettings,
+        ...(options.log ? { log: options.log } : {}),
+      });
+    let host = await startOne(options.port);
+
+    if (emulator) {
+      await emulator.eventGrid.put('accelnet-local', {
+        endpointUrl: `${host.url}/runtime/webhooks/eventgrid?functionName=${EVENT_FUNCTION}&code=${encodeURIComponent(functionKey)}`,
+        schema: 'EventGridSchema',
+        includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess'],
+        maxEventsPerBatch: 10,
+      });
+    }
+    return {
+      get host() {
+        return host;
+      },
+      emulator,
+      storage,
+      functionKey,
+      armEndpoint,
+      restartHost: async () => {
+        const port = Number(new URL(host.url).port);
+        await host.stop();
+        host = await startOne(port);
+        return host;
+      },
+      stop: async () => {
+        await host.stop();
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** The app's entry: the package's `main` (compiled), or its TypeScript source under ts-jest. */
+function defaultEntry(): string {
+  const compiled = path.join(__dirname, '../functions/index.js');
+  if (existsSync(compiled)) return compiled;
+  return path.join(__dirname, '../functions/index.ts');
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
