@@ -100,29 +100,47 @@ class Disposable {
   }
 }
 
-let sink: RegistrationSink | undefined;
-let programmingModel: CoreProgrammingModel | undefined;
+/**
+ * State shared by every copy of this module in the process. `@azure/functions` keeps the core
+ * API it first resolved, and test runners (jest) load a fresh copy of this module per test
+ * file: the registration sink must be the one the API sees. It lives on the real `process`.
+ */
+interface CoreState {
+  sink: RegistrationSink | undefined;
+  programmingModel: CoreProgrammingModel | undefined;
+  installed: boolean;
+}
+const STATE = Symbol.for('accelnet.host.core');
+function sharedState(): CoreState {
+  const loader = nativeModule() as unknown as {
+    _load: (request: string, parent: null, isMain: boolean) => unknown;
+  };
+  const real = loader._load('process', null, false) as { [STATE]?: CoreState };
+  real[STATE] ??= { sink: undefined, programmingModel: undefined, installed: false };
+  return real[STATE];
+}
+const state = sharedState();
 
 const coreApi = {
   version: '3.10.1',
   Disposable,
   setProgrammingModel(model: CoreProgrammingModel): void {
-    programmingModel = model;
+    state.programmingModel = model;
   },
   getProgrammingModel(): CoreProgrammingModel | undefined {
-    return programmingModel;
+    return state.programmingModel;
   },
   registerFunction(metadata: CoreFunctionMetadata, handler: CoreHandler): Disposable {
-    if (!sink) throw new Error(`function "${metadata.name}" registered outside app loading`);
-    sink.onFunction(metadata, handler);
+    if (!state.sink) throw new Error(`function "${metadata.name}" registered outside app loading`);
+    state.sink.onFunction(metadata, handler);
     return new Disposable(() => undefined);
   },
   registerHook(hookName: string, callback: CoreHookCallback): Disposable {
-    const dispose = sink ? sink.onHook(hookName, callback) : () => undefined;
+    const dispose = state.sink ? state.sink.onHook(hookName, callback) : () => undefined;
     return new Disposable(dispose);
   },
   log(level: string, category: string, message: string): void {
-    sink?.onLog(level, category, message);
+    state.sink?.onLog(level, category, message);
   },
 };
 
@@ -147,7 +165,6 @@ export function nativeModule(): typeof Module {
   }
 }
 const internals = nativeModule() as unknown as ModuleInternals;
-let installed = false;
 
 /**
  * The environment the app sees. Azure gives app settings to the worker as environment
@@ -161,8 +178,8 @@ export function appEnvironment(): NodeJS.ProcessEnv {
 
 /** Makes `require('@azure/functions-core')` resolve to the host's core API (idempotent). */
 export function installCoreModule(): void {
-  if (installed) return;
-  installed = true;
+  if (state.installed) return;
+  state.installed = true;
   const original = internals._load;
   internals._load = function load(request, parent, isMain) {
     if (request === '@azure/functions-core') return coreApi;
@@ -172,18 +189,18 @@ export function installCoreModule(): void {
 
 /** Routes registrations to `target` while `fn` runs (app loading is synchronous). */
 export function withRegistrationSink<T>(target: RegistrationSink, fn: () => T): T {
-  const previous = sink;
-  sink = target;
+  const previous = state.sink;
+  state.sink = target;
   try {
     return fn();
   } finally {
-    sink = previous;
+    state.sink = previous;
   }
 }
 
 /** The programming model `@azure/functions` set, if any. */
 export function currentProgrammingModel(): CoreProgrammingModel | undefined {
-  return programmingModel;
+  return state.programmingModel;
 }
 
 /** Lets Node's own `require` load `.ts` files (for TypeScript entries, e.g. test fixtures). */
@@ -196,9 +213,10 @@ export function installTypeScriptLoader(): void {
     module: Parameters<NonNullable<(typeof internals._extensions)['.js']>>[0],
     file: string,
   ): void => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ts = require('typescript') as typeof import('typescript');
-    const fs = require('node:fs') as typeof import('node:fs'); // eslint-disable-line @typescript-eslint/no-require-imports
+    // Node's own require: the loader outlives the (jest) module scope that installed it.
+    const nativeRequire = nativeModule().createRequire(__filename);
+    const ts = nativeRequire('typescript') as typeof import('typescript');
+    const fs = nativeRequire('node:fs') as typeof import('node:fs');
     const source = fs.readFileSync(file, 'utf8');
     const out = ts.transpileModule(source, {
       fileName: file,
