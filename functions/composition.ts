@@ -61,6 +61,7 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
       allowAvailabilitySets: settings.allowAvailabilitySets,
     },
     pollIntervalMs: settings.pollIntervalMs,
+    armTimeScale: settings.armTimeScale,
   });
   return { settings, activities, audit, log };
 }

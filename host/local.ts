@@ -66,6 +66,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTwin> {
       env.ACCELNET_POLL_INTERVAL_MS ??= String(
         Math.max(5, Math.round(2000 * (options.timeScale ?? 0.01))),
       );
+      env.ACCELNET_ARM_TIME_SCALE ??= String(options.timeScale ?? 0.01);
       env.ACCELNET_RETRY_INTERVAL_MS ??= String(
         Math.max(20, Math.round(5000 * (options.timeScale ?? 0.01))),
       );

@@ -4,7 +4,7 @@ import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 import type { ArmFactory, ArmPorts } from './arm';
 import { AccelnetError, ensureError } from './errors';
 import { parseVmId, type VmRef } from './events';
-import { classicPollable, modularPollable, OperationTimer } from './lro';
+import { classicPollable, modularPollable, OperationTimer, TYPICAL_DURATIONS_MS } from './lro';
 import type { NicFacts, PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
 import { decide } from './rules';
 import type {
@@ -35,6 +35,8 @@ export interface ActivityDeps {
   pollIntervalMs: number;
   /** Shared operation timer (learned durations); one per process by default. */
   timer?: OperationTimer;
+  /** ARM's clock against real time: 1 for Azure, the emulator's time scale locally. */
+  armTimeScale?: number;
 }
 
 /** Each activity takes its input and, optionally, where this invocation logs (the Functions context). */
@@ -68,7 +70,9 @@ export function createActivities(deps: ActivityDeps): Activities {
     return cached;
   }
 
-  const timer = deps.timer ?? new OperationTimer(deps.pollIntervalMs);
+  const timer =
+    deps.timer ??
+    OperationTimer.withPriors(deps.pollIntervalMs, TYPICAL_DURATIONS_MS, deps.armTimeScale ?? 1);
 
   async function step<T>(
     name: string,

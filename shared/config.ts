@@ -97,6 +97,14 @@ export const SETTINGS = {
       .min(1)
       .max(60_000),
   },
+  ACCELNET_ARM_TIME_SCALE: {
+    doc: "ARM's clock against real time, for polling: 1 for Azure; the emulator's time scale locally.",
+    default: '1',
+    schema: z.coerce
+      .number({ message: 'ACCELNET_ARM_TIME_SCALE must be a number' })
+      .min(0)
+      .max(100),
+  },
   ACCELNET_RETRY_INTERVAL_MS: {
     doc: 'First wait before an activity that failed is retried (doubling, up to 5 attempts).',
     default: '5000',
@@ -143,6 +151,7 @@ export interface Settings {
   approvalTimeoutMs: number;
   pollIntervalMs: number;
   retryIntervalMs: number;
+  armTimeScale: number;
   auditTable: string;
   storageConnection: string;
   functionKey: string;
@@ -176,6 +185,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     approvalTimeoutMs: parseIsoDuration(read('ACCELNET_APPROVAL_TIMEOUT')) ?? 86_400_000,
     pollIntervalMs: read('ACCELNET_POLL_INTERVAL_MS'),
     retryIntervalMs: read('ACCELNET_RETRY_INTERVAL_MS'),
+    armTimeScale: read('ACCELNET_ARM_TIME_SCALE'),
     auditTable: read('ACCELNET_AUDIT_TABLE'),
     storageConnection: read('AzureWebJobsStorage'),
     functionKey: read('ACCELNET_FUNCTION_KEY'),

@@ -49,6 +49,7 @@ describe('activities against the ARM emulator', () => {
         allowAvailabilitySets: false,
       },
       pollIntervalMs: 5,
+      armTimeScale: 0.001,
     });
   });
   afterEach(() => em.stop());

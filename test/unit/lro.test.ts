@@ -98,3 +98,11 @@ describe('operationError', () => {
     expect(operationError(new Error(message))).toMatchObject({ code, retryable });
   });
 });
+
+describe('OperationTimer.withPriors', () => {
+  test('when priors are given for a scaled ARM, then the first poll of a kind lands at its scaled typical duration', async () => {
+    const timer = OperationTimer.withPriors(10, { deallocate: 30_000 }, 0.01);
+    expect(timer.expectedMs('deallocate')).toBe(300);
+    expect(timer.expectedMs('unknown')).toBeUndefined();
+  });
+});
