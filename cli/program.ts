@@ -8,6 +8,7 @@ import { startEmulator } from '../emulator/server';
 import { loadSettings } from '../shared/config';
 import { AccelnetError } from '../shared/errors';
 import { type OutputFormat, renderScan, scan } from './scan';
+import { runStart } from './start';
 import { parseEndpoint, parseResourceGroup, parseSubscription, resolveTarget } from './target';
 
 /** Exit status for bad arguments, as the contract says. */
@@ -88,6 +89,65 @@ export function buildProgram(): Command {
         );
         await waitForSignal();
         await emulator.stop();
+      },
+    );
+
+  program
+    .command('start')
+    .description(
+      'Run the function app on the local Functions host; with the embedded ARM emulator, remediate the demo fleet live.',
+    )
+    .addOption(
+      new Option('--port <n>', 'host port on 127.0.0.1; 0 picks a free one')
+        .argParser(parsePort)
+        .default(7071),
+    )
+    .option(
+      '--demo',
+      'seed the demo fleet into the embedded emulator and remediate it (default without --arm-endpoint/--azure)',
+    )
+    .option('--no-demo', 'serve only')
+    .option('--azure', 'use Azure (https://management.azure.com) with DefaultAzureCredential')
+    .addOption(
+      new Option(
+        '--arm-endpoint <url>',
+        'another ARM endpoint (also ACCELNET_ARM_ENDPOINT)',
+      ).argParser(parseEndpoint),
+    )
+    .option('--data-dir <dir>', 'durable state and logs', '.accelnet')
+    .addOption(
+      new Option('--time-scale <x>', 'time scale of the embedded emulator')
+        .argParser(parseTimeScale)
+        .default(0.01),
+    )
+    .exitOverride()
+    .action(
+      async (options: {
+        port: number;
+        demo?: boolean;
+        azure?: boolean;
+        armEndpoint?: string;
+        dataDir: string;
+        timeScale: number;
+      }) => {
+        const armEndpoint = options.armEndpoint ?? (process.env.ACCELNET_ARM_ENDPOINT || undefined);
+        const external = options.azure === true || armEndpoint !== undefined;
+        if (options.demo === true && external)
+          throw new UsageError(
+            '--demo: the demo needs the embedded emulator; drop --arm-endpoint/--azure or use --no-demo.',
+          );
+        const demo = options.demo ?? !external;
+        await runStart(
+          {
+            port: options.port,
+            demo,
+            ...(options.azure ? { azure: true } : {}),
+            ...(armEndpoint ? { armEndpoint: parseEndpointOrUsage(armEndpoint) } : {}),
+            dataDir: options.dataDir,
+            timeScale: options.timeScale,
+          },
+          waitForSignal(),
+        );
       },
     );
 
@@ -201,7 +261,10 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
-    if (error instanceof UsageError) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof AccelnetError && error.code === 'InvalidSetting')
+    ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;
       return;
@@ -209,5 +272,15 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: ${message}\n`);
     process.exitCode = 1;
+  }
+}
+
+function parseEndpointOrUsage(value: string): string {
+  try {
+    return parseEndpoint(value);
+  } catch (error) {
+    throw new UsageError(
+      `ACCELNET_ARM_ENDPOINT: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -331,3 +331,41 @@ describe('accelnet scan', () => {
     expect(result.stderr).toContain(name);
   });
 });
+
+describe('accelnet start', () => {
+  it('when started with the demo, then it remediates the demo fleet, prints the report, serves, and stops on SIGINT with status 0', async () => {
+    const { child, exited } = cli([
+      'start',
+      '--port',
+      '0',
+      '--data-dir',
+      join(scratch, 'start-demo'),
+    ]);
+    const output = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stdout?.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('Serving until Ctrl-C.')) resolve(text);
+      });
+      void exited.then((exit) => reject(new Error(`exited ${exit.code}: ${exit.stderr}`)));
+    });
+    expect(output).toMatch(/accelnet is serving on http:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toContain('14 VMs: 5 remediated, 2 already-compliant, 7 skipped');
+    expect(output).toMatch(/web-1\s+Standard_D4s_v5\s+remediated\s+running -> running\s+yes\s+1/);
+    expect(output).toMatch(/tiny\s+Standard_B2s\s+skipped\s+size-not-supported/);
+    child.kill('SIGINT');
+    expect((await exited).code).toBe(0);
+  }, 90_000);
+
+  it.each([
+    [['start', '--demo', '--azure'], '--demo'],
+    [['start', '--port', 'x'], '--port'],
+    [['start', '--time-scale', 'fast'], '--time-scale'],
+    [['start', '--arm-endpoint', 'ftp://x'], '--arm-endpoint'],
+  ])('when run with %j, then it exits 2 with one line naming %s', async (args, name) => {
+    const result = await cli(args).exited;
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(name);
+  });
+});
