@@ -101,16 +101,19 @@ export class OperationTimer {
     let wait = expected !== undefined ? expected - (this.now() - submittedAt) : this.minIntervalMs;
     let step =
       expected !== undefined ? Math.max(this.minIntervalMs, expected * 0.05) : this.minIntervalMs;
+    let lastRunningAt: number | undefined;
     while (!pollable.isDone()) {
       await this.sleep(this.clamp(wait));
+      const polledAt = this.now() - submittedAt;
       await pollable.poll();
       polls += 1;
       if (pollable.isDone()) break;
+      lastRunningAt = polledAt;
       wait = step;
       step = Math.min(this.maxIntervalMs, step * 2);
     }
     const elapsedMs = this.now() - submittedAt;
-    if (polls > 0) this.learn(kind, expected, polls, elapsedMs);
+    if (polls > 0) this.learn(kind, expected, lastRunningAt, elapsedMs);
     const failure = pollable.failure();
     if (failure) throw operationError(failure);
     return { polls, elapsedMs };
@@ -119,12 +122,20 @@ export class OperationTimer {
   private learn(
     kind: string,
     expected: number | undefined,
-    polls: number,
+    lastRunningAt: number | undefined,
     elapsedMs: number,
   ): void {
-    // Done at the first poll: the end may have been earlier, so try a little earlier next
-    // time. Otherwise the end lies before the poll that saw it: take that, slightly less.
-    const next = expected !== undefined && polls === 1 ? expected * 0.97 : elapsedMs * 0.98;
+    let next: number;
+    if (lastRunningAt === undefined) {
+      // Done at the first poll: the end may have been earlier, so try a little earlier.
+      next = (expected ?? elapsedMs) * 0.97;
+    } else if (elapsedMs - lastRunningAt <= elapsedMs * 0.1) {
+      // Two close polls bracket the end: take the middle.
+      next = (lastRunningAt + elapsedMs) / 2;
+    } else {
+      // Coarse probes: the end is near the poll that saw it.
+      next = elapsedMs * 0.98;
+    }
     this.expected.set(kind, Math.max(this.minIntervalMs, next));
   }
 
