@@ -3,15 +3,20 @@ import type { InvocationContext } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 
 import { type Activities, createActivities, type LogPort } from '../shared/activities';
-import { createArmFactory, readCaFile } from '../shared/arm';
+import { type ArmFactory, createArmFactory, readCaFile } from '../shared/arm';
 import { TableAudit } from '../shared/audit';
 import { loadSettings, type Settings } from '../shared/config';
+import type { RuleSettings } from '../shared/model';
+import { TableRunStore } from '../shared/runs';
 
 /** The composition root: settings, credentials, clients and activities, made once. */
 export interface Services {
   settings: Settings;
   activities: Activities;
   audit: TableAudit;
+  runs: TableRunStore;
+  arm: ArmFactory;
+  rules: RuleSettings;
   log: LogPort;
 }
 
@@ -50,20 +55,23 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
     ...(caPem !== undefined ? { caPem } : {}),
   });
   const audit = TableAudit.fromConnectionString(settings.storageConnection, settings.auditTable);
+  const runs = TableRunStore.fromConnectionString(settings.storageConnection, settings.runsTable);
+  const rules: RuleSettings = {
+    exemptTag: settings.exemptTag,
+    allowUnknownOs: settings.allowUnknownOs,
+    allowDynamicPublicIp: settings.allowDynamicPublicIp,
+    allowAvailabilitySets: settings.allowAvailabilitySets,
+  };
   const activities = createActivities({
     arm,
     audit,
     log,
-    rules: {
-      exemptTag: settings.exemptTag,
-      allowUnknownOs: settings.allowUnknownOs,
-      allowDynamicPublicIp: settings.allowDynamicPublicIp,
-      allowAvailabilitySets: settings.allowAvailabilitySets,
-    },
+    rules,
+    runs,
     pollIntervalMs: settings.pollIntervalMs,
     armTimeScale: settings.armTimeScale,
   });
-  return { settings, activities, audit, log };
+  return { settings, activities, audit, runs, arm, rules, log };
 }
 
 /**

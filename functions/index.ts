@@ -5,19 +5,29 @@
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
+import { bulkLane, bulkRemediation } from '../orchestrations/bulkRemediation';
+import { remediateAvailabilitySet } from '../orchestrations/remediateAvailabilitySet';
 import { remediateVm } from '../orchestrations/remediateVm';
 import { type Activities, type LogPort } from '../shared/activities';
 import { ACTIVITY, ORCHESTRATION } from '../shared/workflow';
+import { compliance } from './compliance';
 import { contextLog, getServices } from './composition';
+import { getRemediation, startRemediation } from './remediations';
 import { vmWriteEvents } from './vmEvents';
 import { vmRemediation } from './vmRemediation';
 
 export const FUNCTION_NAMES = {
   vmWriteEvents: 'vmWriteEvents',
   vmRemediation: 'vmRemediation',
+  startRemediation: 'startRemediation',
+  getRemediation: 'getRemediation',
+  compliance: 'compliance',
 } as const;
 
 df.app.orchestration(ORCHESTRATION.remediateVm, remediateVm);
+df.app.orchestration(ORCHESTRATION.bulkRemediation, bulkRemediation);
+df.app.orchestration(ORCHESTRATION.bulkLane, bulkLane);
+df.app.orchestration(ORCHESTRATION.remediateAvailabilitySet, remediateAvailabilitySet);
 
 const activity = <K extends keyof Activities>(name: K): void => {
   df.app.activity(ACTIVITY[name], {
@@ -35,6 +45,9 @@ activity('enableAcceleratedNetworking');
 activity('startVm');
 activity('verifyVm');
 activity('recordAudit');
+activity('planRemediation');
+activity('recordRun');
+activity('recordVmResults');
 
 app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
   handler: vmWriteEvents,
@@ -47,4 +60,27 @@ app.http(FUNCTION_NAMES.vmRemediation, {
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
   handler: vmRemediation,
+});
+
+app.http(FUNCTION_NAMES.startRemediation, {
+  route: 'remediations',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: startRemediation,
+});
+
+app.http(FUNCTION_NAMES.getRemediation, {
+  route: 'remediations/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: getRemediation,
+});
+
+app.http(FUNCTION_NAMES.compliance, {
+  route: 'compliance',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: compliance,
 });

@@ -1,7 +1,7 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import type { PowerState, Reason } from '../shared/model';
+import type { Decision, PowerState, Reason } from '../shared/model';
 import {
   ACTIVITY,
   type AssessOutput,
@@ -9,6 +9,7 @@ import {
   type EnableOutput,
   type Outcome,
   type PowerOutput,
+  type RecordVmResultsInput,
   type RemediateVmInput,
   type StepRecord,
   type VerifyOutput,
@@ -91,29 +92,47 @@ export const remediateVm: OrchestrationHandler = function* (
       outcome,
       ...(reason !== undefined ? { detail: reason } : {}),
     } satisfies AuditInput);
+    if (input.storeOutcome) {
+      yield context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
+        runId: input.runId,
+        results: [result],
+      } satisfies RecordVmResultsInput);
+    }
     context.df.setCustomStatus({ phase: 'done', outcome });
     return result;
   };
 
   // 1. Assess, waiting while the VM settles.
   context.df.setCustomStatus({ phase: 'assessing' });
-  let assessment = (yield context.df.callActivityWithRetry(
-    ACTIVITY.assessVm,
-    retry,
-    power,
-  )) as AssessOutput;
-  for (let round = 0; assessment.decision.action === 'wait' && round < SETTLE_ROUNDS; round += 1) {
-    yield context.df.createTimer(
-      new Date(context.df.currentUtcDateTime.getTime() + SETTLE_WAIT_MS),
-    );
-    assessment = (yield context.df.callActivityWithRetry(
+  let decision: Decision;
+  let original: PowerState;
+  if (input.planned) {
+    // A bulk run planned this VM from its discovery: no need to read it again.
+    decision = input.planned.decision;
+    original = input.planned.powerState;
+  } else {
+    let assessment = (yield context.df.callActivityWithRetry(
       ACTIVITY.assessVm,
       retry,
       power,
     )) as AssessOutput;
+    for (
+      let round = 0;
+      assessment.decision.action === 'wait' && round < SETTLE_ROUNDS;
+      round += 1
+    ) {
+      yield context.df.createTimer(
+        new Date(context.df.currentUtcDateTime.getTime() + SETTLE_WAIT_MS),
+      );
+      assessment = (yield context.df.callActivityWithRetry(
+        ACTIVITY.assessVm,
+        retry,
+        power,
+      )) as AssessOutput;
+    }
+    decision = assessment.decision;
+    original = assessment.facts.powerState;
   }
-  const { decision, facts } = assessment;
-  const original = facts.powerState;
   const reasonText = decision.reasons.map((r) => r.message).join(' ');
   yield* record(
     'assess',
@@ -225,7 +244,7 @@ export const remediateVm: OrchestrationHandler = function* (
     yield* record('verify', 'ok');
     return yield* finish('remediated', original, current, decision.reasons);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = failureMessage(error);
     const failedStep =
       steps.length > 0 ? `after ${steps[steps.length - 1]?.name ?? 'assess'}` : 'at the start';
     yield* record('error', 'failed', message);
@@ -248,7 +267,7 @@ export const remediateVm: OrchestrationHandler = function* (
           `failed ${failedStep}: ${message}; the VM was started again`,
         );
       } catch (startError) {
-        const startMessage = startError instanceof Error ? startError.message : String(startError);
+        const startMessage = failureMessage(startError);
         yield* record('compensate-start', 'failed', startMessage);
         return yield* finish(
           'failed',
@@ -268,6 +287,17 @@ export const remediateVm: OrchestrationHandler = function* (
     );
   }
 };
+
+/**
+ * What a person reads of a failed activity: its own message ("CODE: text"). The engine hands
+ * the orchestrator "Activity function 'x' failed: <message> \n <stack>" (the Durable
+ * extension's Reason and Details); neither the wrapper nor the stack belongs in an outcome.
+ */
+function failureMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const reason = text.split(' \n ')[0] ?? text;
+  return reason.replace(/^Activity function '[^']*' failed: /, '').trim();
+}
 
 /** Races a person's decision against a durable timer; the timer is cancelled when the decision wins. */
 function* awaitApproval(

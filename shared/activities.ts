@@ -1,19 +1,31 @@
-import type { VirtualMachine } from '@azure/arm-compute';
-import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
-
 import type { ArmFactory, ArmPorts } from './arm';
+import { assessFleet, discoverFleet } from './discovery';
 import { AccelnetError, ensureError } from './errors';
 import { parseVmId, type VmRef } from './events';
-import { classicPollable, modularPollable, OperationTimer, TYPICAL_DURATIONS_MS } from './lro';
-import type { NicFacts, PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
+import { parseResourceRef, powerStateOf, readSizes, readVmFacts } from './facts';
+import {
+  classicPollable,
+  modularPollable,
+  operationError,
+  OperationTimer,
+  type Pollable,
+  TYPICAL_DURATIONS_MS,
+} from './lro';
+import type { PowerState, RuleSettings, SizeFacts } from './model';
 import { decide } from './rules';
+import type { RunStore } from './runs';
 import type {
   AssessOutput,
   AuditInput,
   EnableInput,
   EnableOutput,
+  PlanInput,
+  PlanItem,
+  PlanOutput,
   PowerInput,
   PowerOutput,
+  RecordRunInput,
+  RecordVmResultsInput,
   VerifyInput,
   VerifyOutput,
 } from './workflow';
@@ -29,6 +41,8 @@ export type LogPort = (entry: Record<string, unknown>) => void;
 export interface ActivityDeps {
   arm: ArmFactory;
   audit: AuditPort;
+  /** Bulk runs and per-VM results; absent where only event-driven runs happen. */
+  runs?: RunStore;
   log: LogPort;
   rules: RuleSettings;
   /** Shortest wait between polls of a long-running ARM operation. */
@@ -48,6 +62,9 @@ export interface Activities {
   startVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
   verifyVm(input: VerifyInput, log?: LogPort): Promise<VerifyOutput>;
   recordAudit(input: AuditInput, log?: LogPort): Promise<void>;
+  planRemediation(input: PlanInput, log?: LogPort): Promise<PlanOutput>;
+  recordRun(input: RecordRunInput, log?: LogPort): Promise<void>;
+  recordVmResults(input: RecordVmResultsInput, log?: LogPort): Promise<void>;
 }
 
 /**
@@ -73,6 +90,17 @@ export function createActivities(deps: ActivityDeps): Activities {
   const timer =
     deps.timer ??
     OperationTimer.withPriors(deps.pollIntervalMs, TYPICAL_DURATIONS_MS, deps.armTimeScale ?? 1);
+
+  /**
+   * Drives an accepted operation, timed from its acceptance: time spent getting the request
+   * in (429 Retry-After waits, retried 5xx) is not the operation's and must not be learned.
+   * The SDK pollers throw a failed operation as a plain Error ("…has failed. AllocationFailed.
+   * …"): it is typed here with ARM's code.
+   */
+  const drive = (kind: string, pollable: Pollable): Promise<unknown> =>
+    timer.drive(kind, pollable, performance.now()).catch((error: unknown) => {
+      throw operationError(ensureError(error));
+    });
 
   async function step<T>(
     name: string,
@@ -160,7 +188,6 @@ export function createActivities(deps: ActivityDeps): Activities {
     powerOffVm: (input, log = deps.log) =>
       step('powerOff', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
-        const started = performance.now();
         const poller = ports.compute.virtualMachines.powerOff(
           input.vm.resourceGroup,
           input.vm.name,
@@ -179,14 +206,13 @@ export function createActivities(deps: ActivityDeps): Activities {
           throw error;
         }
         const changed = !poller.isDone;
-        await timer.drive('powerOff', modularPollable(poller), started);
+        await drive('powerOff', modularPollable(poller));
         return { powerState: 'stopped', changed };
       }),
 
     deallocateVm: (input, log = deps.log) =>
       step('deallocate', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
-        const started = performance.now();
         const poller = ports.compute.virtualMachines.deallocate(
           input.vm.resourceGroup,
           input.vm.name,
@@ -199,7 +225,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           return awaitState(ports, input.vm, 'deallocated', 'deallocating', error);
         }
         const changed = !poller.isDone;
-        await timer.drive('deallocate', modularPollable(poller), started);
+        await drive('deallocate', modularPollable(poller));
         return { powerState: 'deallocated', changed };
       }),
 
@@ -224,7 +250,6 @@ export function createActivities(deps: ActivityDeps): Activities {
             continue;
           }
           // Send the whole NIC back (a partial body drops IP configurations), guarded by its etag.
-          const started = performance.now();
           const poller = await ports.network.networkInterfaces.beginCreateOrUpdate(
             ref.resourceGroup,
             ref.name,
@@ -233,7 +258,7 @@ export function createActivities(deps: ActivityDeps): Activities {
               requestOptions: { customHeaders: nic.etag ? { 'If-Match': nic.etag } : {} },
             },
           );
-          await timer.drive('nicUpdate', classicPollable(poller), started);
+          await drive('nicUpdate', classicPollable(poller));
           const result = poller.getResult();
           if (result && result.enableAcceleratedNetworking !== true) {
             throw new AccelnetError(
@@ -250,7 +275,6 @@ export function createActivities(deps: ActivityDeps): Activities {
     startVm: (input, log = deps.log) =>
       step('start', input, log, async () => {
         const ports = deps.arm(input.vm.subscriptionId);
-        const started = performance.now();
         const poller = ports.compute.virtualMachines.start(input.vm.resourceGroup, input.vm.name);
         try {
           await poller.submitted();
@@ -259,7 +283,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           return awaitState(ports, input.vm, 'running', 'starting', error);
         }
         const changed = !poller.isDone;
-        await timer.drive('start', modularPollable(poller), started);
+        await drive('start', modularPollable(poller));
         return { powerState: 'running', changed };
       }),
 
@@ -290,163 +314,61 @@ export function createActivities(deps: ActivityDeps): Activities {
         return { ok: problems.length === 0, powerState: state, nics, problems };
       }),
 
+    planRemediation: async (input, log = deps.log) => {
+      const { request } = input;
+      const snapshot = await discoverFleet(deps.arm(request.subscriptionId), {
+        subscriptionId: request.subscriptionId,
+        ...(request.resourceGroup ? { resourceGroup: request.resourceGroup } : {}),
+        ...(request.vmIds ? { vmIds: request.vmIds } : {}),
+      });
+      const rules = {
+        ...deps.rules,
+        allowAvailabilitySets: deps.rules.allowAvailabilitySets || request.includeAvailabilitySets,
+      };
+      const items: PlanItem[] = assessFleet(snapshot, rules).map(({ facts, decision }) => ({
+        vm: parseVmId(facts.id) ?? {
+          id: facts.id,
+          subscriptionId: facts.subscriptionId,
+          resourceGroup: facts.resourceGroup,
+          name: facts.name,
+        },
+        plan: {
+          decision,
+          powerState: facts.powerState,
+          availabilitySetId: facts.availabilitySetId,
+        },
+      }));
+      log({
+        level: 'info',
+        runId: input.runId,
+        step: 'plan',
+        vms: items.length,
+        missing: snapshot.missing.length,
+      });
+      return { items, missing: snapshot.missing };
+    },
+
+    recordRun: async (input) => {
+      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+      const existing = await deps.runs.getRun(input.runId);
+      await deps.runs.putRun({
+        id: input.runId,
+        status: input.status,
+        createdAt: existing?.createdAt ?? input.createdAt,
+        updatedAt: new Date().toISOString(),
+        request: input.request,
+        ...(input.error !== undefined ? { error: input.error } : {}),
+      });
+    },
+
+    recordVmResults: async (input) => {
+      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+      await deps.runs.putVmResults(input.runId, input.results);
+    },
+
     recordAudit: async (input, log = deps.log) => {
       log({ level: 'info', audit: true, ...input });
       await deps.audit.record(input);
     },
   };
-}
-
-export async function readSizes(
-  ports: ArmPorts,
-  location: string,
-): Promise<Map<string, SizeFacts>> {
-  const table = new Map<string, SizeFacts>();
-  for await (const sku of ports.compute.resourceSkus.list({
-    filter: `location eq '${location}'`,
-  })) {
-    if (sku.resourceType !== 'virtualMachines' || !sku.name) continue;
-    const caps = new Map((sku.capabilities ?? []).map((c) => [c.name ?? '', c.value ?? '']));
-    table.set(sku.name.toLowerCase(), {
-      name: sku.name,
-      acceleratedNetworking: caps.get('AcceleratedNetworkingEnabled')?.toLowerCase() === 'true',
-      vCPUs: Number(caps.get('vCPUs') ?? 0),
-      vCPUsPerCore: Number(caps.get('vCPUsPerCore') ?? 1),
-      family: sku.family ?? '',
-      hasTempDisk: Number(caps.get('MaxResourceVolumeMB') ?? 0) > 0,
-    });
-  }
-  return table;
-}
-
-/** Everything the rules need about a VM: the VM with its instance view, its NICs, public IPs, group tags and OS disk. */
-export async function readVmFacts(ports: ArmPorts, vm: VmRef): Promise<VmFacts> {
-  const got = await ports.compute.virtualMachines.get(vm.resourceGroup, vm.name, {
-    expand: 'instanceView',
-  });
-  const group = await ports.resources.resourceGroups.get(vm.resourceGroup);
-  const nics = new Map<string, NetworkInterface>();
-  const publicIps = new Map<string, PublicIPAddress>();
-  for (const ref of got.networkProfile?.networkInterfaces ?? []) {
-    if (!ref.id) continue;
-    const id = parseResourceRef(ref.id);
-    const nic = await ports.network.networkInterfaces.get(id.resourceGroup, id.name);
-    nics.set(ref.id.toLowerCase(), nic);
-    for (const config of nic.ipConfigurations ?? []) {
-      const pipId = config.publicIPAddress?.id;
-      if (!pipId) continue;
-      const pipRef = parseResourceRef(pipId);
-      publicIps.set(
-        pipId.toLowerCase(),
-        await ports.network.publicIPAddresses.get(pipRef.resourceGroup, pipRef.name),
-      );
-    }
-  }
-  let osDiskAcceleratedNetwork: boolean | undefined;
-  const diskId = got.storageProfile?.osDisk?.managedDisk?.id;
-  if (diskId) {
-    try {
-      const diskRef = parseResourceRef(diskId);
-      const disk = await ports.compute.disks.get(diskRef.resourceGroup, diskRef.name);
-      osDiskAcceleratedNetwork = disk.supportedCapabilities?.acceleratedNetwork;
-    } catch (error) {
-      if (ensureError(error).status !== 404) throw error;
-    }
-  }
-  return toVmFacts(got, {
-    nics,
-    publicIps,
-    resourceGroupTags: group.tags ?? {},
-    osDiskAcceleratedNetwork,
-    fallback: vm,
-  });
-}
-
-export interface FactSources {
-  /** NICs and public IPs by lower-cased id. */
-  nics: Map<string, NetworkInterface>;
-  publicIps: Map<string, PublicIPAddress>;
-  resourceGroupTags: Record<string, string>;
-  osDiskAcceleratedNetwork: boolean | undefined;
-  fallback?: VmRef;
-}
-
-/** Maps a VM (with its instance view) and its related resources to the facts the rules read. */
-export function toVmFacts(got: VirtualMachine, sources: FactSources): VmFacts {
-  const ref = parseVmId(got.id ?? '') ?? sources.fallback;
-  const nicFacts: NicFacts[] = [];
-  for (const nicRef of got.networkProfile?.networkInterfaces ?? []) {
-    if (!nicRef.id) continue;
-    const nic = sources.nics.get(nicRef.id.toLowerCase());
-    const publicIps: NicFacts['publicIps'] = [];
-    for (const config of nic?.ipConfigurations ?? []) {
-      const pipId = config.publicIPAddress?.id;
-      if (!pipId) continue;
-      const pip = sources.publicIps.get(pipId.toLowerCase());
-      publicIps.push({
-        id: pipId,
-        allocationMethod: pip?.publicIPAllocationMethod === 'Dynamic' ? 'Dynamic' : 'Static',
-      });
-    }
-    nicFacts.push({
-      id: nic?.id ?? nicRef.id,
-      enableAcceleratedNetworking: nic?.enableAcceleratedNetworking === true,
-      publicIps,
-    });
-  }
-  const osDisk = got.storageProfile?.osDisk;
-  const image = got.storageProfile?.imageReference;
-  return {
-    id: got.id ?? ref?.id ?? '',
-    name: got.name ?? ref?.name ?? '',
-    subscriptionId: ref?.subscriptionId ?? '',
-    resourceGroup: ref?.resourceGroup ?? '',
-    location: (got.location ?? '').replace(/\s+/g, '').toLowerCase(),
-    size: got.hardwareProfile?.vmSize ?? '',
-    powerState: powerStateOf(got.instanceView?.statuses),
-    provisioningState: got.provisioningState ?? 'Unknown',
-    osType:
-      osDisk?.osType === 'Windows' ? 'Windows' : osDisk?.osType === 'Linux' ? 'Linux' : undefined,
-    image: image
-      ? {
-          ...(image.publisher ? { publisher: image.publisher } : {}),
-          ...(image.offer ? { offer: image.offer } : {}),
-          ...(image.sku ? { sku: image.sku } : {}),
-          ...(image.version ? { version: image.version } : {}),
-          ...(image.id ? { id: image.id } : {}),
-        }
-      : undefined,
-    osName: got.instanceView?.osName,
-    osVersion: got.instanceView?.osVersion,
-    osDiskAcceleratedNetwork: sources.osDiskAcceleratedNetwork,
-    ephemeralOsDisk: osDisk?.diffDiskSettings?.option?.toLowerCase() === 'local',
-    availabilitySetId: got.availabilitySet?.id,
-    scaleSetId: got.virtualMachineScaleSet?.id,
-    tags: { ...(got.tags ?? {}) },
-    resourceGroupTags: { ...sources.resourceGroupTags },
-    nics: nicFacts,
-  };
-}
-
-export function powerStateOf(statuses: { code?: string }[] | undefined): PowerState {
-  const code = (statuses ?? [])
-    .map((s) => s.code ?? '')
-    .find((c) => c.toLowerCase().startsWith('powerstate/'));
-  const state = code?.slice('PowerState/'.length).toLowerCase();
-  const known: PowerState[] = [
-    'starting',
-    'running',
-    'stopping',
-    'stopped',
-    'deallocating',
-    'deallocated',
-  ];
-  return known.find((k) => k === state) ?? 'unknown';
-}
-
-/** resourceGroup and name of any resource id (NIC, public IP, disk). */
-export function parseResourceRef(id: string): { resourceGroup: string; name: string } {
-  const m = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i.exec(id);
-  if (!m?.[1] || !m[2]) throw new AccelnetError('InvalidResourceId', `Not a resource id: ${id}`);
-  return { resourceGroup: m[1], name: m[2] };
 }

@@ -124,6 +124,16 @@ export const SETTINGS = {
         'ACCELNET_AUDIT_TABLE must be 3-63 letters and digits, starting with a letter',
       ),
   },
+  ACCELNET_RUNS_TABLE: {
+    doc: 'Azure Table storage table of bulk runs and their per-VM results.',
+    default: 'accelnetRuns',
+    schema: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'ACCELNET_RUNS_TABLE must be 3-63 letters and digits, starting with a letter',
+      ),
+  },
   AzureWebJobsStorage: {
     doc: 'Storage connection string (Table storage for the audit trail; durable state in Azure).',
     default: 'UseDevelopmentStorage=true',
@@ -153,6 +163,7 @@ export interface Settings {
   retryIntervalMs: number;
   armTimeScale: number;
   auditTable: string;
+  runsTable: string;
   storageConnection: string;
   functionKey: string;
 }
@@ -187,6 +198,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     retryIntervalMs: read('ACCELNET_RETRY_INTERVAL_MS'),
     armTimeScale: read('ACCELNET_ARM_TIME_SCALE'),
     auditTable: read('ACCELNET_AUDIT_TABLE'),
+    runsTable: read('ACCELNET_RUNS_TABLE'),
     storageConnection: read('AzureWebJobsStorage'),
     functionKey: read('ACCELNET_FUNCTION_KEY'),
   };

@@ -1,9 +1,9 @@
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 
-import { parseResourceRef, readSizes, toVmFacts } from './activities';
 import type { ArmPorts } from './arm';
 import { ensureError } from './errors';
+import { parseResourceRef, readSizes, toVmFacts } from './facts';
 import type { Decision, RuleSettings, SizeFacts, VmFacts } from './model';
 import { decide } from './rules';
 

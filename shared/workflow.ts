@@ -13,11 +13,20 @@ export const ACTIVITY = {
   startVm: 'startVm',
   verifyVm: 'verifyVm',
   recordAudit: 'recordAudit',
+  planRemediation: 'planRemediation',
+  recordRun: 'recordRun',
+  recordVmResults: 'recordVmResults',
 } as const;
 
 export const ORCHESTRATION = {
   remediateVm: 'remediateVm',
+  bulkRemediation: 'bulkRemediation',
+  bulkLane: 'bulkLane',
+  remediateAvailabilitySet: 'remediateAvailabilitySet',
 } as const;
+
+/** The external event a person's approve/reject decision arrives as. */
+export const APPROVAL_EVENT = 'ApprovalDecision';
 
 export type Mode = 'report' | 'approval' | 'enforce';
 
@@ -32,6 +41,97 @@ export interface RemediateVmInput {
   retryIntervalMs?: number;
   /** How long an approval may take before the run ends rejected (ACCELNET_APPROVAL_TIMEOUT). */
   approvalTimeoutMs?: number;
+  /** A bulk run's plan for this VM: no assessment is read again. */
+  planned?: PlannedVm;
+  /** Store the outcome in the run store under runId (bulk runs). */
+  storeOutcome?: boolean;
+}
+
+/** What bulk planning decided for one VM. */
+export interface PlannedVm {
+  decision: Decision;
+  powerState: PowerState;
+  availabilitySetId: string | undefined;
+}
+
+export interface PlanItem {
+  vm: VmRef;
+  plan: PlannedVm;
+}
+
+export interface BulkRequest {
+  subscriptionId: string;
+  resourceGroup?: string;
+  vmIds?: string[];
+  dryRun: boolean;
+  maxParallel: number;
+  approval: 'none' | 'required';
+  /** Remediate availability sets as whole units (after approval). */
+  includeAvailabilitySets: boolean;
+}
+
+export interface PlanInput {
+  runId: string;
+  request: BulkRequest;
+}
+
+export interface PlanOutput {
+  items: PlanItem[];
+  /** Requested VM ids that do not exist. */
+  missing: string[];
+}
+
+/** A unit of bulk work: one VM, or an availability set that goes down and up together. */
+export type WorkUnit =
+  { kind: 'vm'; item: PlanItem } | { kind: 'availabilitySet'; setId: string; items: PlanItem[] };
+
+export interface BulkCounts {
+  total: number;
+  remediated: number;
+  alreadyCompliant: number;
+  skipped: number;
+  failed: number;
+  pendingApproval: number;
+  rejected: number;
+  planned: number;
+}
+
+export interface BulkInput {
+  runId: string;
+  request: BulkRequest;
+  createdAt: string;
+  retryIntervalMs?: number;
+  approvalTimeoutMs?: number;
+}
+
+export interface LaneInput {
+  runId: string;
+  lane: number;
+  items: PlanItem[];
+  retryIntervalMs?: number;
+  /** Carried across continue-as-new. */
+  counts?: BulkCounts;
+  episode?: number;
+}
+
+export interface AvailabilitySetInput {
+  runId: string;
+  setId: string;
+  items: PlanItem[];
+  retryIntervalMs?: number;
+}
+
+export interface RecordRunInput {
+  runId: string;
+  status: 'running' | 'pending-approval' | 'completed' | 'failed';
+  createdAt: string;
+  request: BulkRequest;
+  error?: string;
+}
+
+export interface RecordVmResultsInput {
+  runId: string;
+  results: VmOutcome[];
 }
 
 export interface AssessOutput {

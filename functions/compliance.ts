@@ -1,0 +1,26 @@
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+
+import { assessFleet, complianceRows, discoverFleet } from '../shared/discovery';
+import { isGuid, isResourceGroupName } from '../shared/requests';
+import { getServices } from './composition';
+import { errorResponse } from './http';
+
+/** GET /api/compliance?subscriptionId=ID[&resourceGroup=RG]: the rows of `accelnet scan --output json`. */
+export async function compliance(request: HttpRequest): Promise<HttpResponseInit> {
+  const subscriptionId = request.query.get('subscriptionId') ?? '';
+  const resourceGroup = request.query.get('resourceGroup') ?? undefined;
+  if (!isGuid(subscriptionId))
+    return errorResponse(
+      400,
+      'InvalidRequest',
+      'subscriptionId: must be a subscription id (a GUID)',
+    );
+  if (resourceGroup !== undefined && !isResourceGroupName(resourceGroup))
+    return errorResponse(400, 'InvalidRequest', 'resourceGroup: must be a resource group name');
+  const { arm, rules } = getServices();
+  const snapshot = await discoverFleet(arm(subscriptionId), {
+    subscriptionId,
+    ...(resourceGroup ? { resourceGroup } : {}),
+  });
+  return { status: 200, jsonBody: complianceRows(assessFleet(snapshot, rules)) };
+}

@@ -1,0 +1,354 @@
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import * as df from 'durable-functions';
+
+import {
+  ACTIVITY,
+  APPROVAL_EVENT,
+  type AvailabilitySetInput,
+  type BulkCounts,
+  type BulkInput,
+  type LaneInput,
+  ORCHESTRATION,
+  type PlanInput,
+  type PlanItem,
+  type PlanOutput,
+  type RecordRunInput,
+  type RecordVmResultsInput,
+  type RemediateVmInput,
+  type VmOutcome,
+  type WorkUnit,
+} from '../shared/workflow';
+
+/**
+ * A bulk run over a subscription or resource group: plan with few ARM reads, record what
+ * needs nothing, wait for approval when asked, then remediate VMs (and availability sets as
+ * whole units) in `maxParallel` lanes: never more VMs down at once than that. Histories
+ * stay bounded: the run's own holds a handful of tasks, and each lane continues as new every
+ * VMS_PER_LANE_EPISODE VMs.
+ */
+export const bulkRemediation: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<df.Task, BulkCounts, unknown> {
+  const input = context.df.getInput<BulkInput>();
+  const { runId, request } = input;
+  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
+  retry.backoffCoefficient = 2;
+  const at = (): string => context.df.currentUtcDateTime.toISOString();
+  const recordRun = (status: RecordRunInput['status'], error?: string): df.Task =>
+    context.df.callActivityWithRetry(ACTIVITY.recordRun, retry, {
+      runId,
+      status,
+      createdAt: input.createdAt,
+      request,
+      ...(error !== undefined ? { error } : {}),
+    } satisfies RecordRunInput);
+  const recordResults = (results: VmOutcome[]): df.Task =>
+    context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
+      runId,
+      results,
+    } satisfies RecordVmResultsInput);
+
+  let queue: WorkUnit[];
+  let counts: BulkCounts;
+  {
+    // 1. Plan.
+    context.df.setCustomStatus({ phase: 'planning' });
+    yield recordRun('running');
+    const plan = (yield context.df.callActivityWithRetry(ACTIVITY.planRemediation, retry, {
+      runId,
+      request,
+    } satisfies PlanInput)) as PlanOutput;
+    counts = {
+      total: plan.items.length + plan.missing.length,
+      remediated: 0,
+      alreadyCompliant: 0,
+      skipped: 0,
+      failed: 0,
+      pendingApproval: 0,
+      rejected: 0,
+      planned: 0,
+    };
+
+    // 2. What needs nothing is recorded now; the rest is planned.
+    const immediate: VmOutcome[] = [];
+    const work: PlanItem[] = [];
+    for (const item of plan.items) {
+      const { decision, powerState } = item.plan;
+      if (decision.action === 'remediate') {
+        work.push(item);
+        continue;
+      }
+      const outcome = decision.action === 'compliant' ? 'already-compliant' : 'skipped';
+      immediate.push(
+        vmOutcome(
+          item,
+          outcome,
+          at(),
+          decision.action === 'compliant'
+            ? undefined
+            : (decision.reasons[0]?.code ?? 'provisioning'),
+          powerState,
+        ),
+      );
+    }
+    for (const id of plan.missing) {
+      immediate.push({
+        vmId: id,
+        outcome: 'failed',
+        reason: 'not-found',
+        reasons: [],
+        originalPowerState: 'unknown',
+        finalPowerState: 'unknown',
+        steps: [],
+      });
+    }
+    for (const o of immediate) bump(counts, o.outcome);
+
+    if (request.dryRun) {
+      const planned = work.map((item) =>
+        vmOutcome(item, 'planned', at(), undefined, item.plan.powerState),
+      );
+      for (const o of planned) bump(counts, o.outcome);
+      yield recordResults([...immediate, ...planned]);
+      yield recordRun('completed');
+      context.df.setCustomStatus({ phase: 'done', counts });
+      return counts;
+    }
+
+    const units = toUnits(work);
+    const needsApproval =
+      request.approval === 'required' || units.some((u) => u.kind === 'availabilitySet');
+    const waiting = work.map((item) =>
+      vmOutcome(
+        item,
+        needsApproval ? 'pending-approval' : 'in-progress',
+        at(),
+        undefined,
+        item.plan.powerState,
+      ),
+    );
+    yield recordResults([...immediate, ...waiting]);
+
+    // 3. Approval of the whole plan, raced against the timeout.
+    if (needsApproval && work.length > 0) {
+      counts.pendingApproval = work.length;
+      context.df.setCustomStatus({ phase: 'pending-approval', counts });
+      yield recordRun('pending-approval');
+      const timeoutMs = input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000;
+      const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
+      const timer = context.df.createTimer(
+        new Date(context.df.currentUtcDateTime.getTime() + timeoutMs),
+      );
+      const winner = yield context.df.Task.any([decision, timer]);
+      const approved =
+        winner === decision &&
+        (decision.result as { approved?: unknown } | undefined)?.approved === true;
+      if (winner === decision) timer.cancel();
+      counts.pendingApproval = 0;
+      if (!approved) {
+        const reason = winner === decision ? 'rejected' : 'approval-timeout';
+        const rejected = work.map((item) =>
+          vmOutcome(item, 'rejected', at(), reason, item.plan.powerState),
+        );
+        counts.rejected += rejected.length;
+        yield recordResults(rejected);
+        yield recordRun('completed');
+        context.df.setCustomStatus({ phase: 'done', counts });
+        return counts;
+      }
+      yield recordRun('running');
+      yield recordResults(
+        work.map((item) => vmOutcome(item, 'in-progress', at(), undefined, item.plan.powerState)),
+      );
+    }
+    queue = units;
+  }
+
+  // 4. Lanes: maxParallel sub-orchestrations, each remediating its share one VM after another,
+  // so never more than maxParallel VMs are down at once. Every task is yielded exactly once
+  // (a task yielded again inside a new Task.any re-emits its action to the host).
+  context.df.setCustomStatus({ phase: 'remediating', counts });
+  const vms = queue
+    .filter((u): u is Extract<WorkUnit, { kind: 'vm' }> => u.kind === 'vm')
+    .map((u) => u.item);
+  const sets = queue.filter(
+    (u): u is Extract<WorkUnit, { kind: 'availabilitySet' }> => u.kind === 'availabilitySet',
+  );
+  const laneCount = Math.min(Math.max(1, request.maxParallel), vms.length);
+  if (laneCount > 0) {
+    const lanes = Array.from({ length: laneCount }, (_, lane) =>
+      context.df.callSubOrchestrator(
+        ORCHESTRATION.bulkLane,
+        {
+          runId,
+          lane,
+          items: vms.filter((_item, n) => n % laneCount === lane),
+          ...(input.retryIntervalMs !== undefined
+            ? { retryIntervalMs: input.retryIntervalMs }
+            : {}),
+        } satisfies LaneInput,
+        `${runId}-lane-${lane}`,
+      ),
+    );
+    const laneCounts = (yield context.df.Task.all(lanes)) as BulkCounts[];
+    for (const c of laneCounts) addCounts(counts, c);
+  }
+  // Availability sets go one at a time, each as a whole unit.
+  for (const [n, set] of sets.entries()) {
+    context.df.setCustomStatus({ phase: 'remediating', counts, availabilitySet: set.setId });
+    const results = (yield context.df.callSubOrchestrator(
+      ORCHESTRATION.remediateAvailabilitySet,
+      {
+        runId,
+        setId: set.setId,
+        items: set.items,
+        ...(input.retryIntervalMs !== undefined ? { retryIntervalMs: input.retryIntervalMs } : {}),
+      } satisfies AvailabilitySetInput,
+      `${runId}-set-${n}`,
+    )) as VmOutcome[];
+    for (const o of results) bump(counts, o.outcome);
+  }
+
+  yield recordRun('completed');
+  context.df.setCustomStatus({ phase: 'done', counts });
+  return counts;
+};
+
+/** VMs per lane episode before the lane's history is reset with continue-as-new. */
+export const VMS_PER_LANE_EPISODE = 50;
+
+/** One lane of a bulk run: its VMs one after another. */
+export const bulkLane: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<df.Task, BulkCounts, unknown> {
+  const input = context.df.getInput<LaneInput>();
+  const counts = input.counts ?? emptyCounts();
+  const now = input.items.slice(0, VMS_PER_LANE_EPISODE);
+  const later = input.items.slice(VMS_PER_LANE_EPISODE);
+  const episode = (input.episode ?? 0) + 1;
+  for (const [n, item] of now.entries()) {
+    context.df.setCustomStatus({ lane: input.lane, vm: item.vm.id, done: counts.total });
+    try {
+      const result = (yield context.df.callSubOrchestrator(
+        ORCHESTRATION.remediateVm,
+        {
+          vm: item.vm,
+          mode: 'enforce',
+          trigger: 'bulk',
+          runId: input.runId,
+          planned: item.plan,
+          storeOutcome: true,
+          ...(input.retryIntervalMs !== undefined
+            ? { retryIntervalMs: input.retryIntervalMs }
+            : {}),
+        } satisfies RemediateVmInput,
+        `${input.runId}-lane-${input.lane}-${episode}-${n}`,
+      )) as VmOutcome;
+      bump(counts, result.outcome);
+    } catch {
+      // remediateVm records its own outcome; an orchestration that could not even do that counts as failed.
+      counts.failed += 1;
+    }
+    counts.total += 1;
+  }
+  if (later.length > 0) {
+    context.df.continueAsNew({ ...input, items: later, counts, episode } satisfies LaneInput);
+  }
+  return counts;
+};
+
+function emptyCounts(): BulkCounts {
+  return {
+    total: 0,
+    remediated: 0,
+    alreadyCompliant: 0,
+    skipped: 0,
+    failed: 0,
+    pendingApproval: 0,
+    rejected: 0,
+    planned: 0,
+  };
+}
+
+function addCounts(into: BulkCounts, from: BulkCounts): void {
+  into.remediated += from.remediated;
+  into.alreadyCompliant += from.alreadyCompliant;
+  into.skipped += from.skipped;
+  into.failed += from.failed;
+  into.rejected += from.rejected;
+}
+
+/** VMs one by one; availability sets as one unit each. */
+function toUnits(work: PlanItem[]): WorkUnit[] {
+  const sets = new Map<string, PlanItem[]>();
+  const units: WorkUnit[] = [];
+  for (const item of work) {
+    const setId = item.plan.availabilitySetId;
+    if (setId === undefined) {
+      units.push({ kind: 'vm', item });
+      continue;
+    }
+    const key = setId.toLowerCase();
+    const members = sets.get(key);
+    if (members) members.push(item);
+    else {
+      const list = [item];
+      sets.set(key, list);
+      units.push({ kind: 'availabilitySet', setId, items: list });
+    }
+  }
+  return units;
+}
+
+function vmOutcome(
+  item: PlanItem,
+  outcome: VmOutcome['outcome'],
+  at: string,
+  reason: string | undefined,
+  powerState: VmOutcome['originalPowerState'],
+): VmOutcome {
+  return {
+    vmId: item.vm.id,
+    outcome,
+    ...(reason !== undefined ? { reason } : {}),
+    reasons: item.plan.decision.reasons,
+    originalPowerState: powerState,
+    finalPowerState: powerState,
+    steps: [
+      {
+        name: 'plan',
+        at,
+        result: 'ok',
+        detail: `${item.plan.decision.action}: ${item.plan.decision.reasons.map((r) => r.code).join(', ')}`,
+      },
+    ],
+  };
+}
+
+function bump(counts: BulkCounts, outcome: VmOutcome['outcome']): void {
+  switch (outcome) {
+    case 'remediated':
+      counts.remediated += 1;
+      break;
+    case 'already-compliant':
+      counts.alreadyCompliant += 1;
+      break;
+    case 'skipped':
+      counts.skipped += 1;
+      break;
+    case 'failed':
+      counts.failed += 1;
+      break;
+    case 'rejected':
+      counts.rejected += 1;
+      break;
+    case 'pending-approval':
+      counts.pendingApproval += 1;
+      break;
+    case 'planned':
+      counts.planned += 1;
+      break;
+    case 'in-progress':
+      break;
+  }
+}

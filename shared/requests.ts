@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+import { parseVmId } from './events';
+import type { BulkRequest } from './workflow';
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const RESOURCE_GROUP = /^[-\w._()]{1,90}$/;
+
+/** POST /api/remediations: every field checked; unknown fields refused, so a typo is never ignored. */
+const bulkBody = z
+  .strictObject({
+    subscriptionId: z
+      .string({ message: 'is required' })
+      .regex(GUID, 'must be a subscription id (a GUID)'),
+    resourceGroup: z
+      .string()
+      .regex(RESOURCE_GROUP, 'must be a resource group name (1-90 letters, digits, -, _, ., (, ))')
+      .refine((v) => !v.endsWith('.'), 'must not end with a period')
+      .optional(),
+    vmIds: z
+      .array(
+        z
+          .string()
+          .refine((id) => parseVmId(id) !== undefined, 'must be a virtual machine resource id'),
+      )
+      .min(1, 'must list at least one VM id')
+      .max(5000, 'may list at most 5000 VM ids')
+      .optional(),
+    dryRun: z.boolean().default(false),
+    maxParallel: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(500, 'must be at most 500')
+      .default(10),
+    approval: z
+      .enum(['none', 'required'], { message: "must be 'none' or 'required'" })
+      .default('none'),
+    includeAvailabilitySets: z.boolean().default(false),
+  })
+  .superRefine((body, ctx) => {
+    body.vmIds?.forEach((id, index) => {
+      const vm = parseVmId(id);
+      if (!vm) return;
+      if (vm.subscriptionId.toLowerCase() !== body.subscriptionId.toLowerCase()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vmIds', index],
+          message: 'is in another subscription than subscriptionId',
+        });
+      } else if (
+        body.resourceGroup &&
+        vm.resourceGroup.toLowerCase() !== body.resourceGroup.toLowerCase()
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vmIds', index],
+          message: 'is in another resource group than resourceGroup',
+        });
+      }
+    });
+  });
+
+export type ParsedRequest = { ok: true; request: BulkRequest } | { ok: false; message: string };
+
+/** Validates a bulk request body; the message names the first bad field. */
+export function parseBulkRequest(body: unknown): ParsedRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, message: 'the body must be a JSON object' };
+  }
+  const parsed = bulkBody.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
+    const message =
+      issue?.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : `${field}: ${issue?.message ?? 'invalid'}`;
+    return { ok: false, message };
+  }
+  const { resourceGroup, vmIds, ...rest } = parsed.data;
+  return {
+    ok: true,
+    request: {
+      ...rest,
+      subscriptionId: rest.subscriptionId.toLowerCase(),
+      ...(resourceGroup !== undefined ? { resourceGroup } : {}),
+      ...(vmIds !== undefined ? { vmIds: vmIds.map((id) => parseVmId(id)?.id ?? id) } : {}),
+    },
+  };
+}
+
+export function isGuid(text: string): boolean {
+  return GUID.test(text);
+}
+
+export function isResourceGroupName(text: string): boolean {
+  return RESOURCE_GROUP.test(text) && !text.endsWith('.');
+}

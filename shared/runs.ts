@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+
+import { TableClient as Client, type TableClient, type TableTransaction } from '@azure/data-tables';
+
+import type { VmOutcome } from './workflow';
+
+/** A bulk run as the API shows it. */
+export interface RunRecord {
+  id: string;
+  status: 'running' | 'pending-approval' | 'completed' | 'failed';
+  createdAt: string;
+  updatedAt: string;
+  request: unknown;
+  error?: string;
+}
+
+/** Where runs and their per-VM results are kept (Azure Table storage). */
+export interface RunStore {
+  putRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  putVmResults(runId: string, results: VmOutcome[]): Promise<void>;
+  listVmResults(runId: string): Promise<VmOutcome[]>;
+}
+
+const RUN_ROW = 'run';
+
+/**
+ * Runs in one table: a `run` row per run and one row per VM result, partitioned by run, so a
+ * run's results are one partition query and writes are batched 100 per transaction.
+ */
+export class TableRunStore implements RunStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly table: TableClient) {}
+
+  static fromConnectionString(connection: string, tableName: string): TableRunStore {
+    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
+    return new TableRunStore(
+      Client.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
+    );
+  }
+
+  private async ensure(): Promise<void> {
+    this.ready ??= this.table.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    await this.ready;
+  }
+
+  async putRun(run: RunRecord): Promise<void> {
+    await this.ensure();
+    await this.table.upsertEntity(
+      { partitionKey: key(run.id), rowKey: RUN_ROW, json: JSON.stringify(run) },
+      'Replace',
+    );
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    await this.ensure();
+    try {
+      const entity = await this.table.getEntity<{ json: string }>(key(id), RUN_ROW);
+      return JSON.parse(entity.json) as RunRecord;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async putVmResults(runId: string, results: VmOutcome[]): Promise<void> {
+    if (results.length === 0) return;
+    await this.ensure();
+    for (let i = 0; i < results.length; i += 100) {
+      const batch: TableTransaction['actions'] = results
+        .slice(i, i + 100)
+        .map((result) => [
+          'upsert',
+          { partitionKey: key(runId), rowKey: vmRow(result.vmId), json: JSON.stringify(result) },
+          'Replace',
+        ]);
+      await this.table.submitTransaction(batch);
+    }
+  }
+
+  async listVmResults(runId: string): Promise<VmOutcome[]> {
+    await this.ensure();
+    const results: VmOutcome[] = [];
+    const filter = `PartitionKey eq '${key(runId).replace(/'/g, "''")}' and RowKey ne '${RUN_ROW}'`;
+    for await (const entity of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter },
+    })) {
+      results.push(JSON.parse(entity.json) as VmOutcome);
+    }
+    return results.sort((a, b) => a.vmId.localeCompare(b.vmId));
+  }
+}
+
+function key(text: string): string {
+  return [...text].map((ch) => (/[/\\#?]/.test(ch) || ch.charCodeAt(0) < 32 ? '_' : ch)).join('');
+}
+
+function vmRow(vmId: string): string {
+  return `vm-${createHash('sha256').update(vmId.toLowerCase()).digest('hex').slice(0, 40)}`;
+}
