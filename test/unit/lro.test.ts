@@ -100,7 +100,7 @@ describe('operationError', () => {
 });
 
 describe('OperationTimer.withPriors', () => {
-  test('when priors are given for a scaled ARM, then the first poll of a kind lands at its scaled typical duration', async () => {
+  test('when priors are given for a scaled ARM, then the first poll of a kind lands at its scaled typical duration', () => {
     const timer = OperationTimer.withPriors(10, { deallocate: 30_000 }, 0.01);
     expect(timer.expectedMs('deallocate')).toBe(300);
     expect(timer.expectedMs('unknown')).toBeUndefined();
