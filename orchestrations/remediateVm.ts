@@ -4,6 +4,7 @@ import * as df from 'durable-functions';
 import type { Decision, PowerState, Reason } from '../shared/model';
 import {
   ACTIVITY,
+  APPROVAL_EVENT,
   type AssessOutput,
   type AuditInput,
   type EnableOutput,
@@ -19,7 +20,6 @@ import {
 /** Waits between assessments of a VM that is still settling, and how many. */
 const SETTLE_WAIT_MS = 30_000;
 const SETTLE_ROUNDS = 20;
-export const APPROVAL_EVENT = 'ApprovalDecision';
 
 export interface ApprovalDecision {
   approved: boolean;
