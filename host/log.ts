@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /** A structured log line: one JSON object per event. */
 export type LogFields = Record<string, unknown>;
 
@@ -26,5 +28,5 @@ export function createLogger(sink: LogSink | undefined, component: string): Host
 
 /** The message of any thrown value. */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return types.isNativeError(err) ? err.message : String(err);
 }

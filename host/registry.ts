@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { types } from 'node:util';
 
 import {
   type CoreFunctionMetadata,
@@ -171,7 +172,8 @@ export function loadApp(entryModulePath: string): Promise<Registry> {
     coreCtx.state = 'postInvocationHooks';
     await runHooks('postInvocation', post);
     coreCtx.state = undefined;
-    if (post.error instanceof Error) throw post.error;
+    // The app may live in another realm (under jest): instanceof Error would miss its errors.
+    if (types.isNativeError(post.error)) throw post.error;
     if (post.error !== undefined && post.error !== null)
       throw new Error(typeof post.error === 'string' ? post.error : JSON.stringify(post.error));
     return invocation.getResponse(context, post.result);

@@ -5,6 +5,7 @@
  * instance after every change so a new hub over the same directory resumes work in flight.
  */
 import { randomUUID } from 'node:crypto';
+import { types } from 'node:util';
 
 import { errorMessage, type HostLogger } from '../log';
 import type { Registry } from '../registry';
@@ -718,7 +719,7 @@ export class TaskHub {
       event = historyEvent(EventType.TaskFailed, {
         TaskScheduledId: item.id,
         Reason: `Activity function '${item.name}' failed: ${errorMessage(err)}`,
-        Details: err instanceof Error ? (err.stack ?? '') : '',
+        Details: types.isNativeError(err) ? (err.stack ?? '') : '',
       });
     }
     this.#deliver(instanceId, executionId, match, event);

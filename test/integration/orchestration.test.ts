@@ -1,0 +1,662 @@
+/**
+ * The remediateVm orchestrator, replayed by the real durable-functions engine under the local
+ * host, against the ARM emulator. Runs start the way they do in production (a VM write raises
+ * an Event Grid event); every assertion reads an outcome: the run's view, the VM and its NIC in
+ * the emulator, and the emulator's operation log.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { ArmEmulator } from '../../emulator/server';
+import { type LocalTwin, startLocal } from '../../host/local';
+import { parseVmId, vmInstanceId } from '../../shared/events';
+import { admin, armClients, SUB } from '../support/arm';
+
+const JAMMY = {
+  publisher: 'Canonical',
+  offer: '0001-com-ubuntu-server-jammy',
+  sku: '22_04-lts-gen2',
+};
+const SIZE = 'Standard_D4s_v5';
+const SELF = 'accelnet';
+
+interface VmView {
+  id: string;
+  powerState: string;
+  deallocations: number;
+  nics: {
+    id: string;
+    enableAcceleratedNetworking: boolean;
+    acceleratedNetworkingEffective: boolean;
+  }[];
+}
+interface Op {
+  seq: number;
+  principal: string;
+  method: string;
+  path: string;
+  operation: string;
+  status: number;
+  code?: string;
+}
+interface Step {
+  name: string;
+  at: string;
+  result: 'ok' | 'skipped' | 'failed';
+  detail?: string;
+}
+interface RunView {
+  vmId: string;
+  outcome: string;
+  reason?: string;
+  reasons: { code: string; message: string }[];
+  originalPowerState: string;
+  finalPowerState: string;
+  steps: Step[];
+  instanceStatus: string;
+}
+interface Fault {
+  match: { method?: string; pathPattern?: string; operation?: string };
+  probability: number;
+  kind: 'http' | 'reset' | 'lro-failed' | 'delay';
+  status?: number;
+  code?: string;
+  retryAfter?: number;
+  delayMs?: number;
+  times?: number;
+}
+type VmSpec = Record<string, unknown> & { name: string };
+
+const vmId = (rg: string, name: string): string =>
+  `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const esc = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const names = (run: RunView): string[] => run.steps.map((s) => s.name);
+
+function request(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      url,
+      { method, agent: false, headers: payload ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** One local twin (emulator, Azurite, host running the app) per describe block, in one mode. */
+function useTwin(settings: Record<string, string>) {
+  let twin: LocalTwin | undefined;
+  let dataDir = '';
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-orch-'));
+    twin = await startLocal({ port: 0, dataDir, timeScale: 0.01, settings });
+  }, 60_000);
+  afterEach(async () => {
+    if (twin?.emulator) await admin(twin.emulator, 'DELETE', '/_emulator/faults');
+  });
+  afterAll(async () => {
+    await twin?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const em = (): ArmEmulator => {
+    if (!twin?.emulator) throw new Error('the twin has no emulator');
+    return twin.emulator;
+  };
+  const t = (): LocalTwin => {
+    if (!twin) throw new Error('the twin did not start');
+    return twin;
+  };
+
+  const h = {
+    twin: t,
+    em,
+    /** Seeds one resource group; its VM writes raise the events that start the runs. */
+    async seed(rg: string, vms: VmSpec[], tags: Record<string, string> = {}): Promise<string[]> {
+      const res = await admin(em(), 'POST', '/_emulator/seed', {
+        subscriptionId: SUB,
+        resourceGroups: [
+          { name: rg, tags, vms: vms.map((vm) => ({ size: SIZE, image: JAMMY, ...vm })) },
+        ],
+      });
+      expect(res.status).toBe(201);
+      return vms.map((vm) => vmId(rg, vm.name));
+    },
+    async faults(faults: Fault[]): Promise<void> {
+      const res = await admin(em(), 'PUT', '/_emulator/faults', faults);
+      expect(res.status).toBe(200);
+    },
+    async vm(id: string): Promise<VmView> {
+      const all = (await admin<{ vms: VmView[] }>(em(), 'GET', '/_emulator/vms')).body.vms;
+      const found = all.find((v) => v.id.toLowerCase() === id.toLowerCase());
+      if (!found) throw new Error(`no VM ${id} in the emulator`);
+      return found;
+    },
+    /** The operation log, narrowed to requests whose path lies in the resource group. */
+    async ops(rg: string): Promise<Op[]> {
+      const all = (await admin<{ operations: Op[] }>(em(), 'GET', '/_emulator/operations')).body
+        .operations;
+      const marker = `/resourcegroups/${rg.toLowerCase()}/`;
+      return all.filter((o) => o.path.toLowerCase().includes(marker));
+    },
+    /** accelnet's own writes (anything but GET) in the resource group. */
+    async writes(rg: string): Promise<Op[]> {
+      return (await h.ops(rg)).filter((o) => o.principal === SELF && o.method !== 'GET');
+    },
+    async run(id: string): Promise<RunView | undefined> {
+      const res = await request(
+        `${t().host.url}/api/vms/${encodeURIComponent(id)}/remediation?code=${encodeURIComponent(t().functionKey)}`,
+      );
+      if (res.status === 404) return undefined;
+      expect(res.status).toBe(200);
+      return JSON.parse(res.body) as RunView;
+    },
+    /** Waits until the run shows a view that satisfies `done`. */
+    async until(id: string, done: (run: RunView) => boolean, timeoutMs = 20_000): Promise<RunView> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const got = await h.run(id);
+        if (got && done(got)) return got;
+        if (Date.now() > deadline)
+          throw new Error(`the run of ${id} did not get there: ${JSON.stringify(got)}`);
+        await sleep(25);
+      }
+    },
+    settled(id: string, timeoutMs?: number): Promise<RunView> {
+      return h.until(
+        id,
+        (r) => r.instanceStatus === 'Completed' || r.instanceStatus === 'Failed',
+        timeoutMs,
+      );
+    },
+    instanceId(id: string): string {
+      const ref = parseVmId(id);
+      if (!ref) throw new Error(`not a VM id: ${id}`);
+      return vmInstanceId(ref);
+    },
+    async raise(id: string, data: unknown): Promise<number> {
+      const url = `${t().host.url}/runtime/webhooks/durabletask/instances/${h.instanceId(id)}/raiseEvent/ApprovalDecision?code=${encodeURIComponent(t().functionKey)}`;
+      return (await request(url, 'POST', data)).status;
+    },
+    /** DTFx history event names of the VM's instance, from the host's task hub. */
+    history(id: string): string[] {
+      const rec = t().host.taskHub.get(h.instanceId(id));
+      if (!rec) throw new Error(`no instance for ${id}`);
+      const byCode: Record<number, string> = {
+        10: 'TimerCreated',
+        11: 'TimerFired',
+        15: 'EventRaised',
+      };
+      return rec.history.map((e) => byCode[e.EventType] ?? String(e.EventType));
+    },
+  };
+  return h;
+}
+
+/** What a VM nobody touched looks like: running, never deallocated, NIC flag still off. */
+async function expectUntouched(
+  h: ReturnType<typeof useTwin>,
+  id: string,
+  rg: string,
+  powerState = 'running',
+): Promise<void> {
+  expect(await h.writes(rg)).toEqual([]);
+  const vm = await h.vm(id);
+  expect(vm.powerState).toBe(powerState);
+  expect(vm.deallocations).toBe(0);
+  expect(vm.nics.map((n) => n.enableAcceleratedNetworking)).toEqual(vm.nics.map(() => false));
+}
+
+describe('remediateVm in enforce mode', () => {
+  const h = useTwin({ ACCELNET_MODE: 'enforce' });
+
+  test('a running, eligible VM is powered off, deallocated, its NIC flipped, started and verified', async () => {
+    const [id] = await h.seed('rg-orch-happy', [{ name: 'happy' }]);
+    const run = await h.settled(id!);
+
+    expect(run).toMatchObject({
+      vmId: id,
+      outcome: 'remediated',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+      instanceStatus: 'Completed',
+    });
+    expect(run.reason).toBeUndefined();
+    expect(names(run)).toEqual([
+      'assess',
+      'powerOff',
+      'deallocate',
+      'enableNics',
+      'start',
+      'verify',
+    ]);
+    expect(run.steps.every((s) => s.result === 'ok')).toBe(true);
+    const times = run.steps.map((s) => Date.parse(s.at));
+    expect(times.every((t) => Number.isFinite(t))).toBe(true);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+
+    const vm = await h.vm(id!);
+    expect(vm).toMatchObject({ powerState: 'running', deallocations: 1 });
+    expect(vm.nics).toHaveLength(1);
+    expect(vm.nics[0]).toMatchObject({
+      enableAcceleratedNetworking: true,
+      acceleratedNetworkingEffective: true,
+    });
+    expect((await h.writes('rg-orch-happy')).map((o) => [o.operation, o.status])).toEqual([
+      ['Microsoft.Compute/virtualMachines/powerOff/action', 202],
+      ['Microsoft.Compute/virtualMachines/deallocate/action', 202],
+      ['Microsoft.Network/networkInterfaces/write', 200],
+      ['Microsoft.Compute/virtualMachines/start/action', 202],
+    ]);
+  });
+
+  test.each<[string, VmSpec, Record<string, string>]>([
+    ['size-not-supported', { name: 'tiny', size: 'Standard_B2s' }, {}],
+    [
+      'os-not-supported',
+      {
+        name: 'legacy',
+        size: 'Standard_D4s_v3',
+        image: { publisher: 'OpenLogic', offer: 'CentOS', sku: '7.3' },
+      },
+      {},
+    ],
+    ['ephemeral-os-disk', { name: 'cache', size: 'Standard_D4ds_v5', ephemeralOsDisk: true }, {}],
+    ['opted-out', { name: 'payments', tags: { 'accelnet-exempt': 'true' } }, {}],
+    ['resource-group-opted-out', { name: 'ledger' }, { 'accelnet-exempt': 'true' }],
+    ['dynamic-public-ip', { name: 'edge', publicIp: 'dynamic' }, {}],
+    ['availability-set', { name: 'paired', availabilitySet: 'as1' }, {}],
+    ['scale-set-member', { name: 'flex', scaleSet: 'ss1' }, {}],
+  ])(
+    'a VM blocked by %s ends skipped with that reason and is never touched',
+    async (code, spec, rgTags) => {
+      const rg = `rg-orch-skip-${code}`;
+      const [id] = await h.seed(rg, [spec], rgTags);
+      const run = await h.settled(id!);
+
+      expect(run).toMatchObject({
+        outcome: 'skipped',
+        reason: code,
+        originalPowerState: 'running',
+        finalPowerState: 'running',
+      });
+      expect(run.reasons.map((r) => r.code)).toEqual([code]);
+      expect(run.reasons[0]?.message).toEqual(expect.any(String));
+      expect(names(run)).toEqual(['assess']);
+      await expectUntouched(h, id!, rg);
+    },
+  );
+
+  test('an already-compliant VM ends already-compliant with no writes', async () => {
+    const rg = 'rg-orch-compliant';
+    const [id] = await h.seed(rg, [{ name: 'fast', acceleratedNetworking: true }]);
+    const run = await h.settled(id!);
+
+    expect(run).toMatchObject({
+      outcome: 'already-compliant',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+    });
+    expect(run.reasons.map((r) => r.code)).toEqual(['already-compliant']);
+    expect(names(run)).toEqual(['assess']);
+    expect(await h.writes(rg)).toEqual([]);
+    expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 0 });
+  });
+
+  test('when the NIC PUT fails after deallocation, the VM is started again and the run ends failed saying so', async () => {
+    const rg = 'rg-orch-nicfail';
+    await h.faults([
+      {
+        match: { method: 'PUT', pathPattern: '/networkInterfaces/nicfail-nic$' },
+        probability: 1,
+        kind: 'http',
+        status: 400,
+        code: 'InvalidRequestFormat',
+      },
+    ]);
+    const [id] = await h.seed(rg, [{ name: 'nicfail' }]);
+    const run = await h.settled(id!);
+
+    expect(run).toMatchObject({
+      outcome: 'failed',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+    });
+    expect(run.reason).toMatch(/^failed after deallocate: .*InvalidRequestFormat/);
+    expect(run.reason).toMatch(/the VM was started again$/);
+    expect(run.reason).not.toMatch(/Activity function|\n/);
+    expect(names(run)).toEqual(['assess', 'powerOff', 'deallocate', 'error', 'compensate-start']);
+    expect(run.steps.find((s) => s.name === 'error')).toMatchObject({ result: 'failed' });
+    expect(run.steps.find((s) => s.name === 'compensate-start')).toMatchObject({ result: 'ok' });
+
+    const vm = await h.vm(id!);
+    expect(vm).toMatchObject({ powerState: 'running', deallocations: 1 });
+    expect(vm.nics[0]?.enableAcceleratedNetworking).toBe(false);
+
+    const writes = await h.writes(rg);
+    const failedPuts = writes.filter(
+      (o) => o.operation === 'Microsoft.Network/networkInterfaces/write',
+    );
+    expect(failedPuts.length).toBeGreaterThan(0);
+    expect(failedPuts.every((o) => o.status === 400 && o.code === 'InvalidRequestFormat')).toBe(
+      true,
+    );
+    const starts = writes.filter(
+      (o) => o.operation === 'Microsoft.Compute/virtualMachines/start/action',
+    );
+    expect(starts.map((o) => o.status)).toEqual([202]);
+    expect(starts[0]!.seq).toBeGreaterThan(Math.max(...failedPuts.map((o) => o.seq)));
+    expect(writes.map((o) => o.operation.split('/').slice(-2).join('/'))).toEqual([
+      'powerOff/action',
+      'deallocate/action',
+      ...failedPuts.map(() => 'networkInterfaces/write'),
+      'start/action',
+    ]);
+  });
+
+  test.each([
+    ['deallocated', 'skipped'],
+    ['stopped', 'ok'],
+  ])(
+    'a %s VM is remediated without being started and left deallocated',
+    async (powerState, deallocateResult) => {
+      const rg = `rg-orch-${powerState}`;
+      const [id] = await h.seed(rg, [{ name: `cold-${powerState}`, powerState }]);
+      const run = await h.settled(id!);
+
+      expect(run).toMatchObject({
+        outcome: 'remediated',
+        originalPowerState: powerState,
+        finalPowerState: 'deallocated',
+      });
+      expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'verify']);
+      expect(run.steps.find((s) => s.name === 'deallocate')?.result).toBe(deallocateResult);
+
+      const vm = await h.vm(id!);
+      expect(vm.powerState).toBe('deallocated');
+      expect(vm.nics[0]?.enableAcceleratedNetworking).toBe(true);
+      const writes = await h.writes(rg);
+      expect(writes.map((o) => o.operation)).not.toContain(
+        'Microsoft.Compute/virtualMachines/start/action',
+      );
+      expect(writes.map((o) => o.operation)).not.toContain(
+        'Microsoft.Compute/virtualMachines/powerOff/action',
+      );
+      expect(writes.map((o) => o.operation)).toContain('Microsoft.Network/networkInterfaces/write');
+    },
+  );
+
+  test('429s and 500s on powerOff, deallocate and start are retried and the run still ends remediated', async () => {
+    const rg = 'rg-orch-transient';
+    const actions = ['powerOff', 'deallocate', 'start'];
+    const faultsFor = (
+      vm: string,
+      fault: Omit<Fault, 'match' | 'probability' | 'times'>,
+    ): Fault[] =>
+      actions.map((action) => ({
+        match: { method: 'POST', pathPattern: `/virtualMachines/${esc(vm)}/${action}$` },
+        probability: 1,
+        times: 2,
+        ...fault,
+      }));
+    await h.faults([
+      ...faultsFor('throttled', {
+        kind: 'http',
+        status: 429,
+        code: 'TooManyRequests',
+        retryAfter: 1,
+      }),
+      ...faultsFor('flaky', { kind: 'http', status: 500, code: 'InternalServerError' }),
+    ]);
+    const ids = await h.seed(rg, [{ name: 'throttled' }, { name: 'flaky' }]);
+    const runs = await Promise.all(ids.map((id) => h.settled(id, 40_000)));
+
+    const ops = await h.ops(rg);
+    for (const [i, run] of runs.entries()) {
+      const id = ids[i]!;
+      const name = id.split('/').at(-1)!;
+      const status = name === 'throttled' ? 429 : 500;
+      expect(run).toMatchObject({
+        outcome: 'remediated',
+        originalPowerState: 'running',
+        finalPowerState: 'running',
+      });
+      expect(names(run)).toEqual([
+        'assess',
+        'powerOff',
+        'deallocate',
+        'enableNics',
+        'start',
+        'verify',
+      ]);
+      expect(await h.vm(id)).toMatchObject({ powerState: 'running', deallocations: 1 });
+      expect((await h.vm(id)).nics[0]).toMatchObject({
+        enableAcceleratedNetworking: true,
+        acceleratedNetworkingEffective: true,
+      });
+      // Every action met its faults first, then went through once.
+      for (const action of actions) {
+        const sent = ops.filter(
+          (o) =>
+            o.principal === SELF &&
+            o.operation === `Microsoft.Compute/virtualMachines/${action}/action` &&
+            o.path.toLowerCase().endsWith(`/virtualmachines/${name}/${action.toLowerCase()}`),
+        );
+        expect(sent.map((o) => o.status)).toEqual([status, status, 202]);
+      }
+    }
+  });
+
+  test('when starting the VM fails every time, the run ends failed saying the VM could not be started', async () => {
+    const rg = 'rg-orch-nostart';
+    await h.faults([
+      {
+        match: { method: 'POST', pathPattern: '/virtualMachines/nostart/start$' },
+        probability: 1,
+        kind: 'lro-failed',
+        code: 'AllocationFailed',
+        times: 1000,
+      },
+    ]);
+    const [id] = await h.seed(rg, [{ name: 'nostart' }]);
+    const run = await h.settled(id!, 40_000);
+
+    expect(run).toMatchObject({ outcome: 'failed', originalPowerState: 'running' });
+    expect(run.finalPowerState).not.toBe('running');
+    expect(run.reason).toMatch(/^failed after enableNics: .*AllocationFailed/);
+    expect(run.reason).toMatch(/starting the VM again also failed: .*AllocationFailed/);
+    expect(run.reason).not.toMatch(/Activity function|\n/);
+    expect(names(run)).toEqual([
+      'assess',
+      'powerOff',
+      'deallocate',
+      'enableNics',
+      'error',
+      'compensate-start',
+    ]);
+    expect(run.steps.find((s) => s.name === 'compensate-start')).toMatchObject({
+      result: 'failed',
+    });
+
+    const vm = await h.vm(id!);
+    expect(vm.powerState).toBe('deallocated');
+    expect(vm.nics[0]?.enableAcceleratedNetworking).toBe(true);
+    const starts = (await h.writes(rg)).filter(
+      (o) => o.operation === 'Microsoft.Compute/virtualMachines/start/action',
+    );
+    // The start of the remediation and the compensating start were both tried.
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(starts.every((o) => o.code === 'AllocationFailed')).toBe(true);
+  });
+
+  test('when someone else stops the VM between start and verify, verification fails and says why', async () => {
+    const rg = 'rg-orch-verify';
+    const id = vmId(rg, 'meddled');
+    // Every read of the VM itself is slowed, so the verify read lands after the test's powerOff.
+    await h.faults([
+      {
+        match: { method: 'GET', pathPattern: `/virtualMachines/meddled$` },
+        probability: 1,
+        kind: 'delay',
+        delayMs: 600,
+      },
+    ]);
+    await h.seed(rg, [{ name: 'meddled' }]);
+    const deadline = Date.now() + 20_000;
+    let seenDown = false;
+    for (;;) {
+      const state = (await h.vm(id)).powerState;
+      if (state === 'deallocated') seenDown = true;
+      if (seenDown && state === 'running') break;
+      if (Date.now() > deadline) throw new Error('the VM was never started again');
+      await sleep(5);
+    }
+    const { compute } = armClients(h.em(), 'app-team');
+    await compute.virtualMachines.beginPowerOff(rg, 'meddled');
+
+    const run = await h.settled(id);
+    expect(run).toMatchObject({ outcome: 'failed', originalPowerState: 'running' });
+    expect(['stopping', 'stopped']).toContain(run.finalPowerState);
+    expect(run.reason).toMatch(/^verification failed: VM is (stopping|stopped), expected running$/);
+    expect(names(run)).toEqual([
+      'assess',
+      'powerOff',
+      'deallocate',
+      'enableNics',
+      'start',
+      'verify',
+    ]);
+    expect(run.steps.at(-1)).toMatchObject({ name: 'verify', result: 'failed' });
+    expect((await h.vm(id)).nics[0]?.enableAcceleratedNetworking).toBe(true);
+  });
+});
+
+describe('remediateVm in report mode', () => {
+  const h = useTwin({ ACCELNET_MODE: 'report' });
+
+  test('an eligible VM ends planned and nothing is written', async () => {
+    const rg = 'rg-orch-report';
+    const [id] = await h.seed(rg, [{ name: 'audit-only' }]);
+    const run = await h.settled(id!);
+
+    expect(run).toMatchObject({
+      outcome: 'planned',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+    });
+    expect(run.reasons.map((r) => r.code)).toEqual(['eligible']);
+    expect(run.reason).toMatch(/^Will deallocate audit-only/);
+    expect(names(run)).toEqual(['assess']);
+    await expectUntouched(h, id!, rg);
+  });
+});
+
+describe('remediateVm in approval mode', () => {
+  const h = useTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT2S' });
+  const TIMEOUT_MS = 2_000;
+  const pending = (id: string): Promise<RunView> =>
+    h.until(
+      id,
+      (r) =>
+        r.outcome === 'pending-approval' ||
+        ['Completed', 'Failed', 'Terminated'].includes(r.instanceStatus),
+    );
+
+  test('an approval raised while the run waits leads to remediated, and the approval timer is cancelled', async () => {
+    const rg = 'rg-orch-approve';
+    const [id] = await h.seed(rg, [{ name: 'approved' }]);
+    const waiting = await pending(id!);
+    const waitingSince = Date.now();
+    expect(waiting).toMatchObject({ outcome: 'pending-approval', instanceStatus: 'Running' });
+    expect(await h.writes(rg)).toEqual([]);
+
+    expect(await h.raise(id!, { approved: true, by: 'ops@example.com' })).toBe(202);
+    const run = await h.settled(id!);
+    expect(run).toMatchObject({
+      outcome: 'remediated',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+      instanceStatus: 'Completed',
+    });
+    expect(names(run)).toEqual([
+      'assess',
+      'approval',
+      'powerOff',
+      'deallocate',
+      'enableNics',
+      'start',
+      'verify',
+    ]);
+    expect(run.steps[1]).toMatchObject({ name: 'approval', result: 'ok' });
+    expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 1 });
+
+    // The timeout never fires: nothing is left waiting, even after it would have expired.
+    await sleep(Math.max(0, waitingSince + TIMEOUT_MS + 300 - Date.now()));
+    const rec = h.twin().host.taskHub.get(h.instanceId(id!));
+    expect(rec).toMatchObject({ runtimeStatus: 'Completed', work: [] });
+    expect(h.history(id!)).toContain('EventRaised');
+    expect(h.history(id!)).toContain('TimerCreated');
+    expect(h.history(id!)).not.toContain('TimerFired');
+    expect((await h.run(id!))?.outcome).toBe('remediated');
+  });
+
+  test('a rejection leads to rejected and the VM is untouched', async () => {
+    const rg = 'rg-orch-reject';
+    const [id] = await h.seed(rg, [{ name: 'refused' }]);
+    expect((await pending(id!)).outcome).toBe('pending-approval');
+
+    expect(await h.raise(id!, { approved: false })).toBe(202);
+    const run = await h.settled(id!);
+    expect(run).toMatchObject({
+      outcome: 'rejected',
+      reason: 'rejected',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+      instanceStatus: 'Completed',
+    });
+    expect(names(run)).toEqual(['assess', 'approval']);
+    expect(run.steps[1]).toMatchObject({ name: 'approval', result: 'skipped' });
+    expect(h.twin().host.taskHub.get(h.instanceId(id!))?.work).toEqual([]);
+    expect(h.history(id!)).not.toContain('TimerFired');
+    await expectUntouched(h, id!, rg);
+  });
+
+  test('no decision within the timeout leads to rejected with reason approval-timeout', async () => {
+    const rg = 'rg-orch-timeout';
+    const [id] = await h.seed(rg, [{ name: 'forgotten' }]);
+    expect((await pending(id!)).outcome).toBe('pending-approval');
+
+    const run = await h.settled(id!, 10_000);
+    expect(run).toMatchObject({
+      outcome: 'rejected',
+      reason: 'approval-timeout',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+    });
+    expect(names(run)).toEqual(['assess', 'approval']);
+    expect(run.steps[1]).toMatchObject({
+      name: 'approval',
+      result: 'skipped',
+      detail: 'approval-timeout',
+    });
+    expect(h.history(id!)).toContain('TimerFired');
+    // A decision after the run ended changes nothing.
+    expect(await h.raise(id!, { approved: true })).toBe(410);
+    expect((await h.run(id!))?.outcome).toBe('rejected');
+    await expectUntouched(h, id!, rg);
+  });
+});
