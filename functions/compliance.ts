@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
 import { assessFleet, complianceRows, discoverFleet } from '../shared/discovery';
+import { ensureError } from '../shared/errors';
 import { isGuid, isResourceGroupName } from '../shared/requests';
 import { getServices } from './composition';
 import { errorResponse } from './http';
@@ -18,9 +19,17 @@ export async function compliance(request: HttpRequest): Promise<HttpResponseInit
   if (resourceGroup !== undefined && !isResourceGroupName(resourceGroup))
     return errorResponse(400, 'InvalidRequest', 'resourceGroup: must be a resource group name');
   const { arm, rules } = getServices();
-  const snapshot = await discoverFleet(arm(subscriptionId), {
-    subscriptionId,
-    ...(resourceGroup ? { resourceGroup } : {}),
-  });
+  let snapshot;
+  try {
+    snapshot = await discoverFleet(arm(subscriptionId), {
+      subscriptionId,
+      ...(resourceGroup ? { resourceGroup } : {}),
+    });
+  } catch (error) {
+    // A resource group (or subscription) that does not exist is the caller's 404, not a 500.
+    const e = ensureError(error);
+    if (e.status === 404) return errorResponse(404, e.code, e.message);
+    throw error;
+  }
   return { status: 200, jsonBody: complianceRows(assessFleet(snapshot, rules)) };
 }

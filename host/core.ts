@@ -109,6 +109,8 @@ interface CoreState {
   sink: RegistrationSink | undefined;
   programmingModel: CoreProgrammingModel | undefined;
   installed: boolean;
+  /** Files of loaded apps, dropped from Node's cache before an app is loaded again. */
+  appModules: Set<string>;
 }
 const STATE = Symbol.for('accelnet.host.core');
 function sharedState(): CoreState {
@@ -116,7 +118,12 @@ function sharedState(): CoreState {
     _load: (request: string, parent: null, isMain: boolean) => unknown;
   };
   const real = loader._load('process', null, false) as { [STATE]?: CoreState };
-  real[STATE] ??= { sink: undefined, programmingModel: undefined, installed: false };
+  real[STATE] ??= {
+    sink: undefined,
+    programmingModel: undefined,
+    installed: false,
+    appModules: new Set(),
+  };
   return real[STATE];
 }
 const state = sharedState();
@@ -196,6 +203,11 @@ export function withRegistrationSink<T>(target: RegistrationSink, fn: () => T): 
   } finally {
     state.sink = previous;
   }
+}
+
+/** Files of loaded apps, shared by every copy of this module in the process. */
+export function appModuleFiles(): Set<string> {
+  return state.appModules;
 }
 
 /** The programming model `@azure/functions` set, if any. */

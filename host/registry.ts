@@ -9,6 +9,7 @@ import path from 'node:path';
 import { types } from 'node:util';
 
 import {
+  appModuleFiles,
   type CoreFunctionMetadata,
   type CoreHandler,
   type CoreHookCallback,
@@ -72,8 +73,6 @@ export interface Registry {
   onLog(handler: AppLogHandler): void;
 }
 
-const loadedAppModules = new Set<string>();
-
 /** Loads the app whose entry module is `entryModulePath` (package.json `main`). */
 export function loadApp(entryModulePath: string): Promise<Registry> {
   const entry = path.resolve(entryModulePath);
@@ -85,6 +84,7 @@ export function loadApp(entryModulePath: string): Promise<Registry> {
 
   // Node's own require (not a test runner's), so the core module hook applies.
   const nativeRequire = nativeModule().createRequire(entry);
+  const loadedAppModules = appModuleFiles();
   for (const key of loadedAppModules) delete nativeRequire.cache[key];
   const before = new Set(Object.keys(nativeRequire.cache));
   withRegistrationSink(

@@ -48,7 +48,16 @@ const DURABLE_PREFIX = '/runtime/webhooks/durabletask/';
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const log = createLogger(options.log, 'host');
   const appLog = createLogger(options.log, 'app');
-  Object.assign(appEnvironment(), options.appSettings);
+  // App settings are the worker's environment while this host runs; restored when it stops.
+  const env = appEnvironment();
+  const previousEnv = new Map(Object.keys(options.appSettings ?? {}).map((k) => [k, env[k]]));
+  Object.assign(env, options.appSettings);
+  const restoreEnv = (): void => {
+    for (const [k, v] of previousEnv) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+  };
   const registry = await loadApp(options.entry);
   registry.onLog((entry, message) => appLog.info(message, { ...entry }));
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
@@ -233,6 +242,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      restoreEnv();
       log.info('host stopped', { url: baseUrl });
     },
   };

@@ -54,10 +54,23 @@ export const bulkRemediation: OrchestrationHandler = function* (
     // 1. Plan.
     context.df.setCustomStatus({ phase: 'planning' });
     yield recordRun('running');
-    const plan = (yield context.df.callActivityWithRetry(ACTIVITY.planRemediation, retry, {
-      runId,
-      request,
-    } satisfies PlanInput)) as PlanOutput;
+    let plan: PlanOutput;
+    try {
+      plan = (yield context.df.callActivityWithRetry(ACTIVITY.planRemediation, retry, {
+        runId,
+        request,
+      } satisfies PlanInput)) as PlanOutput;
+    } catch (error) {
+      // Planning failed (a resource group that does not exist, no access): the run ends
+      // failed, and says why.
+      const text = error instanceof Error ? error.message : String(error);
+      const message = (text.split(' \n ')[0] ?? text)
+        .replace(/^Activity function '[^']*' failed: /, '')
+        .trim();
+      yield recordRun('failed', `planning failed: ${message}`);
+      context.df.setCustomStatus({ phase: 'failed', error: message });
+      return emptyCounts();
+    }
     counts = {
       total: plan.items.length + plan.missing.length,
       remediated: 0,

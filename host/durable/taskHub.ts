@@ -93,6 +93,19 @@ export class UnknownOrchestratorError extends Error {
 
 const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
 
+/**
+ * A durableTask concurrency limit: host.json's value (10, as deployed) unless an app setting
+ * overrides it the way Azure Functions lets one override any host.json value,
+ * `AzureFunctionsJobHost__extensions__durableTask__<name>`.
+ */
+function durableSetting(
+  name: 'maxConcurrentActivityFunctions' | 'maxConcurrentOrchestratorFunctions',
+): number {
+  const raw = process.env[`AzureFunctionsJobHost__extensions__durableTask__${name}`];
+  const value = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  return Number.isInteger(value) && value >= 1 ? value : 10;
+}
+
 export class TaskHub {
   readonly name: string;
   readonly #registry: Registry;
@@ -105,6 +118,9 @@ export class TaskHub {
   readonly #busy = new Set<string>();
   readonly #again = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Instances changed since they were last written, written together once the turn ends. */
+  readonly #dirty = new Map<string, InstanceRecord>();
+  #flush: NodeJS.Immediate | undefined;
   #stopped = false;
 
   constructor(options: TaskHubOptions) {
@@ -112,8 +128,13 @@ export class TaskHub {
     this.#registry = options.registry;
     this.#log = options.log;
     this.#store = new InstanceStore<InstanceRecord>(options.dataDir);
-    this.#activities = new Semaphore(options.maxConcurrentActivityFunctions ?? 10);
-    this.#orchestrators = new Semaphore(options.maxConcurrentOrchestratorFunctions ?? 10);
+    this.#activities = new Semaphore(
+      options.maxConcurrentActivityFunctions ?? durableSetting('maxConcurrentActivityFunctions'),
+    );
+    this.#orchestrators = new Semaphore(
+      options.maxConcurrentOrchestratorFunctions ??
+        durableSetting('maxConcurrentOrchestratorFunctions'),
+    );
   }
 
   /** Loads persisted instances and resumes those in flight. */
@@ -129,6 +150,7 @@ export class TaskHub {
 
   /** Stops timers and dispatching; work still running is discarded when it ends. */
   stop(): void {
+    this.#flushDirty();
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
@@ -236,6 +258,7 @@ export class TaskHub {
     if (!rec) return false;
     this.#cancelTimers(rec);
     this.#instances.delete(instanceId);
+    this.#dirty.delete(instanceId);
     if (!this.#stopped) this.#store.remove(instanceId);
     return true;
   }
@@ -786,8 +809,36 @@ export class TaskHub {
     this.#timers.delete(key);
   }
 
+  /**
+   * Marks an instance for writing. An instance changes several times in one turn of the event
+   * loop (a completion delivered, then the episode it starts); each change used to rewrite its
+   * whole file (write + rename, synchronously), which at fleet scale was most of the host's
+   * CPU. The file is now written once, after the turn, with the latest state; stop() writes
+   * what is pending, so a restarted hub reads the same state as before.
+   */
   #persist(rec: InstanceRecord): void {
     if (this.#stopped) return;
-    this.#store.save(rec.instanceId, rec);
+    this.#dirty.set(rec.instanceId, rec);
+    this.#flush ??= setImmediate(() => this.#flushDirty());
+  }
+
+  #flushDirty(): void {
+    if (this.#flush) clearImmediate(this.#flush);
+    this.#flush = undefined;
+    if (this.#stopped) return;
+    const dirty = [...this.#dirty.values()];
+    this.#dirty.clear();
+    for (const rec of dirty) {
+      // Purged or replaced since: nothing to write for that record.
+      if (this.#instances.get(rec.instanceId) !== rec) continue;
+      try {
+        this.#store.save(rec.instanceId, rec);
+      } catch (err) {
+        this.#log.error('persisting an instance failed', {
+          instanceId: rec.instanceId,
+          error: errorMessage(err),
+        });
+      }
+    }
   }
 }
