@@ -7,6 +7,8 @@ import { seedFleet } from '../emulator/seed';
 import { startEmulator } from '../emulator/server';
 import { loadSettings } from '../shared/config';
 import { AccelnetError } from '../shared/errors';
+import { parseVmId } from '../shared/events';
+import { runRemediate } from './remediate';
 import { type OutputFormat, renderScan, scan } from './scan';
 import { runStart } from './start';
 import { parseEndpoint, parseResourceGroup, parseSubscription, resolveTarget } from './target';
@@ -29,6 +31,24 @@ export function parseTimeScale(value: string): number {
     );
   }
   return n;
+}
+
+export function parseMaxParallel(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 500) {
+    throw new InvalidArgumentError('must be a whole number from 1 to 500.');
+  }
+  return Number(value);
+}
+
+/** `--vm` is repeatable: each value must be a VM resource id; they collect into a list. */
+export function collectVmId(value: string, previous: string[] | undefined): string[] {
+  const vm = parseVmId(value);
+  if (!vm) {
+    throw new InvalidArgumentError(
+      'must be a virtual machine resource id (/subscriptions/ID/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/NAME).',
+    );
+  }
+  return [...(previous ?? []), vm.id];
 }
 
 export function buildProgram(): Command {
@@ -206,6 +226,106 @@ export function buildProgram(): Command {
         } finally {
           await target.close();
         }
+      },
+    );
+
+  program
+    .command('remediate')
+    .description(
+      'Remediate a subscription, resource group or list of VMs in one bulk run through the function app on a local host.',
+    )
+    .addOption(
+      new Option('--subscription <id>', 'subscription id')
+        .argParser(parseSubscription)
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--resource-group <name>', 'only this resource group').argParser(
+        parseResourceGroup,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--vm <id>',
+        'only this VM (a resource id in the subscription and group); repeatable',
+      ).argParser(collectVmId),
+    )
+    .addOption(
+      new Option('--max-parallel <n>', 'VMs remediated at once (1-500)')
+        .argParser(parseMaxParallel)
+        .default(10),
+    )
+    .addOption(
+      new Option('--approval <mode>', 'none, or required: the plan waits for a decision')
+        .choices(['none', 'required'])
+        .default('none'),
+    )
+    .option('--dry-run', 'plan only: report what would be remediated, change nothing')
+    .option(
+      '--include-availability-sets',
+      'remediate availability sets as whole units (all their VMs down at once; needs approval)',
+    )
+    .addOption(
+      new Option(
+        '--arm-endpoint <url>',
+        'ARM endpoint (also ACCELNET_ARM_ENDPOINT); default: an embedded emulator seeded with the demo fleet',
+      ).argParser(parseEndpoint),
+    )
+    .option('--azure', 'use Azure (https://management.azure.com) with DefaultAzureCredential')
+    .option('--data-dir <dir>', 'durable state and logs', '.accelnet')
+    .addOption(
+      new Option('--time-scale <x>', 'time scale of the embedded emulator')
+        .argParser(parseTimeScale)
+        .default(0.01),
+    )
+    .exitOverride()
+    .action(
+      async (options: {
+        subscription: string;
+        resourceGroup?: string;
+        vm?: string[];
+        maxParallel: number;
+        approval: 'none' | 'required';
+        dryRun?: boolean;
+        includeAvailabilitySets?: boolean;
+        armEndpoint?: string;
+        azure?: boolean;
+        dataDir: string;
+        timeScale: number;
+      }) => {
+        for (const id of options.vm ?? []) {
+          const vm = parseVmId(id);
+          if (vm && vm.subscriptionId !== options.subscription)
+            throw new UsageError(
+              `--vm: '${id}' is in subscription ${vm.subscriptionId}, not in --subscription ${options.subscription}.`,
+            );
+          if (
+            vm &&
+            options.resourceGroup !== undefined &&
+            vm.resourceGroup.toLowerCase() !== options.resourceGroup.toLowerCase()
+          )
+            throw new UsageError(
+              `--vm: '${id}' is in resource group ${vm.resourceGroup}, not in --resource-group ${options.resourceGroup}.`,
+            );
+        }
+        if (options.azure && options.armEndpoint !== undefined)
+          throw new UsageError('--azure: give either --azure or --arm-endpoint, not both.');
+        const armEndpoint = options.azure
+          ? undefined
+          : (options.armEndpoint ?? (process.env.ACCELNET_ARM_ENDPOINT || undefined));
+        process.exitCode = await runRemediate({
+          subscriptionId: options.subscription,
+          ...(options.resourceGroup !== undefined ? { resourceGroup: options.resourceGroup } : {}),
+          ...(options.vm ? { vmIds: [...new Set(options.vm)] } : {}),
+          maxParallel: options.maxParallel,
+          approval: options.approval,
+          dryRun: options.dryRun === true,
+          includeAvailabilitySets: options.includeAvailabilitySets === true,
+          ...(options.azure ? { azure: true } : {}),
+          ...(armEndpoint ? { armEndpoint: parseEndpointOrUsage(armEndpoint) } : {}),
+          dataDir: options.dataDir,
+          timeScale: options.timeScale,
+        });
       },
     );
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 
 import { type ArmEmulator, startEmulator } from '../emulator/server';
@@ -70,7 +71,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalTwin> {
       env.ACCELNET_RETRY_INTERVAL_MS ??= String(
         Math.max(20, Math.round(5000 * (options.timeScale ?? 0.01))),
       );
-    }
+    } else if (!options.azure)
+      Object.assign(
+        env,
+        await emulatorSettings(armEndpoint, options.dataDir, { ...stringEnv(process.env), ...env }),
+      );
     env.ACCELNET_ARM_ENDPOINT = armEndpoint;
     env.ACCELNET_SELF_PRINCIPAL_ID ??= process.env.ACCELNET_SELF_PRINCIPAL_ID || 'accelnet';
     const configured = env.AzureWebJobsStorage ?? process.env.AzureWebJobsStorage;
@@ -143,4 +148,58 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+/**
+ * Settings for the app against an ARM emulator running elsewhere on this machine (e.g.
+ * `accelnet emulator`): trust its CA and poll on its clock, as for the embedded one. Nothing
+ * for other endpoints, and nothing that is already set.
+ */
+export async function emulatorSettings(
+  endpoint: string,
+  dataDir: string,
+  current: Record<string, string>,
+): Promise<Record<string, string>> {
+  const host = new URL(endpoint).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') return {};
+  const settings: Record<string, string> = {};
+  const ca = await loopbackGet(`${endpoint}/_emulator/ca.pem`);
+  if (ca?.includes('BEGIN CERTIFICATE') && !current.ACCELNET_ARM_CA_FILE) {
+    const caFile = path.join(dataDir, 'arm-endpoint-ca.pem');
+    writeFileSync(caFile, ca);
+    settings.ACCELNET_ARM_CA_FILE = caFile;
+  }
+  let scale: unknown;
+  try {
+    scale = (
+      JSON.parse((await loopbackGet(`${endpoint}/_emulator/config`)) ?? '{}') as {
+        timeScale?: unknown;
+      }
+    ).timeScale;
+  } catch {
+    scale = undefined;
+  }
+  if (typeof scale === 'number' && Number.isFinite(scale) && scale >= 0 && scale <= 100) {
+    if (!current.ACCELNET_ARM_TIME_SCALE) settings.ACCELNET_ARM_TIME_SCALE = String(scale);
+    if (!current.ACCELNET_POLL_INTERVAL_MS)
+      settings.ACCELNET_POLL_INTERVAL_MS = String(Math.max(5, Math.round(2000 * scale)));
+    if (!current.ACCELNET_RETRY_INTERVAL_MS)
+      settings.ACCELNET_RETRY_INTERVAL_MS = String(Math.max(20, Math.round(5000 * scale)));
+  }
+  return settings;
+}
+
+/** GET on a loopback HTTPS endpoint before its CA is known (the emulator serves its CA). */
+export function loopbackGet(url: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve(res.statusCode === 200 ? Buffer.concat(chunks).toString('utf8') : undefined),
+      );
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
 }

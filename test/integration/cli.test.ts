@@ -369,3 +369,200 @@ describe('accelnet start', () => {
     expect(result.stderr).toContain(name);
   });
 });
+
+describe('accelnet remediate', () => {
+  const VM = (group: string, name: string, sub = SUB): string =>
+    `/subscriptions/${sub}/resourceGroups/${group}/providers/Microsoft.Compute/virtualMachines/${name}`;
+  const dataDir = (name: string): string => join(scratch, name);
+
+  function putJson(url: string, body: unknown): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const text = JSON.stringify(body);
+      const req = https.request(
+        url,
+        {
+          method: 'PUT',
+          rejectUnauthorized: false,
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+
+  it('when run with --dry-run on the embedded emulator, then it plans, changes nothing, prints the counts and exits 0', async () => {
+    const exit = await cli([
+      'remediate',
+      '--subscription',
+      SUB,
+      '--dry-run',
+      '--data-dir',
+      dataDir('remediate-dry'),
+    ]).exited;
+
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toContain('embedded ARM emulator');
+    expect(exit.stdout).toMatch(/^planned\s+5$/m);
+    expect(exit.stdout).toContain('14 VMs: 2 already-compliant, 5 planned, 7 skipped');
+    expect(exit.stdout).toMatch(/^web-1\s+planned$/m);
+    expect(exit.stdout).not.toContain('remediated');
+  }, 60_000);
+
+  it('when run on the demo fleet with --max-parallel 4, then it remediates, lists the skipped VMs with reasons and exits 0', async () => {
+    const exit = await cli([
+      'remediate',
+      '--subscription',
+      SUB,
+      '--max-parallel',
+      '4',
+      '--data-dir',
+      dataDir('remediate-demo'),
+    ]).exited;
+
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(/^remediated\s+5$/m);
+    expect(exit.stdout).toContain('14 VMs: 5 remediated, 2 already-compliant, 7 skipped');
+    // One log line per VM as its outcome becomes final (stdout is not a TTY).
+    for (const name of ['web-1', 'web-2', 'web-3', 'worker', 'batch'])
+      expect(exit.stdout).toMatch(new RegExp(`^${name}\\s+remediated$`, 'm'));
+    // The VMs that need attention, with their reasons; the remediated ones are not listed there.
+    const attention = exit.stdout.slice(exit.stdout.indexOf('Need attention:'));
+    expect(attention).toMatch(/tiny\s+rg-app\s+skipped\s+size-not-supported/);
+    expect(attention).toMatch(/cache\s+rg-app\s+skipped\s+ephemeral-os-disk/);
+    expect(attention).toMatch(/sql-1\s+rg-data\s+skipped\s+availability-set/);
+    expect(attention).toContain('tiny: Standard_B2s does not support Accelerated Networking');
+    expect(attention).not.toMatch(/web-1\s+rg-app/);
+  }, 60_000);
+
+  it('when a fault makes a NIC write fail on a running emulator, then that VM is reported failed and it exits 1', async () => {
+    const running = await startCli(['--seed', 'demo']);
+    const status = await putJson(`${running.url}/_emulator/faults`, [
+      {
+        match: { operation: 'Microsoft.Network/networkInterfaces/write', pathPattern: 'web-1' },
+        probability: 1,
+        kind: 'http',
+        status: 400,
+        code: 'InvalidRequestFormat',
+      },
+    ]);
+    expect(status).toBe(200);
+
+    const exit = await cli([
+      'remediate',
+      '--subscription',
+      SUB,
+      '--max-parallel',
+      '4',
+      '--arm-endpoint',
+      running.url,
+      '--data-dir',
+      dataDir('remediate-fault'),
+    ]).exited;
+
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).not.toContain('embedded ARM emulator');
+    expect(exit.stdout).toMatch(/^web-1\s+failed\s+.*InvalidRequestFormat/m);
+    expect(exit.stdout).toMatch(/^failed\s+1$/m);
+    expect(exit.stdout).toContain('14 VMs: 4 remediated, 2 already-compliant, 7 skipped, 1 failed');
+    expect(exit.stdout.slice(exit.stdout.indexOf('Need attention:'))).toMatch(
+      /web-1\s+rg-app\s+failed/,
+    );
+    // The failed VM was brought back up.
+    const { vms } = JSON.parse((await get(`${running.url}/_emulator/vms`)).body) as {
+      vms: { id: string; powerState: string }[];
+    };
+    expect(vms.find((v) => v.id.endsWith('/web-1'))?.powerState).toBe('running');
+    running.child.kill('SIGTERM');
+    await running.exited;
+  }, 90_000);
+
+  it('when approval is required without a TTY, then it prints how to approve and remediates once approved', async () => {
+    const { child, exited } = cli([
+      'remediate',
+      '--subscription',
+      SUB,
+      '--vm',
+      VM('rg-app', 'web-2'),
+      '--approval',
+      'required',
+      '--data-dir',
+      dataDir('remediate-approval'),
+    ]);
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      child.stdout?.on('data', (chunk: string) => {
+        text += chunk;
+        const m =
+          /^Approval required for 1 VM: .*'(http:\/\/127\.0\.0\.1:\d+\/runtime\/webhooks\/durabletask\/instances\/[^']+\/raiseEvent\/ApprovalDecision\?code=[^']+)'/m.exec(
+            text,
+          );
+        if (m?.[1]) resolve(m[1]);
+      });
+      void exited.then((exit) => reject(new Error(`exited ${exit.code}: ${exit.stderr}`)));
+    });
+
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ approved: true }),
+    });
+    expect(res.status).toBe(202);
+    const exit = await exited;
+
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(/^web-2\s+remediated$/m);
+    expect(exit.stdout).toContain('1 VM: 1 remediated');
+  }, 60_000);
+
+  it.each([
+    [['remediate'], '--subscription'],
+    [['remediate', '--subscription', SUB, '--max-parallel', '0'], '--max-parallel'],
+    [['remediate', '--subscription', SUB, '--max-parallel', 'x'], '--max-parallel'],
+    [['remediate', '--subscription', SUB, '--max-parallel', '501'], '--max-parallel'],
+    [['remediate', '--subscription', SUB, '--approval', 'maybe'], '--approval'],
+    [['remediate', '--subscription', SUB, '--vm', 'not-an-id'], '--vm'],
+    [
+      [
+        'remediate',
+        '--subscription',
+        SUB,
+        '--vm',
+        VM('rg-app', 'web-1', '00000000-0000-0000-0000-000000000002'),
+      ],
+      '--vm',
+    ],
+    [
+      [
+        'remediate',
+        '--subscription',
+        SUB,
+        '--resource-group',
+        'rg-data',
+        '--vm',
+        VM('rg-app', 'web-1'),
+      ],
+      '--vm',
+    ],
+    [
+      ['remediate', '--subscription', SUB, '--arm-endpoint', 'http://127.0.0.1:1'],
+      '--arm-endpoint',
+    ],
+  ])('when run with %j, then it exits 2 with one line naming %s', async (args, name) => {
+    const result = await cli(args).exited;
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: /);
+    expect(lines[0]).toContain(name);
+  });
+});
