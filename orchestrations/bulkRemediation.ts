@@ -338,30 +338,19 @@ function vmOutcome(
   };
 }
 
+/** Which count each outcome adds to. */
+const COUNT_OF: Record<VmOutcome['outcome'], Exclude<keyof BulkCounts, 'total'> | undefined> = {
+  remediated: 'remediated',
+  'already-compliant': 'alreadyCompliant',
+  skipped: 'skipped',
+  failed: 'failed',
+  rejected: 'rejected',
+  'pending-approval': 'pendingApproval',
+  planned: 'planned',
+  'in-progress': undefined,
+};
+
 function bump(counts: BulkCounts, outcome: VmOutcome['outcome']): void {
-  switch (outcome) {
-    case 'remediated':
-      counts.remediated += 1;
-      break;
-    case 'already-compliant':
-      counts.alreadyCompliant += 1;
-      break;
-    case 'skipped':
-      counts.skipped += 1;
-      break;
-    case 'failed':
-      counts.failed += 1;
-      break;
-    case 'rejected':
-      counts.rejected += 1;
-      break;
-    case 'pending-approval':
-      counts.pendingApproval += 1;
-      break;
-    case 'planned':
-      counts.planned += 1;
-      break;
-    case 'in-progress':
-      break;
-  }
+  const field = COUNT_OF[outcome];
+  if (field) counts[field] += 1;
 }
