@@ -127,7 +127,9 @@ export class TaskHub {
     this.name = options.taskHubName ?? 'accelnet';
     this.#registry = options.registry;
     this.#log = options.log;
-    this.#store = new InstanceStore<InstanceRecord>(options.dataDir);
+    this.#store = new InstanceStore<InstanceRecord>(options.dataDir, (message) =>
+      this.#log.error('persisting instances failed', { error: message }),
+    );
     this.#activities = new Semaphore(
       options.maxConcurrentActivityFunctions ?? durableSetting('maxConcurrentActivityFunctions'),
     );
@@ -151,6 +153,7 @@ export class TaskHub {
   /** Stops timers and dispatching; work still running is discarded when it ends. */
   stop(): void {
     this.#flushDirty();
+    this.#store.close();
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
@@ -812,9 +815,10 @@ export class TaskHub {
   /**
    * Marks an instance for writing. An instance changes several times in one turn of the event
    * loop (a completion delivered, then the episode it starts); each change used to rewrite its
-   * whole file (write + rename, synchronously), which at fleet scale was most of the host's
-   * CPU. The file is now written once, after the turn, with the latest state; stop() writes
-   * what is pending, so a restarted hub reads the same state as before.
+   * whole file (write + rename, synchronously), which at fleet scale was the host's largest
+   * single cost. The file is now written once, after the turn, with the latest state, by the
+   * store's writer thread; stop() writes what is pending and waits for it, so a restarted hub
+   * reads the same state as before.
    */
   #persist(rec: InstanceRecord): void {
     if (this.#stopped) return;
