@@ -3,13 +3,13 @@
  * driven by VM writes made through the real Azure SDK clients.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
-import { admin, armClients, FAST, SUB } from '../support/arm';
+import { admin, armClients, FAST, SUB, vmId } from '../support/arm';
+import { request } from '../support/http';
 
 const JAMMY = {
   publisher: 'Canonical',
@@ -38,31 +38,6 @@ interface RunView {
   originalPowerState: string;
   finalPowerState: string;
   steps: { name: string }[];
-}
-
-const vmId = (rg: string, name: string): string =>
-  `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
-
-function request(
-  url: string,
-  method = 'GET',
-  body?: unknown,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      url,
-      { method, agent: false, headers: payload ? { 'content-type': 'application/json' } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
 }
 
 describe('event-driven remediation end to end', () => {

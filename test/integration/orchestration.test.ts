@@ -5,14 +5,14 @@
  * the emulator, and the emulator's operation log.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
 import { parseVmId, vmInstanceId } from '../../shared/events';
-import { admin, armClients, SUB } from '../support/arm';
+import { admin, armClients, SUB, vmId } from '../support/arm';
+import { request } from '../support/http';
 
 const JAMMY = {
   publisher: 'Canonical',
@@ -69,33 +69,9 @@ interface Fault {
 }
 type VmSpec = Record<string, unknown> & { name: string };
 
-const vmId = (rg: string, name: string): string =>
-  `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const esc = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const names = (run: RunView): string[] => run.steps.map((s) => s.name);
-
-function request(
-  url: string,
-  method = 'GET',
-  body?: unknown,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      url,
-      { method, agent: false, headers: payload ? { 'content-type': 'application/json' } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
 
 /** One local twin (emulator, Azurite, host running the app) per describe block, in one mode. */
 function useTwin(settings: Record<string, string>) {

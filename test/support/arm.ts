@@ -89,3 +89,7 @@ export async function admin<T = unknown>(
     req.end();
   });
 }
+
+/** The resource id of a VM in the test subscription. */
+export const vmId = (rg: string, name: string, sub = SUB): string =>
+  `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
