@@ -13,7 +13,7 @@ import { createTlsMaterial, type TlsMaterial } from '../../emulator/certs';
 import type { ArmEmulator } from '../../emulator/server';
 import { emulatorForTest, SUB } from '../support/arm';
 
-const EXAMPLES = path.join(__dirname, '../../../shared/reference/arm-examples');
+const EXAMPLES = path.join(__dirname, '../fixtures/arm-examples');
 const COMPUTE_API = '2025-04-01';
 const NETWORK_API = '2025-05-01';
 const SKUS_API = '2021-07-01';

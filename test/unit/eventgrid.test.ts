@@ -12,7 +12,7 @@ import {
   type SubscriptionValidationEventData,
 } from '../../emulator/eventgrid';
 
-const REFERENCE_DIR = join(__dirname, '../../../shared/reference/eventgrid');
+const REFERENCE_DIR = join(__dirname, '../fixtures/eventgrid');
 const SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000001';
 const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const PRINCIPAL_ID = 'a1b2c3d4-0000-4000-8000-000000000042';

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { classifyEvent, parseVmId, vmInstanceId } from '../../shared/events';
 
-const REF = path.join(__dirname, '../../../shared/reference/eventgrid');
+const REF = path.join(__dirname, '../fixtures/eventgrid');
 const load = (file: string): Record<string, unknown> =>
   JSON.parse(readFileSync(path.join(REF, file), 'utf8')) as Record<string, unknown>;
 

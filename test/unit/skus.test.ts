@@ -12,7 +12,7 @@ import {
 
 const REFERENCE = path.join(
   __dirname,
-  '../../../shared/reference/arm-examples/ListAvailableResourceSkusForARegion.json',
+  '../fixtures/arm-examples/ListAvailableResourceSkusForARegion.json',
 );
 
 interface Capability {
