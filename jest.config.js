@@ -16,5 +16,13 @@ module.exports = {
       roots: ['<rootDir>/test/integration'],
       transform: { '^.+\\.ts$': tsJest },
     },
+    {
+      // What the service survives, with figures; ACCELNET_RELIABILITY_SCALE=full|ci (default ci).
+      displayName: 'reliability',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/reliability'],
+      testMatch: ['**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
   ],
 };

@@ -37,6 +37,31 @@ export interface FaultTarget {
   operation: string;
 }
 
+/**
+ * The seed of `{seed, faults}`: faults then fire from a seeded sequence, so a run's draws can
+ * be replayed. Undefined for a plain list or when no seed is given.
+ */
+export function faultSeed(body: unknown): number | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('seed' in body))
+    return undefined;
+  const seed = body.seed;
+  if (typeof seed !== 'number' || !Number.isInteger(seed))
+    throw new ArmError(400, 'InvalidFaults', 'seed: must be an integer');
+  return seed;
+}
+
+/** mulberry32: a small seeded generator, good enough to pick faults. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export function parseFaults(body: unknown): Fault[] {
   const list = Array.isArray(body)
     ? body
@@ -68,10 +93,12 @@ export function parseFaults(body: unknown): Fault[] {
 export class FaultInjector {
   private faults: Fault[] = [];
 
-  constructor(private readonly random: () => number = Math.random) {}
+  constructor(private random: () => number = Math.random) {}
 
-  set(faults: Fault[]): void {
+  /** Replaces the faults; with a seed, they fire from a seeded sequence from now on. */
+  set(faults: Fault[], seed?: number): void {
     this.faults = faults;
+    if (seed !== undefined) this.random = seededRandom(seed);
   }
 
   clear(): void {

@@ -7,7 +7,7 @@ import { createTlsMaterial, type TlsMaterial } from './certs';
 import { defaultConfig, type EmulatorConfig, mergeConfig } from './config';
 import { ArmError } from './errors';
 import { EventGrid } from './eventgrid';
-import { FaultInjector, parseFaults } from './faults';
+import { FaultInjector, faultSeed, parseFaults } from './faults';
 import type { JsonObject } from './json';
 import { isObject } from './json';
 import { seedFleet } from './seed';
@@ -291,8 +291,17 @@ export class ArmEmulator {
         return;
       } else if (fault.kind === 'http') {
         const status = fault.status ?? 500;
+        // Retry-After in whole Azure seconds, and in real milliseconds on the emulator's clock
+        // (x-ms-retry-after-ms, as its throttling sends), which the SDK honours first.
         const retry: Record<string, string> =
-          fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
+          fault.retryAfter !== undefined
+            ? {
+                'Retry-After': String(Math.ceil(fault.retryAfter)),
+                'x-ms-retry-after-ms': String(
+                  Math.round(fault.retryAfter * 1000 * this.config.timeScale),
+                ),
+              }
+            : {};
         fail(
           new ArmError(
             status,
@@ -592,7 +601,8 @@ export class ArmEmulator {
       if (method === 'GET')
         return ok({ faults: this.faults.list().map(({ pattern: _p, ...f }) => f) });
       if (method === 'PUT') {
-        this.faults.set(parseFaults(json()));
+        const spec = json();
+        this.faults.set(parseFaults(spec), faultSeed(spec));
         return ok({ faults: this.faults.list().map(({ pattern: _p, ...f }) => f) });
       }
       if (method === 'DELETE') {

@@ -1,0 +1,187 @@
+/**
+ * Part 1, ARM faults: about one ARM call in ten fails (429 with Retry-After, 500, 503,
+ * connection resets, long-running operations ending Failed, AllocationFailed on start) while
+ * a bulk run remediates a fleet through the local host. The run ends, and the invariants hold.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { ArmEmulator } from '../../emulator/server';
+import { type LocalTwin, startLocal } from '../../host/local';
+import { admin, SUB } from '../support/arm';
+import { PartFigures } from './support/figures';
+import {
+  call,
+  countOutcomes,
+  eligibleInMixed,
+  fleetOf,
+  invariantViolations,
+  lastSeq,
+  mixedFleet,
+  NIC_WRITE,
+  type Op,
+  opsSince,
+  runToEnd,
+  type RunView,
+  type VmView,
+} from './support/fleet';
+import { SEED, sized } from './support/scale';
+
+const VMS = sized(200, 40);
+const MAX_PARALLEL = sized(20, 10);
+const RG = 'rg-faults';
+const START = 'Microsoft.Compute/virtualMachines/start/action';
+
+/** The faults, each on every matching request with its own probability. */
+const FAULTS = [
+  { kind: 'http', status: 429, code: 'TooManyRequests', retryAfter: 2, probability: 0.03 },
+  { kind: 'http', status: 500, code: 'InternalServerError', probability: 0.02 },
+  { kind: 'http', status: 503, code: 'ServiceUnavailable', probability: 0.02 },
+  { kind: 'reset', probability: 0.015 },
+  {
+    kind: 'lro-failed',
+    code: 'InternalOperationError',
+    match: { method: 'POST', pathPattern: '/(powerOff|deallocate)$' },
+    probability: 0.1,
+  },
+  {
+    kind: 'lro-failed',
+    code: 'InternalOperationError',
+    match: { operation: NIC_WRITE },
+    probability: 0.1,
+  },
+  { kind: 'lro-failed', code: 'AllocationFailed', match: { operation: START }, probability: 0.1 },
+].map((f) => ({ match: {}, ...f }));
+
+/** What an operation-log entry says about the fault it met, if any. */
+function faultKind(op: Op): string | undefined {
+  if (op.status === 0 && op.code === 'ConnectionReset') return 'connection reset';
+  if (op.status === 429 && op.code === 'TooManyRequests') return '429 Retry-After';
+  if (op.status === 500 && op.code === 'InternalServerError') return '500';
+  if (op.status === 503 && op.code === 'ServiceUnavailable') return '503';
+  if (op.status < 300 && op.code === 'AllocationFailed') return 'start AllocationFailed';
+  if (op.status < 300 && op.code === 'InternalOperationError') return 'operation Failed';
+  return undefined;
+}
+
+describe('reliability: ARM faults during a bulk run', () => {
+  const figures = new PartFigures('1-arm-faults', 'Part 1: ARM faults during a bulk run');
+  let twin: LocalTwin;
+  let em: ArmEmulator;
+  let dataDir: string;
+  let before: VmView[];
+  let after: VmView[];
+  let run: RunView;
+  let ops: Op[];
+
+  beforeAll(
+    async () => {
+      dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-faults-'));
+      twin = await startLocal({ port: 0, dataDir, timeScale: 0.01 });
+      if (!twin.emulator) throw new Error('no emulator');
+      em = twin.emulator;
+      const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', mixedFleet(RG, VMS));
+      expect(seeded.status).toBe(201);
+      before = await fleetOf(em, RG);
+
+      const since = await lastSeq(em);
+      const put = await admin(em, 'PUT', '/_emulator/faults', { seed: SEED, faults: FAULTS });
+      expect(put.status).toBe(200);
+      try {
+        const started = await call(twin.host.url, 'POST', '/api/remediations', {
+          key: twin.functionKey,
+          body: { subscriptionId: SUB, resourceGroup: RG, maxParallel: MAX_PARALLEL },
+        });
+        expect(started.status).toBe(202);
+        const { id } = started.json as { id: string };
+        run = await runToEnd(twin.host.url, twin.functionKey, id, sized(540_000, 100_000));
+      } finally {
+        await admin(em, 'DELETE', '/_emulator/faults');
+      }
+      after = await fleetOf(em, RG, true);
+      ops = (await opsSince(em, since)).filter((o) => o.principal === 'accelnet');
+
+      const byKind: Record<string, number> = {};
+      for (const op of ops) {
+        const kind = faultKind(op);
+        if (kind) byKind[kind] = (byKind[kind] ?? 0) + 1;
+      }
+      const injected = Object.values(byKind).reduce((a, b) => a + b, 0);
+      const outcomes = countOutcomes(run.vms);
+      figures.set('VMs', VMS);
+      figures.set('eligible', before.filter((v) => eligibleInMixed(v.name)).length);
+      figures.set('ARM calls by accelnet', ops.length);
+      figures.set('faults injected', injected);
+      figures.set('faults / calls', `${((100 * injected) / Math.max(1, ops.length)).toFixed(1)}%`);
+      for (const [kind, n] of Object.entries(byKind).sort()) figures.set(`  ${kind}`, n);
+      figures.set('run status', run.status);
+      figures.set('remediated', outcomes.remediated ?? 0);
+      figures.set('failed', outcomes.failed ?? 0);
+      figures.set(
+        'skipped + already compliant',
+        (outcomes.skipped ?? 0) + (outcomes['already-compliant'] ?? 0),
+      );
+    },
+    sized(600_000, 150_000),
+  );
+
+  afterAll(async () => {
+    figures.report();
+    await twin?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('when about one ARM call in ten fails, then the bulk run completes and every VM has an outcome', () => {
+    expect(run.status).toBe('completed');
+    expect(run.vms).toHaveLength(VMS);
+    expect(run.summary).toMatchObject({ total: VMS, inProgress: 0, pendingApproval: 0 });
+    const injected = ops.filter((o) => faultKind(o) !== undefined);
+    // Every kind of fault met the run.
+    expect(new Set(injected.map(faultKind)).size).toBe(6);
+  });
+
+  test('when ARM calls fail, then no VM that was running ends anything but running', () => {
+    const violations = invariantViolations({
+      before,
+      after,
+      outcomes: run.vms,
+      ops,
+      eligible: () => false,
+    });
+    expect(violations.filter((v) => v.includes('was running'))).toEqual([]);
+    figures.set('invariant: running VMs end running', 'holds');
+  });
+
+  test('when ARM calls fail, then every eligible VM ends remediated, or failed with a reason', () => {
+    const violations = invariantViolations({
+      before,
+      after,
+      outcomes: run.vms,
+      ops: [],
+      eligible: eligibleInMixed,
+    });
+    expect(violations).toEqual([]);
+    figures.set('invariant: eligible VMs remediated or failed with reason', 'holds');
+  });
+
+  test('when ARM calls fail, then no NIC PUT reaches a VM that is not deallocated', () => {
+    const nicWrites = ops.filter((o) => o.operation === NIC_WRITE && o.status < 300);
+    expect(nicWrites.length).toBeGreaterThan(0);
+    const violations = invariantViolations({
+      before,
+      after,
+      outcomes: run.vms,
+      ops,
+      eligible: () => false,
+    });
+    expect(violations.filter((v) => v.includes('NIC PUT'))).toEqual([]);
+    figures.set('NIC PUTs checked against power timeline', nicWrites.length);
+    figures.set('invariant: NIC PUT only on a deallocated VM', 'holds');
+  });
+
+  test('when ARM calls fail, then the VMs that were not eligible are untouched', () => {
+    const untouched = after.filter((v) => !eligibleInMixed(v.name));
+    expect(untouched.every((v) => v.deallocations === 0)).toBe(true);
+  });
+});
