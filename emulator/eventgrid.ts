@@ -125,6 +125,13 @@ export interface EventGridStats {
   dropped: number;
   /** Event copies queued, waiting for a retry, or in flight. */
   pending: number;
+  /** Extra copies queued by `duplicateProbability`. */
+  duplicated: number;
+  /**
+   * Event copies acknowledged after an event published later had already been acknowledged
+   * by the same subscription (delivered out of order).
+   */
+  reordered: number;
 }
 
 export interface EventGridOptions {
@@ -427,6 +434,8 @@ const MAX_CONCURRENT_BATCHES = 32;
 
 interface QueuedEvent {
   event: EventGridEvent;
+  /** Order of publication, for counting out-of-order deliveries. */
+  seq: number;
 }
 
 interface SubscriptionState {
@@ -440,6 +449,8 @@ interface SubscriptionState {
   pending: number;
   abort: AbortController;
   removed: boolean;
+  /** The highest publication order acknowledged so far. */
+  maxDeliveredSeq: number;
 }
 
 type AttemptResult =
@@ -478,6 +489,8 @@ export class EventGrid {
     attempts: 0,
     failedAttempts: 0,
     dropped: 0,
+    duplicated: 0,
+    reordered: 0,
   };
   private closed = false;
 
@@ -517,6 +530,7 @@ export class EventGrid {
       name,
       spec: normalized,
       queue: [],
+      maxDeliveredSeq: 0,
       flushTimer: undefined,
       active: 0,
       pending: 0,
@@ -562,11 +576,13 @@ export class EventGrid {
       const { spec } = state;
       if (!spec.includedEventTypes.some((t) => t.toLowerCase() === eventType)) continue;
       if (!subject.startsWith(spec.subjectBeginsWith.toLowerCase())) continue;
-      state.queue.push({ event });
+      const seq = this.counters.published;
+      state.queue.push({ event, seq });
       state.pending += 1;
       if (spec.duplicateProbability > 0 && this.random() < spec.duplicateProbability) {
-        state.queue.push({ event });
+        state.queue.push({ event, seq });
         state.pending += 1;
+        this.counters.duplicated += 1;
       }
       this.scheduleFlush(state);
     }
@@ -818,6 +834,10 @@ export class EventGrid {
       this.pump(state);
 
       if (result.kind === 'delivered') {
+        for (const item of batch) {
+          if (item.seq < state.maxDeliveredSeq) this.counters.reordered += 1;
+          state.maxDeliveredSeq = Math.max(state.maxDeliveredSeq, item.seq);
+        }
         this.settle(state, batch.length, 'delivered');
         return;
       }

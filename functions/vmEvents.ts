@@ -10,8 +10,10 @@ const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
 
 /**
  * Event Grid trigger: a VM was written. Duplicates and bursts collapse into the VM's one
- * run (its instance id is derived from the VM id); a VM written after its run ended gets a
- * new run.
+ * run (its instance id is derived from the VM id); a VM written after its run started gets a
+ * new run once that one has ended. Event Grid delivers at least once and in no order, so a
+ * delivery that arrives after the run ended is a new write only if the write happened after
+ * the run began: the run read the VM after any earlier write.
  */
 export async function vmWriteEvents(
   event: EventGridEvent,
@@ -40,6 +42,17 @@ export async function vmWriteEvents(
       vmId: verdict.vm.id,
       eventId: verdict.eventId,
       result: 'collapsed',
+      instanceId,
+    });
+    return;
+  }
+  if (existing?.runtimeStatus !== undefined && seenBy(verdict.eventTime, existing.createdTime)) {
+    log({
+      level: 'info',
+      step: 'event',
+      vmId: verdict.vm.id,
+      eventId: verdict.eventId,
+      result: 'already-handled',
       instanceId,
     });
     return;
@@ -80,4 +93,14 @@ export async function vmWriteEvents(
     }
     throw error;
   }
+}
+
+/**
+ * Whether a write at `eventTime` was already seen by a run created at `runCreated`: the run
+ * began after the write. An event without a readable time is treated as new.
+ */
+export function seenBy(eventTime: string, runCreated: Date | string | undefined): boolean {
+  const written = Date.parse(eventTime);
+  const created = runCreated === undefined ? Number.NaN : new Date(runCreated).getTime();
+  return Number.isFinite(written) && Number.isFinite(created) && written < created;
 }
