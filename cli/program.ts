@@ -260,6 +260,14 @@ export function buildProgram(): Command {
         .choices(['none', 'required'])
         .default('none'),
     )
+    .addOption(
+      new Option(
+        '--approval-scope <scope>',
+        'with --approval required: run (one decision for the plan) or vm (one per VM)',
+      )
+        .choices(['run', 'vm'])
+        .default('run'),
+    )
     .option('--dry-run', 'plan only: report what would be remediated, change nothing')
     .option(
       '--include-availability-sets',
@@ -286,6 +294,7 @@ export function buildProgram(): Command {
         vm?: string[];
         maxParallel: number;
         approval: 'none' | 'required';
+        approvalScope: 'run' | 'vm';
         dryRun?: boolean;
         includeAvailabilitySets?: boolean;
         armEndpoint?: string;
@@ -319,6 +328,7 @@ export function buildProgram(): Command {
           ...(options.vm ? { vmIds: [...new Set(options.vm)] } : {}),
           maxParallel: options.maxParallel,
           approval: options.approval,
+          approvalScope: options.approvalScope,
           dryRun: options.dryRun === true,
           includeAvailabilitySets: options.includeAvailabilitySets === true,
           ...(options.azure ? { azure: true } : {}),

@@ -9,7 +9,7 @@ import { seedFleet } from '../emulator/seed';
 import { type LocalTwin, startLocal } from '../host/local';
 import { parseVmId } from '../shared/events';
 import type { RunRecord } from '../shared/runs';
-import { APPROVAL_EVENT, type BulkRequest, type Outcome, type VmOutcome } from '../shared/workflow';
+import { type BulkRequest, type Outcome, type VmOutcome } from '../shared/workflow';
 import { table } from './format';
 
 /** Exit statuses: no VM failed, some VM failed (or the run did), the API refused the request. */
@@ -132,7 +132,7 @@ export async function runRemediate(options: RemediateOptions): Promise<number> {
 class HostApi {
   constructor(
     private readonly url: string,
-    private readonly key: string,
+    readonly key: string,
   ) {}
 
   async start(options: BulkRequest): Promise<Started> {
@@ -143,6 +143,7 @@ class HostApi {
       dryRun: options.dryRun,
       maxParallel: options.maxParallel,
       approval: options.approval,
+      ...(options.approval === 'required' ? { approvalScope: options.approvalScope } : {}),
       ...(options.includeAvailabilitySets ? { includeAvailabilitySets: true } : {}),
     };
     const res = await fetch(`${this.url}/api/remediations`, {
@@ -177,21 +178,52 @@ class HostApi {
     return JSON.parse(text) as RunView;
   }
 
-  /** The Durable HTTP API URL that raises the approval decision on the run. */
-  approvalUrl(id: string): string {
-    return `${this.url}/runtime/webhooks/durabletask/instances/${encodeURIComponent(id)}/raiseEvent/${APPROVAL_EVENT}?code=${encodeURIComponent(this.key)}`;
+  /** The operator's approval route of one waiting instance. */
+  approvalUrl(instanceId: string): string {
+    return `${this.url}/api/approvals/${encodeURIComponent(instanceId)}`;
   }
 
-  async decide(id: string, approved: boolean): Promise<'ok' | 'gone'> {
-    const res = await fetch(this.approvalUrl(id), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ approved }),
+  /** The instances of this run that wait for a decision, once their requests are recorded. */
+  async pendingApprovals(runId: string): Promise<string[]> {
+    for (let attempt = 0; ; attempt += 1) {
+      const waiting = await this.listPending(runId);
+      if (waiting.length > 0 || attempt >= 50) return waiting;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  private async listPending(runId: string): Promise<string[]> {
+    const res = await fetch(`${this.url}/api/approvals`, {
+      headers: { 'x-functions-key': this.key },
     });
-    await res.text();
-    if (res.status === 202 || res.status === 200) return 'ok';
-    if (res.status === 410 || res.status === 404) return 'gone';
-    throw new Error(`raising ${APPROVAL_EVENT} on ${id} answered ${res.status}`);
+    const text = await res.text();
+    if (res.status !== 200)
+      throw new Error(`GET /api/approvals answered ${res.status}: ${text.slice(0, 300)}`);
+    const body = parseJson(text) as { pending?: { instanceId?: unknown; runId?: unknown }[] };
+    return (body.pending ?? [])
+      .filter((p) => p.runId === runId && typeof p.instanceId === 'string')
+      .map((p) => p.instanceId as string);
+  }
+
+  /** Decides every waiting approval of the run. */
+  async decide(runId: string, approved: boolean): Promise<'ok' | 'gone'> {
+    const waiting = await this.pendingApprovals(runId);
+    if (waiting.length === 0) return 'gone';
+    let delivered = 0;
+    for (const instanceId of waiting) {
+      const res = await fetch(this.approvalUrl(instanceId), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': this.key },
+        body: JSON.stringify({ decision: approved ? 'approve' : 'reject', by: 'accelnet-cli' }),
+      });
+      const text = await res.text();
+      if (res.status === 200) delivered += 1;
+      else if (res.status !== 403 && res.status !== 404)
+        throw new Error(
+          `POST /api/approvals/${instanceId} answered ${res.status}: ${text.slice(0, 300)}`,
+        );
+    }
+    return delivered > 0 ? 'ok' : 'gone';
   }
 }
 
@@ -317,8 +349,16 @@ async function follow(
           );
           showBar(run);
         } else {
+          const waiting = await api.pendingApprovals(id);
           process.stdout.write(
-            `Approval required for ${vms(pending.length)}: approve with curl -X POST -H 'content-type: application/json' -d '{"approved": true}' '${api.approvalUrl(id)}' (or {"approved": false} to reject); without a decision the run ends rejected after ACCELNET_APPROVAL_TIMEOUT.\n`,
+            `Approval required for ${vms(pending.length)}: approve with ${waiting
+              .map(
+                (instanceId) =>
+                  `curl -X POST -H 'content-type: application/json' -H 'x-functions-key: ${api.key}' -d '{"decision": "approve"}' '${api.approvalUrl(instanceId)}'`,
+              )
+              .join(
+                ' and ',
+              )} (or "reject"); without a decision the run ends rejected after ACCELNET_APPROVAL_TIMEOUT.\n`,
           );
         }
       }

@@ -88,6 +88,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTwin> {
       process.env.ACCELNET_FUNCTION_KEY ??
       randomBytes(24).toString('base64url');
     env.ACCELNET_FUNCTION_KEY = functionKey;
+    // Approval links are signed; a twin without a configured secret makes its own.
+    env.ACCELNET_APPROVAL_SECRET ??=
+      process.env.ACCELNET_APPROVAL_SECRET || randomBytes(32).toString('base64url');
     // Fail fast, naming the setting, before anything is served.
     const appSettings = { ...stringEnv(process.env), ...env };
     loadSettings(appSettings);

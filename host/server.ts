@@ -226,6 +226,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
   const address = server.address() as AddressInfo;
   baseUrl = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  // As App Service does: the app learns its own host name (approval links point at it).
+  if (!previousEnv.has('WEBSITE_HOSTNAME'))
+    previousEnv.set('WEBSITE_HOSTNAME', env.WEBSITE_HOSTNAME);
+  env.WEBSITE_HOSTNAME = `${options.host ?? '127.0.0.1'}:${address.port}`;
   await registry.start();
   taskHub.start();
   log.info('host started', { url: baseUrl, functions: [...registry.functions.keys()] });

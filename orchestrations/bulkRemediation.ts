@@ -3,10 +3,13 @@ import * as df from 'durable-functions';
 
 import {
   ACTIVITY,
-  APPROVAL_EVENT,
+  type ApprovalDecision,
+  type ApprovalVm,
+  type ApproveVmInput,
   type AvailabilitySetInput,
   type BulkCounts,
   type BulkInput,
+  type BulkRequest,
   type LaneInput,
   ORCHESTRATION,
   type PlanInput,
@@ -18,6 +21,7 @@ import {
   type VmOutcome,
   type WorkUnit,
 } from '../shared/workflow';
+import { awaitApproval } from './approval';
 
 /**
  * A bulk run over a subscription or resource group: plan with few ARM reads, record what
@@ -142,39 +146,81 @@ export const bulkRemediation: OrchestrationHandler = function* (
     );
     yield recordResults([...immediate, ...waiting]);
 
-    // 3. Approval of the whole plan, raced against the timeout.
+    // 3. Approval: of the whole plan at once, or of each VM on its own, raced against the timeout.
+    let approvedWork = work;
     if (needsApproval && work.length > 0) {
       counts.pendingApproval = work.length;
       context.df.setCustomStatus({ phase: 'pending-approval', counts });
       yield recordRun('pending-approval');
       const timeoutMs = input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000;
-      const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
-      const timer = context.df.createTimer(
-        new Date(context.df.currentUtcDateTime.getTime() + timeoutMs),
-      );
-      const winner = yield context.df.Task.any([decision, timer]);
-      const approved =
-        winner === decision &&
-        (decision.result as { approved?: unknown } | undefined)?.approved === true;
-      if (winner === decision) timer.cancel();
+      const asked = work.map((item) => approvalVm(item));
+      let decisions: ApprovalDecision[];
+      if (request.approvalScope === 'vm') {
+        decisions = (yield context.df.Task.all(
+          asked.map((vm, n) =>
+            context.df.callSubOrchestrator(
+              ORCHESTRATION.approveVm,
+              {
+                runId,
+                vm,
+                approvalTimeoutMs: timeoutMs,
+                ...(input.retryIntervalMs !== undefined
+                  ? { retryIntervalMs: input.retryIntervalMs }
+                  : {}),
+              } satisfies ApproveVmInput,
+              `${runId}-approval-${n}`,
+            ),
+          ),
+        )) as ApprovalDecision[];
+      } else {
+        const one = yield* awaitApproval(context, {
+          runId,
+          vms: asked,
+          timeoutMs,
+          retry,
+          scope: scopeOf(request),
+          status: { counts },
+        });
+        decisions = work.map(() => one);
+      }
       counts.pendingApproval = 0;
-      if (!approved) {
-        const reason = winner === decision ? 'rejected' : 'approval-timeout';
-        const rejected = work.map((item) =>
-          vmOutcome(item, 'rejected', at(), reason, item.plan.powerState),
-        );
-        counts.rejected += rejected.length;
-        yield recordResults(rejected);
+      // An availability set goes ahead only if every member of it was approved.
+      const refusedSets = new Set<string>();
+      work.forEach((item, n) => {
+        const setId = item.plan.availabilitySetId;
+        if (setId !== undefined && decisions[n]?.approved !== true)
+          refusedSets.add(setId.toLowerCase());
+      });
+      approvedWork = [];
+      const rejected: VmOutcome[] = [];
+      work.forEach((item, n) => {
+        const decided = decisions[n];
+        const setId = item.plan.availabilitySetId?.toLowerCase();
+        if (decided?.approved === true && (setId === undefined || !refusedSets.has(setId))) {
+          approvedWork.push(item);
+          return;
+        }
+        const reason =
+          decided?.approved === true
+            ? 'availability-set-not-approved'
+            : (decided?.reason ?? 'rejected');
+        rejected.push(vmOutcome(item, 'rejected', at(), reason, item.plan.powerState));
+      });
+      counts.rejected += rejected.length;
+      if (rejected.length > 0) yield recordResults(rejected);
+      if (approvedWork.length === 0) {
         yield recordRun('completed');
         context.df.setCustomStatus({ phase: 'done', counts });
         return counts;
       }
       yield recordRun('running');
       yield recordResults(
-        work.map((item) => vmOutcome(item, 'in-progress', at(), undefined, item.plan.powerState)),
+        approvedWork.map((item) =>
+          vmOutcome(item, 'in-progress', at(), undefined, item.plan.powerState),
+        ),
       );
     }
-    queue = units;
+    queue = approvedWork === work ? units : toUnits(approvedWork);
   }
 
   // 4. Lanes: maxParallel sub-orchestrations, each remediating its share one VM after another,
@@ -353,4 +399,22 @@ const COUNT_OF: Record<VmOutcome['outcome'], Exclude<keyof BulkCounts, 'total'> 
 function bump(counts: BulkCounts, outcome: VmOutcome['outcome']): void {
   const field = COUNT_OF[outcome];
   if (field) counts[field] += 1;
+}
+
+function approvalVm(item: PlanItem): ApprovalVm {
+  return {
+    vmId: item.vm.id,
+    name: item.vm.name,
+    size: item.plan.size ?? 'unknown',
+    powerState: item.plan.powerState,
+    decision: item.plan.decision,
+  };
+}
+
+/** The subscription or resource group a run covers, as an approval request names it. */
+function scopeOf(request: BulkRequest): { id: string; name: string } {
+  const subscription = `/subscriptions/${request.subscriptionId}`;
+  return request.resourceGroup
+    ? { id: `${subscription}/resourceGroups/${request.resourceGroup}`, name: request.resourceGroup }
+    : { id: subscription, name: `subscription ${request.subscriptionId}` };
 }

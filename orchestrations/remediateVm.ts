@@ -4,7 +4,6 @@ import * as df from 'durable-functions';
 import type { Decision, PowerState, Reason } from '../shared/model';
 import {
   ACTIVITY,
-  APPROVAL_EVENT,
   type AssessOutput,
   type AuditInput,
   type EnableOutput,
@@ -16,16 +15,11 @@ import {
   type VerifyOutput,
   type VmOutcome,
 } from '../shared/workflow';
+import { awaitApproval } from './approval';
 
 /** Waits between assessments of a VM that is still settling, and how many. */
 const SETTLE_WAIT_MS = 30_000;
 const SETTLE_ROUNDS = 20;
-
-export interface ApprovalDecision {
-  approved: boolean;
-  by?: string;
-  reason?: string;
-}
 
 /**
  * One VM, from assessment to verified outcome. Deterministic: it sees names and types only,
@@ -106,6 +100,7 @@ export const remediateVm: OrchestrationHandler = function* (
   context.df.setCustomStatus({ phase: 'assessing' });
   let decision: Decision;
   let original: PowerState;
+  let size = input.planned?.size ?? 'unknown';
   if (input.planned) {
     // A bulk run planned this VM from its discovery: no need to read it again.
     decision = input.planned.decision;
@@ -132,6 +127,7 @@ export const remediateVm: OrchestrationHandler = function* (
     }
     decision = assessment.decision;
     original = assessment.facts.powerState;
+    size = assessment.facts.size;
   }
   const reasonText = decision.reasons.map((r) => r.message).join(' ');
   yield* record(
@@ -156,7 +152,12 @@ export const remediateVm: OrchestrationHandler = function* (
 
   // 2. Approval seam: a person decides, or the time runs out.
   if (input.mode === 'approval' || decision.requiresApproval) {
-    const approval = yield* awaitApproval(context, input);
+    const approval = yield* awaitApproval(context, {
+      runId: input.runId,
+      vms: [{ vmId: input.vm.id, name: input.vm.name, size, powerState: original, decision }],
+      timeoutMs: input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000,
+      retry,
+    });
     yield* record(
       'approval',
       approval.approved ? 'ok' : 'skipped',
@@ -297,31 +298,4 @@ function failureMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const reason = text.split(' \n ')[0] ?? text;
   return reason.replace(/^Activity function '[^']*' failed: /, '').trim();
-}
-
-/** Races a person's decision against a durable timer; the timer is cancelled when the decision wins. */
-function* awaitApproval(
-  context: OrchestrationContext,
-  input: RemediateVmInput,
-): Generator<df.Task, ApprovalDecision, unknown> {
-  const timeoutMs = input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000;
-  context.df.setCustomStatus({
-    phase: 'pending-approval',
-    expiresAt: new Date(context.df.currentUtcDateTime.getTime() + timeoutMs).toISOString(),
-  });
-  const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
-  const timer = context.df.createTimer(
-    new Date(context.df.currentUtcDateTime.getTime() + timeoutMs),
-  );
-  const winner = yield context.df.Task.any([decision, timer]);
-  if (winner === decision) {
-    timer.cancel();
-    const value = decision.result as ApprovalDecision | undefined;
-    return {
-      approved: value?.approved === true,
-      ...(value?.by !== undefined ? { by: value.by } : {}),
-      ...(value?.reason !== undefined ? { reason: value.reason } : {}),
-    };
-  }
-  return { approved: false, reason: 'approval-timeout' };
 }

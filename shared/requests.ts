@@ -36,6 +36,9 @@ const bulkBody = z
     approval: z
       .enum(['none', 'required'], { message: "must be 'none' or 'required'" })
       .default('none'),
+    approvalScope: z
+      .enum(['run', 'vm'], { message: "must be 'run' (one decision) or 'vm' (one per VM)" })
+      .default('run'),
     includeAvailabilitySets: z.boolean().default(false),
   })
   .superRefine((body, ctx) => {

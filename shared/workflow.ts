@@ -16,6 +16,7 @@ export const ACTIVITY = {
   planRemediation: 'planRemediation',
   recordRun: 'recordRun',
   recordVmResults: 'recordVmResults',
+  requestApproval: 'requestApproval',
 } as const;
 
 export const ORCHESTRATION = {
@@ -23,12 +24,55 @@ export const ORCHESTRATION = {
   bulkRemediation: 'bulkRemediation',
   bulkLane: 'bulkLane',
   remediateAvailabilitySet: 'remediateAvailabilitySet',
+  approveVm: 'approveVm',
 } as const;
 
 /** The external event a person's approve/reject decision arrives as. */
 export const APPROVAL_EVENT = 'ApprovalDecision';
 
 export type Mode = 'report' | 'approval' | 'enforce';
+
+/** What the approval event carries, and what waiting for it ends with. */
+export interface ApprovalDecision {
+  approved: boolean;
+  by?: string;
+  /** Why it ended without approval: `rejected`, `approval-timeout`, or the request's failure. */
+  reason?: string;
+}
+
+/** One VM as an approval request describes it. */
+export interface ApprovalVm {
+  vmId: string;
+  name: string;
+  size: string;
+  powerState: PowerState;
+  decision: Decision;
+}
+
+/** Input of the requestApproval activity (from an orchestrator: no secrets, no URLs). */
+export interface RequestApprovalInput {
+  instanceId: string;
+  runId: string;
+  /** This round of asking (deterministic per instance): tokens of other rounds are refused. */
+  nonce: string;
+  expiresAt: string;
+  vms: ApprovalVm[];
+  /** For a request covering several VMs: the subscription or resource group they are in. */
+  scope?: { id: string; name: string };
+}
+
+export interface RequestApprovalOutput {
+  /** Whether the request reached the webhook (false when none is configured). */
+  posted: boolean;
+}
+
+/** Input of the approveVm orchestration: one VM of a bulk run approved on its own. */
+export interface ApproveVmInput {
+  runId: string;
+  vm: ApprovalVm;
+  approvalTimeoutMs: number;
+  retryIntervalMs?: number;
+}
 
 export interface RemediateVmInput {
   vm: VmRef;
@@ -50,6 +94,8 @@ export interface RemediateVmInput {
 /** What bulk planning decided for one VM. */
 export interface PlannedVm {
   decision: Decision;
+  /** The VM's size when planned (what an approval request shows). */
+  size?: string;
   powerState: PowerState;
   availabilitySetId: string | undefined;
 }
@@ -66,6 +112,8 @@ export interface BulkRequest {
   dryRun: boolean;
   maxParallel: number;
   approval: 'none' | 'required';
+  /** With approval required: one decision for the whole plan (`run`, the default) or one per VM (`vm`). */
+  approvalScope?: 'run' | 'vm';
   /** Remediate availability sets as whole units (after approval). */
   includeAvailabilitySets: boolean;
 }

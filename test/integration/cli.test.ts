@@ -497,25 +497,25 @@ describe('accelnet remediate', () => {
       '--data-dir',
       dataDir('remediate-approval'),
     ]);
-    const url = await new Promise<string>((resolve, reject) => {
+    const [key, url] = await new Promise<[string, string]>((resolve, reject) => {
       let text = '';
       child.stdout?.on('data', (chunk: string) => {
         text += chunk;
         const m =
-          /^Approval required for 1 VM: .*'(http:\/\/127\.0\.0\.1:\d+\/runtime\/webhooks\/durabletask\/instances\/[^']+\/raiseEvent\/ApprovalDecision\?code=[^']+)'/m.exec(
+          /^Approval required for 1 VM: .*-H 'x-functions-key: ([^']+)' -d '\{"decision": "approve"\}' '(http:\/\/127\.0\.0\.1:\d+\/api\/approvals\/[^']+)'/m.exec(
             text,
           );
-        if (m?.[1]) resolve(m[1]);
+        if (m?.[1] && m[2]) resolve([m[1], m[2]]);
       });
       void exited.then((exit) => reject(new Error(`exited ${exit.code}: ${exit.stderr}`)));
     });
 
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ approved: true }),
+      headers: { 'content-type': 'application/json', 'x-functions-key': key },
+      body: JSON.stringify({ decision: 'approve' }),
     });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     const exit = await exited;
 
     expect(exit.code).toBe(0);

@@ -1,0 +1,83 @@
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import * as df from 'durable-functions';
+
+import {
+  ACTIVITY,
+  APPROVAL_EVENT,
+  type ApprovalDecision,
+  type ApprovalVm,
+  type ApproveVmInput,
+  type RequestApprovalInput,
+} from '../shared/workflow';
+
+export interface ApprovalAsk {
+  runId: string;
+  vms: ApprovalVm[];
+  timeoutMs: number;
+  retry: df.RetryOptions;
+  scope?: { id: string; name: string };
+  /** Extra fields for the custom status while waiting (a bulk run's counts). */
+  status?: Record<string, unknown>;
+}
+
+/**
+ * Asks a person (through the approval webhook) and races the decision against a durable
+ * timer; the timer is cancelled when the decision wins. No decision in time is a rejection
+ * with reason `approval-timeout`; a request that could not be sent is a rejection that says so
+ * (nothing has been touched yet).
+ */
+export function* awaitApproval(
+  context: OrchestrationContext,
+  ask: ApprovalAsk,
+): Generator<df.Task, ApprovalDecision, unknown> {
+  const expires = new Date(context.df.currentUtcDateTime.getTime() + ask.timeoutMs);
+  const expiresAt = expires.toISOString();
+  context.df.setCustomStatus({ ...ask.status, phase: 'pending-approval', expiresAt });
+  const request: RequestApprovalInput = {
+    instanceId: context.df.instanceId,
+    runId: ask.runId,
+    // Deterministic per instance and round: replays ask with the same nonce.
+    nonce: context.df.newGuid(`${context.df.instanceId}:approval:${expiresAt}`),
+    expiresAt,
+    vms: ask.vms,
+    ...(ask.scope ? { scope: ask.scope } : {}),
+  };
+  try {
+    yield context.df.callActivityWithRetry(ACTIVITY.requestApproval, ask.retry, request);
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const message = (text.split(' \n ')[0] ?? text)
+      .replace(/^Activity function '[^']*' failed: /, '')
+      .trim();
+    return { approved: false, reason: `approval-request-failed: ${message}` };
+  }
+  const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
+  const timer = context.df.createTimer(expires);
+  const winner = yield context.df.Task.any([decision, timer]);
+  if (winner !== decision) return { approved: false, reason: 'approval-timeout' };
+  timer.cancel();
+  const value = decision.result as Partial<ApprovalDecision> | undefined;
+  const approved = value?.approved === true;
+  return {
+    approved,
+    ...(typeof value?.by === 'string' ? { by: value.by } : {}),
+    reason: approved ? 'approved' : 'rejected',
+  };
+}
+
+/** One VM of a bulk run approved on its own: ask, wait, answer. Touches nothing. */
+export const approveVm: OrchestrationHandler = function* (
+  context: OrchestrationContext,
+): Generator<df.Task, ApprovalDecision, unknown> {
+  const input = context.df.getInput<ApproveVmInput>();
+  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
+  retry.backoffCoefficient = 2;
+  const decision = yield* awaitApproval(context, {
+    runId: input.runId,
+    vms: [input.vm],
+    timeoutMs: input.approvalTimeoutMs,
+    retry,
+  });
+  context.df.setCustomStatus({ phase: 'done', approved: decision.approved });
+  return decision;
+};

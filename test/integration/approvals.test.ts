@@ -1,0 +1,429 @@
+/**
+ * Approvals end to end: the service posts each request to the approval webhook, a player of
+ * the Logic App (infra/logic-app-approval.json) receives it and follows the workflow's steps
+ * against the local host, and the signed single-use links decide. Every assertion reads an
+ * outcome: the run's view, the VM in the emulator, the emulator's operation log.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { ArmEmulator } from '../../emulator/server';
+import { type LocalTwin, startLocal } from '../../host/local';
+import { admin, SUB, vmId } from '../support/arm';
+import { request } from '../support/http';
+import {
+  type Answer,
+  loadApprovalWorkflow,
+  playApprovalWorkflow,
+  type WorkflowRun,
+} from '../support/logicApp';
+
+const JAMMY = {
+  publisher: 'Canonical',
+  offer: '0001-com-ubuntu-server-jammy',
+  sku: '22_04-lts-gen2',
+};
+const SIZE = 'Standard_D4s_v5';
+const SELF = 'accelnet';
+
+interface Posted {
+  instanceId: string;
+  vmId: string;
+  vmName: string;
+  size: string;
+  plan: {
+    action: string;
+    downtimeEstimateSeconds: number;
+    nics: { id: string; name: string }[];
+    effects: string[];
+    reasons: string[];
+    vms?: { vmId: string; name: string }[];
+  };
+  approveUrl: string;
+  rejectUrl: string;
+  expiresAt: string;
+}
+interface VmRun {
+  vmId: string;
+  outcome: string;
+  reason?: string;
+  steps: { name: string; result: string; detail?: string }[];
+  instanceStatus?: string;
+}
+interface BulkRun {
+  status: string;
+  vms: VmRun[];
+}
+interface VmView {
+  id: string;
+  powerState: string;
+  deallocations: number;
+  nics: { enableAcceleratedNetworking: boolean }[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The Logic App's HTTP trigger as the service sees it: a URL that records every post. */
+class Webhook {
+  readonly posts: Posted[] = [];
+  private server: http.Server | undefined;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8').on('data', (c: string) => (text += c));
+      req.on('end', () => {
+        this.posts.push(JSON.parse(text) as Posted);
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/workflows/approval/triggers/manual/invoke`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  async next(match: (p: Posted) => boolean, timeoutMs = 20_000): Promise<Posted> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.posts.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('no approval request reached the webhook');
+      await sleep(25);
+    }
+  }
+}
+
+function useTwin(timeout: string) {
+  const webhook = new Webhook();
+  let twin: LocalTwin | undefined;
+  let dataDir = '';
+  beforeAll(async () => {
+    await webhook.start();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-approvals-'));
+    twin = await startLocal({
+      port: 0,
+      dataDir,
+      timeScale: 0.01,
+      settings: {
+        ACCELNET_MODE: 'approval',
+        ACCELNET_APPROVAL_WEBHOOK_URL: webhook.url,
+        ACCELNET_APPROVAL_TIMEOUT: timeout,
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await twin?.stop();
+    await webhook.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const t = (): LocalTwin => {
+    if (!twin) throw new Error('the twin did not start');
+    return twin;
+  };
+  const em = (): ArmEmulator => {
+    const emulator = t().emulator;
+    if (!emulator) throw new Error('the twin has no emulator');
+    return emulator;
+  };
+  const key = (): string => encodeURIComponent(t().functionKey);
+  const h = {
+    webhook,
+    twin: t,
+    async seed(rg: string, names: string[]): Promise<string[]> {
+      const res = await admin(em(), 'POST', '/_emulator/seed', {
+        subscriptionId: SUB,
+        resourceGroups: [
+          { name: rg, vms: names.map((name) => ({ name, size: SIZE, image: JAMMY })) },
+        ],
+      });
+      expect(res.status).toBe(201);
+      return names.map((name) => vmId(rg, name));
+    },
+    async vm(id: string): Promise<VmView> {
+      const all = (await admin<{ vms: VmView[] }>(em(), 'GET', '/_emulator/vms')).body.vms;
+      const found = all.find((v) => v.id.toLowerCase() === id.toLowerCase());
+      if (!found) throw new Error(`no VM ${id}`);
+      return found;
+    },
+    /** accelnet's own ARM writes in the resource group. */
+    async writes(rg: string): Promise<string[]> {
+      const ops = (
+        await admin<{ operations: { principal: string; method: string; path: string }[] }>(
+          em(),
+          'GET',
+          '/_emulator/operations',
+        )
+      ).body.operations;
+      return ops
+        .filter(
+          (o) =>
+            o.principal === SELF &&
+            o.method !== 'GET' &&
+            o.path.toLowerCase().includes(`/resourcegroups/${rg.toLowerCase()}/`),
+        )
+        .map((o) => `${o.method} ${o.path}`);
+    },
+    async vmRun(id: string): Promise<VmRun | undefined> {
+      const res = await request(
+        `${t().host.url}/api/vms/${encodeURIComponent(id)}/remediation?code=${key()}`,
+      );
+      return res.status === 200 ? (JSON.parse(res.body) as VmRun) : undefined;
+    },
+    async vmSettled(id: string, timeoutMs = 30_000): Promise<VmRun> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const got = await h.vmRun(id);
+        if (got && (got.instanceStatus === 'Completed' || got.instanceStatus === 'Failed'))
+          return got;
+        if (Date.now() > deadline)
+          throw new Error(`the run of ${id} did not end: ${JSON.stringify(got)}`);
+        await sleep(50);
+      }
+    },
+    async bulk(body: Record<string, unknown>): Promise<string> {
+      const res = await request(`${t().host.url}/api/remediations?code=${key()}`, 'POST', body);
+      expect(res.status).toBe(202);
+      return (JSON.parse(res.body) as { id: string }).id;
+    },
+    async bulkRun(id: string, done: (r: BulkRun) => boolean, timeoutMs = 30_000): Promise<BulkRun> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await request(`${t().host.url}/api/remediations/${id}?code=${key()}`);
+        if (res.status === 200) {
+          const run = JSON.parse(res.body) as BulkRun;
+          if (done(run)) return run;
+        }
+        if (Date.now() > deadline)
+          throw new Error(`the bulk run ${id} did not get there: ${res.body}`);
+        await sleep(50);
+      }
+    },
+    async pending(): Promise<{ instanceId: string; runId: string; vmId: string }[]> {
+      const res = await request(`${t().host.url}/api/approvals?code=${key()}`);
+      expect(res.status).toBe(200);
+      return (
+        JSON.parse(res.body) as { pending: { instanceId: string; runId: string; vmId: string }[] }
+      ).pending;
+    },
+  };
+  return h;
+}
+
+const workflow = loadApprovalWorkflow();
+const play = (posted: Posted, answer: Answer): Promise<WorkflowRun> =>
+  playApprovalWorkflow(workflow, posted, answer);
+const call = (run: WorkflowRun): { name: string; httpStatus?: number } | undefined =>
+  run.actions.find((a) => a.name === 'Call_approve' || a.name === 'Call_reject');
+
+/** The same link, with one character of its token changed. */
+function alter(url: string, where: 'claims' | 'signature'): string {
+  const parsed = new URL(url);
+  const token = parsed.searchParams.get('token') ?? '';
+  const [version, claims, signature] = token.split('.');
+  const flip = (s: string, at: number): string =>
+    s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
+  parsed.searchParams.set(
+    'token',
+    where === 'claims'
+      ? `${version}.${flip(claims ?? '', 3)}.${signature}`
+      : `${version}.${claims}.${flip(signature ?? '', 5)}`,
+  );
+  return parsed.toString();
+}
+
+describe('approval requests and their links', () => {
+  const h = useTwin('PT5M');
+
+  test('when a VM needs approval, then the webhook gets the request with the plan, and the Logic App approving it leads to remediated', async () => {
+    const rg = 'rg-appr-yes';
+    const [id] = await h.seed(rg, ['payments']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+
+    expect(posted).toMatchObject({ vmName: 'payments', size: SIZE });
+    expect(posted.plan.action).toBe('remediate');
+    expect(posted.plan.downtimeEstimateSeconds).toBeGreaterThan(60);
+    expect(posted.plan.nics).toEqual([
+      {
+        id: expect.stringMatching(/networkInterfaces\/payments/i) as string,
+        name: expect.any(String) as string,
+      },
+    ]);
+    expect(posted.plan.effects.join(' ')).toMatch(/downtime/);
+    expect(new URL(posted.approveUrl).pathname).toBe(`/api/approvals/${posted.instanceId}/approve`);
+    expect(new URL(posted.rejectUrl).pathname).toBe(`/api/approvals/${posted.instanceId}/reject`);
+    expect(Date.parse(posted.expiresAt) - Date.now()).toBeGreaterThan(4 * 60_000);
+    expect((await h.vmRun(id!))?.outcome).toBe('pending-approval');
+    expect(await h.writes(rg)).toEqual([]);
+
+    const run = await play(posted, 'Approve');
+    expect(run.email.options).toEqual(['Approve', 'Reject']);
+    expect(run.email.subject).toContain('payments');
+    expect(call(run)).toMatchObject({ name: 'Call_approve', httpStatus: 200 });
+
+    const outcome = await h.vmSettled(id!);
+    expect(outcome).toMatchObject({ outcome: 'remediated' });
+    expect(outcome.steps.find((s) => s.name === 'approval')).toMatchObject({ result: 'ok' });
+    expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 1 });
+    expect((await h.vm(id!)).nics.every((n) => n.enableAcceleratedNetworking)).toBe(true);
+
+    // Single use: the same link again, or the other one, is refused and changes nothing.
+    const again = await request(posted.approveUrl, 'POST');
+    expect(again.status).toBe(403);
+    expect(JSON.parse(again.body)).toMatchObject({ error: { code: 'ApprovalAlreadyDecided' } });
+    expect((await request(posted.rejectUrl, 'GET')).status).toBe(403);
+    expect((await h.vmRun(id!))?.outcome).toBe('remediated');
+  });
+
+  test('when the Logic App rejects, then the run ends rejected and the VM is untouched', async () => {
+    const rg = 'rg-appr-no';
+    const [id] = await h.seed(rg, ['ledger']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+
+    const run = await play(posted, 'Reject');
+    expect(call(run)).toMatchObject({ name: 'Call_reject', httpStatus: 200 });
+    expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'rejected', reason: 'rejected' });
+    expect(await h.writes(rg)).toEqual([]);
+    expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 0 });
+    expect((await request(posted.approveUrl)).status).toBe(403);
+  });
+
+  test('when a link is forged, altered, or used for the other decision, then it gets 403 and the run still waits', async () => {
+    const rg = 'rg-appr-forged';
+    const [id] = await h.seed(rg, ['vault']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+    const base = new URL(posted.approveUrl);
+    const token = base.searchParams.get('token') ?? '';
+    const attempts: [string, string][] = [
+      ['no token', `${base.origin}${base.pathname}`],
+      ['a made-up token', `${base.origin}${base.pathname}?token=v1.eyJpIjoieCJ9.c2lnbmF0dXJl`],
+      ['altered claims', alter(posted.approveUrl, 'claims')],
+      ['altered signature', alter(posted.approveUrl, 'signature')],
+      [
+        'the approve token on the reject link',
+        `${base.origin}${new URL(posted.rejectUrl).pathname}?token=${token}`,
+      ],
+      [
+        'the token on another instance',
+        `${base.origin}/api/approvals/accelnet-vm-0000/approve?token=${token}`,
+      ],
+    ];
+    for (const [what, url] of attempts) {
+      const res = await request(url, 'POST');
+      expect({ what, status: res.status }).toEqual({ what, status: 403 });
+      expect(JSON.parse(res.body)).toMatchObject({
+        error: { code: expect.stringMatching(/^Approval/) as string },
+      });
+    }
+    expect((await h.vmRun(id!))?.outcome).toBe('pending-approval');
+    expect(await h.writes(rg)).toEqual([]);
+    expect((await h.pending()).map((p) => p.instanceId)).toContain(posted.instanceId);
+
+    // The genuine link still works after all that.
+    expect((await request(posted.rejectUrl, 'POST')).status).toBe(200);
+    expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'rejected' });
+  });
+
+  test('when a bulk run asks per VM, then each VM gets its own request and decision', async () => {
+    const rg = 'rg-appr-bulk-vm';
+    const ids = await h.seed(rg, ['api-1', 'api-2']);
+    // The seed's own event-triggered requests are decided first, so only the bulk run remains.
+    for (const id of ids) {
+      const own = await h.webhook.next((p) => p.vmId.toLowerCase() === id.toLowerCase());
+      await request(own.rejectUrl, 'POST');
+      await h.vmSettled(id);
+    }
+    const runId = await h.bulk({
+      subscriptionId: SUB,
+      resourceGroup: rg,
+      approval: 'required',
+      approvalScope: 'vm',
+    });
+    const mine = (p: Posted): boolean => p.instanceId.startsWith(`${runId}-approval-`);
+    const first = await h.webhook.next((p) => mine(p) && p.vmName === 'api-1');
+    const second = await h.webhook.next((p) => mine(p) && p.vmName === 'api-2');
+    await h.bulkRun(runId, (r) => r.status === 'pending-approval');
+
+    expect(call(await play(first, 'Approve'))).toMatchObject({ httpStatus: 200 });
+    expect(call(await play(second, 'Reject'))).toMatchObject({ httpStatus: 200 });
+    const run = await h.bulkRun(runId, (r) => r.status === 'completed');
+    const outcome = (name: string): VmRun | undefined =>
+      run.vms.find((v) => v.vmId.endsWith(`/${name}`));
+    expect(outcome('api-1')).toMatchObject({ outcome: 'remediated' });
+    expect(outcome('api-2')).toMatchObject({ outcome: 'rejected', reason: 'rejected' });
+    expect(await h.vm(ids[0]!)).toMatchObject({ deallocations: 1, powerState: 'running' });
+    expect(await h.vm(ids[1]!)).toMatchObject({ deallocations: 0, powerState: 'running' });
+  });
+
+  test('when a bulk run asks once, then one request covers the plan and its approval remediates every VM', async () => {
+    const rg = 'rg-appr-bulk-run';
+    const ids = await h.seed(rg, ['db-1', 'db-2']);
+    for (const id of ids) {
+      const own = await h.webhook.next((p) => p.vmId.toLowerCase() === id.toLowerCase());
+      await request(own.rejectUrl, 'POST');
+      await h.vmSettled(id);
+    }
+    const runId = await h.bulk({ subscriptionId: SUB, resourceGroup: rg, approval: 'required' });
+    const posted = await h.webhook.next((p) => p.instanceId === runId);
+    expect(posted.vmName).toBe(`2 VMs in ${rg}`);
+    expect(posted.vmId.toLowerCase()).toBe(
+      `/subscriptions/${SUB}/resourcegroups/${rg}`.toLowerCase(),
+    );
+    expect(posted.plan.vms?.map((v) => v.name).sort()).toEqual(['db-1', 'db-2']);
+
+    expect(call(await play(posted, 'Approve'))).toMatchObject({ httpStatus: 200 });
+    const run = await h.bulkRun(runId, (r) => r.status === 'completed');
+    expect(run.vms.map((v) => v.outcome)).toEqual(['remediated', 'remediated']);
+    expect(h.webhook.posts.filter((p) => p.instanceId === runId)).toHaveLength(1);
+  });
+
+  test('when an operator decides with the function key, then the run proceeds, and a second decision is refused', async () => {
+    const rg = 'rg-appr-operator';
+    const [id] = await h.seed(rg, ['batch']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+    const url = `${h.twin().host.url}/api/approvals/${posted.instanceId}`;
+    expect((await request(url, 'POST', { decision: 'approve' })).status).toBe(401);
+    const bad = await request(`${url}?code=${encodeURIComponent(h.twin().functionKey)}`, 'POST', {
+      decision: 'yes',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('decision');
+    const ok = await request(`${url}?code=${encodeURIComponent(h.twin().functionKey)}`, 'POST', {
+      decision: 'approve',
+      by: 'ops',
+    });
+    expect(ok.status).toBe(200);
+    expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'remediated' });
+    expect((await request(posted.approveUrl)).status).toBe(403);
+  });
+});
+
+describe('approval timeout', () => {
+  const h = useTwin('PT3S');
+
+  test('when the Logic App gets no answer, then it calls nothing, the run ends rejected with approval-timeout, and the expired link is refused', async () => {
+    const rg = 'rg-appr-late';
+    const [id] = await h.seed(rg, ['forgotten']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+
+    const run = await play(posted, 'no answer');
+    expect(call(run)).toBeUndefined();
+    expect(run.actions.find((a) => a.name === 'Send_approval_email')?.status).toBe('TimedOut');
+
+    expect(await h.vmSettled(id!)).toMatchObject({
+      outcome: 'rejected',
+      reason: 'approval-timeout',
+    });
+    const late = await request(posted.approveUrl, 'POST');
+    expect(late.status).toBe(403);
+    expect(JSON.parse(late.body)).toMatchObject({ error: { code: 'ApprovalTokenExpired' } });
+    expect(await h.writes(rg)).toEqual([]);
+    expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 0 });
+  });
+});
