@@ -47,6 +47,35 @@ export class TableAudit implements AuditPort {
     }
     return rows.sort((a, b) => a.at.localeCompare(b.at));
   }
+
+  /**
+   * Every VM's final outcome rows (step `outcome`) across runs, at or after `since` (ISO
+   * time) when given, oldest first. A scan of the table filtered by step: for the dashboard.
+   */
+  async listOutcomes(since?: string): Promise<AuditInput[]> {
+    this.ready ??= this.table.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    await this.ready;
+    const filter =
+      since === undefined
+        ? `step eq 'outcome'`
+        : `step eq 'outcome' and at ge '${since.replace(/'/g, "''")}'`;
+    const rows: AuditInput[] = [];
+    for await (const entity of this.table.listEntities<AuditInput>({ queryOptions: { filter } })) {
+      rows.push({
+        runId: entity.runId,
+        vmId: entity.vmId,
+        step: entity.step,
+        result: entity.result,
+        at: entity.at,
+        ...(entity.detail !== undefined ? { detail: entity.detail } : {}),
+        ...(entity.outcome !== undefined ? { outcome: entity.outcome } : {}),
+      });
+    }
+    return rows.sort((a, b) => a.at.localeCompare(b.at));
+  }
 }
 
 /** Table keys may not contain / \\ # ? or control characters. */

@@ -93,6 +93,18 @@ export class TableRunStore implements RunStore {
     }
     return results.sort((a, b) => a.vmId.localeCompare(b.vmId));
   }
+
+  /** Every run (the `run` rows across partitions), newest first: for the dashboard. */
+  async listRuns(): Promise<RunRecord[]> {
+    await this.ensure();
+    const runs: RunRecord[] = [];
+    for await (const entity of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter: `RowKey eq '${RUN_ROW}'` },
+    })) {
+      runs.push(JSON.parse(entity.json) as RunRecord);
+    }
+    return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
 }
 
 function key(text: string): string {
