@@ -352,8 +352,10 @@ export async function loadDashboard(
       });
       continue;
     }
+    // An event run's remediateVm (input.vm.id) or a bulk run's per-VM approveVm (input.vm.vmId).
     const full = await sources.instances.get(instance.instanceId);
-    const vm = (full?.input as { vm?: { id?: unknown } } | undefined)?.vm?.id;
+    const asked = (full?.input as { vm?: { id?: unknown; vmId?: unknown } } | undefined)?.vm;
+    const vm = asked?.id ?? asked?.vmId;
     pending.push({
       instanceId: instance.instanceId,
       kind: 'VM',
@@ -363,7 +365,12 @@ export async function loadDashboard(
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     });
   }
-  pending.sort((a, b) => a.since.localeCompare(b.since));
+  // A bulk run that asks VM by VM is shown by its VMs' approvals alone.
+  const perVm = pending.filter((p) => p.kind === 'VM').map((p) => p.instanceId);
+  const shown = pending.filter(
+    (p) => p.kind === 'VM' || !perVm.some((id) => id.startsWith(`${p.instanceId}-approval-`)),
+  );
+  shown.sort((a, b) => a.since.localeCompare(b.since) || a.instanceId.localeCompare(b.instanceId));
 
   let compliance: ComplianceScan | undefined;
   if (sources.scan) {
@@ -385,7 +392,7 @@ export async function loadDashboard(
     ...(compliance ? { compliance } : {}),
     runs: progress,
     recentRuns,
-    pending,
+    pending: shown,
     recent: latest.slice(0, RECENT_ROWS),
   };
 }

@@ -45,6 +45,7 @@ describe('the dashboard in headless Chromium', () => {
   let browser: HeadlessChromium;
   let done: string;
   let waiting: string;
+  let perVm: string;
 
   const api = (route: string, key = true): string => {
     const url = new URL(route, twin.host.url);
@@ -88,6 +89,7 @@ describe('the dashboard in headless Chromium', () => {
           ],
         },
         { name: 'rg-wait', vms: [vmSpec('db', 'Standard_E8s_v5', { count: 2 })] },
+        { name: 'rg-solo', vms: [vmSpec('solo', 'Standard_D2s_v5')] },
       ],
     });
     expect(seeded.status).toBe(201);
@@ -99,6 +101,19 @@ describe('the dashboard in headless Chromium', () => {
       approval: 'required',
     });
     await until(waiting, ['pending-approval']);
+    // A run that asks VM by VM: its VM's approval is its own instance, listed once it is asked.
+    perVm = await startRun({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-solo',
+      approval: 'required',
+      approvalScope: 'vm',
+    });
+    await until(perVm, ['pending-approval']);
+    const deadline = Date.now() + 30_000;
+    while (!(await request(api('/api/dashboard'))).body.includes(`${perVm}-approval-0`)) {
+      if (Date.now() > deadline) throw new Error('the per-VM approval never showed');
+      await sleep(50);
+    }
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -120,12 +135,15 @@ describe('the dashboard in headless Chromium', () => {
     expect(await count('remediated')).toBe('2');
     expect(await count('already-compliant')).toBe('1');
     expect(await count('skipped')).toBe('1');
-    expect(await count('pending-approval')).toBe('2');
+    expect(await count('pending-approval')).toBe('3');
     expect(await text(page, '#fleet')).toMatch(/skipped size-not-supported 1/);
 
     const approvals = await text(page, '#approvals');
     expect(approvals).toContain(waiting);
     expect(approvals).toContain('resource group rg-wait');
+    const solo = page.locator('#approvals tbody tr', { hasText: `${perVm}-approval-0` });
+    expect((await solo.innerText()).replace(/\s+/g, ' ')).toMatch(/ VM solo 1 \S+ \S+ 20\d\d-/);
+    expect(approvals).not.toMatch(new RegExp(`${perVm} bulk run`));
     const runs = await text(page, '#runs');
     expect(runs).toContain(waiting);
     expect(runs).toContain('pending-approval');

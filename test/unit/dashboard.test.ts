@@ -315,6 +315,42 @@ describe('loadDashboard', () => {
     expect(got.recentRuns.map((r) => r.id)).toEqual(['bulk-done']);
   });
 
+  test('when a bulk run asks VM by VM, then each VM approval is listed with its expiry and the run itself is not listed again', async () => {
+    const got = await loadDashboard(
+      sources({
+        instances: {
+          listActive: () =>
+            Promise.resolve([
+              instance('bulk-wait', 'bulkRemediation', {
+                phase: 'pending-approval',
+                counts: { total: 2, pendingApproval: 2 },
+              }),
+              instance('bulk-wait-approval-0', 'approveVm', {
+                phase: 'pending-approval',
+                expiresAt: '2026-01-03T04:00:00.000Z',
+              }),
+            ]),
+          get: (id) =>
+            Promise.resolve({
+              ...instance(id, 'approveVm', {}),
+              input: { runId: 'bulk-wait', vm: { vmId: vm('db-1', 'rg-wait') } },
+            }),
+        },
+      }),
+      { now: new Date() },
+    );
+    expect(got.pending).toEqual([
+      {
+        instanceId: 'bulk-wait-approval-0',
+        kind: 'VM',
+        subject: vm('db-1', 'rg-wait'),
+        vms: 1,
+        since: '2026-01-02T04:30:00.000Z',
+        expiresAt: '2026-01-03T04:00:00.000Z',
+      },
+    ]);
+  });
+
   test('when the live scan fails, then the page carries the error instead of failing', async () => {
     const got = await loadDashboard(
       sources({
