@@ -18,6 +18,7 @@ import {
   type RecordRunInput,
   type RecordVmResultsInput,
   type RemediateVmInput,
+  type RunProgress,
   type VmOutcome,
   type WorkUnit,
 } from '../shared/workflow';
@@ -249,7 +250,29 @@ export const bulkRemediation: OrchestrationHandler = function* (
         `${runId}-lane-${lane}`,
       ),
     );
-    const laneCounts = (yield context.df.Task.all(lanes)) as BulkCounts[];
+    // The lanes are scheduled once (every task is yielded once); while they run, the custom
+    // status shows the outcomes stored so far, refreshed every progressIntervalMs.
+    const all = context.df.Task.all(lanes);
+    const inSets = sets.reduce((n, set) => n + set.items.length, 0);
+    const interval = input.progressIntervalMs ?? 15_000;
+    const tick = (): df.Task =>
+      context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + interval));
+    yield context.df.Task.any([all, tick()]);
+    while (!all.isCompleted && !all.isFaulted) {
+      const progress = (yield context.df.callActivity(ACTIVITY.readRunProgress, {
+        runId,
+      })) as RunProgress;
+      context.df.setCustomStatus({
+        phase: 'remediating',
+        counts: progressCounts(counts, progress),
+        done: progress.done,
+        total: counts.total,
+      });
+      // Every VM has its outcome: the lanes are returning; wait for them, not for a timer.
+      if (progress.done >= counts.total - inSets || all.isCompleted) break;
+      yield tick();
+    }
+    const laneCounts = (yield all) as BulkCounts[];
     for (const c of laneCounts) addCounts(counts, c);
   }
   // Availability sets go one at a time, each as a whole unit.
@@ -417,4 +440,14 @@ function scopeOf(request: BulkRequest): { id: string; name: string } {
   return request.resourceGroup
     ? { id: `${subscription}/resourceGroups/${request.resourceGroup}`, name: request.resourceGroup }
     : { id: subscription, name: `subscription ${request.subscriptionId}` };
+}
+
+/** The run's counts so far: what was known before the lanes, plus the outcomes stored since. */
+function progressCounts(before: BulkCounts, progress: RunProgress): BulkCounts {
+  const counts = { ...before };
+  for (const [outcome, n] of Object.entries(progress.counts)) {
+    const field = COUNT_OF[outcome as VmOutcome['outcome']];
+    if (field && field !== 'pendingApproval') counts[field] = n;
+  }
+  return counts;
 }

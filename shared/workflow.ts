@@ -17,6 +17,7 @@ export const ACTIVITY = {
   recordRun: 'recordRun',
   recordVmResults: 'recordVmResults',
   requestApproval: 'requestApproval',
+  readRunProgress: 'readRunProgress',
 } as const;
 
 export const ORCHESTRATION = {
@@ -149,6 +150,8 @@ export interface BulkInput {
   request: BulkRequest;
   createdAt: string;
   retryIntervalMs?: number;
+  /** How often a running bulk run refreshes the progress in its custom status. */
+  progressIntervalMs?: number;
   approvalTimeoutMs?: number;
 }
 
@@ -175,6 +178,13 @@ export interface RecordRunInput {
   createdAt: string;
   request: BulkRequest;
   error?: string;
+}
+
+/** A bulk run's progress, from the per-VM results stored so far. */
+export interface RunProgress {
+  /** VMs with a final outcome. */
+  done: number;
+  counts: Partial<Record<Outcome, number>>;
 }
 
 export interface RecordVmResultsInput {

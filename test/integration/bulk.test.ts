@@ -305,8 +305,28 @@ describe('bulk remediation runs', () => {
     try {
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, maxParallel: 10 });
-      const run = await finished(id, 60_000);
+      // The run's custom status (the Durable status query) shows progress while it runs.
+      const progress: { done: number; remediated: number }[] = [];
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          const res = await call('GET', `/runtime/webhooks/durabletask/instances/${id}`);
+          const status = (res.json as { customStatus?: Record<string, unknown> } | undefined)
+            ?.customStatus;
+          const counts = status?.counts as { remediated?: number } | undefined;
+          if (status?.phase === 'remediating' && typeof status.done === 'number')
+            progress.push({ done: status.done, remediated: counts?.remediated ?? 0 });
+          await sleep(100);
+        }
+      })();
+      const run = await finished(id, 60_000).finally(() => (watching = false));
+      await watch;
       expect(run.status).toBe('completed');
+      const between = progress.filter((p) => p.done > 30 && p.done < 100);
+      expect(between.length).toBeGreaterThan(0);
+      expect(between.some((p) => p.remediated > 0 && p.remediated < 70)).toBe(true);
+      for (let i = 1; i < progress.length; i += 1)
+        expect(progress[i]!.done).toBeGreaterThanOrEqual(progress[i - 1]!.done);
 
       const expectOf = (name: string): [string, string?] => {
         const group = name.replace(/-\d+$/, '');
