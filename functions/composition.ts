@@ -3,16 +3,24 @@ import type { InvocationContext } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 
 import { type Activities, createActivities, type LogPort } from '../shared/activities';
+import {
+  type ApprovalStore,
+  createApprovalActivities,
+  postJson,
+  TableApprovalStore,
+} from '../shared/approvals';
 import { type ArmFactory, createArmFactory, readCaFile } from '../shared/arm';
 import { TableAudit } from '../shared/audit';
 import { loadSettings, type Settings } from '../shared/config';
 import type { RuleSettings } from '../shared/model';
 import { TableRunStore } from '../shared/runs';
+import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/telemetry';
 
 /** The composition root: settings, credentials, clients and activities, made once. */
 export interface Services {
   settings: Settings;
-  activities: Activities;
+  activities: Activities & ReturnType<typeof createApprovalActivities>;
+  approvals: ApprovalStore;
   audit: TableAudit;
   runs: TableRunStore;
   arm: ArmFactory;
@@ -23,7 +31,12 @@ export interface Services {
 let services: Services | undefined;
 
 export function getServices(): Services {
-  services ??= compose(loadSettings());
+  if (!services) {
+    const settings = loadSettings();
+    // Outcome events go to Application Insights when it is configured; once per process.
+    startTelemetry(settings.appInsightsConnectionString);
+    services = compose(settings);
+  }
   return services;
 }
 
@@ -64,14 +77,36 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
   };
   const activities = createActivities({
     arm,
-    audit,
+    // Outcomes are also OpenTelemetry events (Application Insights customEvents).
+    audit: withOutcomeEvents(audit),
     log,
     rules,
-    runs,
+    runs: withRunEvents(runs, log),
     pollIntervalMs: settings.pollIntervalMs,
     armTimeScale: settings.armTimeScale,
   });
-  return { settings, activities, audit, runs, arm, rules, log };
+  const approvals = TableApprovalStore.fromConnectionString(
+    settings.storageConnection,
+    settings.approvalsTable,
+  );
+  const approvalActivities = createApprovalActivities({
+    store: approvals,
+    secret: settings.approvalSecret,
+    publicUrl: settings.publicUrl,
+    webhookUrl: settings.approvalWebhookUrl,
+    post: postJson,
+    log,
+  });
+  return {
+    settings,
+    activities: { ...activities, ...approvalActivities },
+    approvals,
+    audit,
+    runs,
+    arm,
+    rules,
+    log,
+  };
 }
 
 /**

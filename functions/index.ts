@@ -5,13 +5,16 @@
 import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
+import { approveVm } from '../orchestrations/approval';
 import { bulkLane, bulkRemediation } from '../orchestrations/bulkRemediation';
 import { remediateAvailabilitySet } from '../orchestrations/remediateAvailabilitySet';
 import { remediateVm } from '../orchestrations/remediateVm';
-import { type Activities, type LogPort } from '../shared/activities';
+import { type LogPort } from '../shared/activities';
 import { ACTIVITY, ORCHESTRATION } from '../shared/workflow';
+import { decideByLink, decideByOperator, listApprovals } from './approvals';
 import { compliance } from './compliance';
-import { contextLog, getServices } from './composition';
+import { contextLog, getServices, type Services } from './composition';
+import { dashboard } from './dashboard';
 import { getRemediation, startRemediation } from './remediations';
 import { vmWriteEvents } from './vmEvents';
 import { vmRemediation } from './vmRemediation';
@@ -22,14 +25,19 @@ export const FUNCTION_NAMES = {
   startRemediation: 'startRemediation',
   getRemediation: 'getRemediation',
   compliance: 'compliance',
+  decideByLink: 'decideByLink',
+  decideByOperator: 'decideByOperator',
+  listApprovals: 'listApprovals',
+  dashboard: 'dashboard',
 } as const;
 
 df.app.orchestration(ORCHESTRATION.remediateVm, remediateVm);
 df.app.orchestration(ORCHESTRATION.bulkRemediation, bulkRemediation);
 df.app.orchestration(ORCHESTRATION.bulkLane, bulkLane);
 df.app.orchestration(ORCHESTRATION.remediateAvailabilitySet, remediateAvailabilitySet);
+df.app.orchestration(ORCHESTRATION.approveVm, approveVm);
 
-const activity = <K extends keyof Activities>(name: K): void => {
+const activity = <K extends keyof Services['activities']>(name: K): void => {
   df.app.activity(ACTIVITY[name], {
     handler: (input: unknown, context: InvocationContext) =>
       (getServices().activities[name] as (i: unknown, log: LogPort) => Promise<unknown>)(
@@ -48,6 +56,8 @@ activity('recordAudit');
 activity('planRemediation');
 activity('recordRun');
 activity('recordVmResults');
+activity('requestApproval');
+activity('readRunProgress');
 
 app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
   handler: vmWriteEvents,
@@ -78,9 +88,42 @@ app.http(FUNCTION_NAMES.getRemediation, {
   handler: getRemediation,
 });
 
+// The links of an approval request: the signed token is the credential (no function key).
+app.http(FUNCTION_NAMES.decideByLink, {
+  route: 'approvals/{instanceId}/{decision}',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: decideByLink,
+});
+
+app.http(FUNCTION_NAMES.decideByOperator, {
+  route: 'approvals/{instanceId}',
+  methods: ['POST'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: decideByOperator,
+});
+
+app.http(FUNCTION_NAMES.listApprovals, {
+  route: 'approvals',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: listApprovals,
+});
+
 app.http(FUNCTION_NAMES.compliance, {
   route: 'compliance',
   methods: ['GET'],
   authLevel: 'function',
   handler: compliance,
+});
+
+// The operator's page: fleet compliance, runs in progress, pending approvals, recent outcomes.
+app.http(FUNCTION_NAMES.dashboard, {
+  route: 'dashboard',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: dashboard,
 });

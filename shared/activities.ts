@@ -26,6 +26,7 @@ import type {
   PowerOutput,
   RecordRunInput,
   RecordVmResultsInput,
+  RunProgress,
   VerifyInput,
   VerifyOutput,
 } from './workflow';
@@ -65,6 +66,7 @@ export interface Activities {
   planRemediation(input: PlanInput, log?: LogPort): Promise<PlanOutput>;
   recordRun(input: RecordRunInput, log?: LogPort): Promise<void>;
   recordVmResults(input: RecordVmResultsInput, log?: LogPort): Promise<void>;
+  readRunProgress(input: { runId: string }, log?: LogPort): Promise<RunProgress>;
 }
 
 /**
@@ -334,6 +336,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         },
         plan: {
           decision,
+          size: facts.size,
           powerState: facts.powerState,
           availabilitySetId: facts.availabilitySetId,
         },
@@ -341,6 +344,8 @@ export function createActivities(deps: ActivityDeps): Activities {
       log({
         level: 'info',
         runId: input.runId,
+        // A run-level entry: about no single VM.
+        vmId: null,
         step: 'plan',
         vms: items.length,
         missing: snapshot.missing.length,
@@ -348,7 +353,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       return { items, missing: snapshot.missing };
     },
 
-    recordRun: async (input) => {
+    recordRun: async (input, log = deps.log) => {
       if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
       const existing = await deps.runs.getRun(input.runId);
       await deps.runs.putRun({
@@ -359,11 +364,40 @@ export function createActivities(deps: ActivityDeps): Activities {
         request: input.request,
         ...(input.error !== undefined ? { error: input.error } : {}),
       });
+      log({
+        level: 'info',
+        runId: input.runId,
+        vmId: null,
+        step: 'recordRun',
+        status: input.status,
+        ...(input.error !== undefined ? { error: input.error } : {}),
+      });
     },
 
-    recordVmResults: async (input) => {
+    readRunProgress: async (input) => {
+      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+      const counts: RunProgress['counts'] = {};
+      let done = 0;
+      for (const result of await deps.runs.listVmResults(input.runId)) {
+        counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
+        if (result.outcome !== 'in-progress' && result.outcome !== 'pending-approval') done += 1;
+      }
+      return { done, counts };
+    },
+
+    recordVmResults: async (input, log = deps.log) => {
       if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
       await deps.runs.putVmResults(input.runId, input.results);
+      const [only] = input.results;
+      log({
+        level: 'info',
+        runId: input.runId,
+        // One VM's result (a lane's VM) names it; a batch is counted.
+        vmId: input.results.length === 1 && only ? only.vmId : null,
+        step: 'recordVmResults',
+        vms: input.results.length,
+        ...(input.results.length === 1 && only ? { outcome: only.outcome } : {}),
+      });
     },
 
     recordAudit: async (input, log = deps.log) => {

@@ -88,6 +88,29 @@ export const SETTINGS = {
         'ACCELNET_APPROVAL_TIMEOUT must be an ISO 8601 duration such as PT24H',
       ),
   },
+  ACCELNET_APPROVAL_SECRET: {
+    doc: 'Secret that signs the single-use approve/reject links (at least 32 characters; `accelnet start` generates one).',
+    default: '',
+    schema: z.union([
+      z.literal(''),
+      z.string().min(32, 'ACCELNET_APPROVAL_SECRET must be at least 32 characters'),
+    ]),
+  },
+  ACCELNET_PUBLIC_URL: {
+    doc: "This service's public base URL, for approval links (default https://$WEBSITE_HOSTNAME in Azure).",
+    default: '',
+    schema: z.union([z.literal(''), z.url({ message: 'ACCELNET_PUBLIC_URL must be a URL' })]),
+  },
+  ACCELNET_APPROVALS_TABLE: {
+    doc: 'Azure Table storage table of approval requests and their decisions (single use).',
+    default: 'accelnetApprovals',
+    schema: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'ACCELNET_APPROVALS_TABLE must be 3-63 letters and digits, starting with a letter',
+      ),
+  },
   ACCELNET_POLL_INTERVAL_MS: {
     doc: 'How often long-running ARM operations are polled when ARM gives no Retry-After.',
     default: '2000',
@@ -144,6 +167,11 @@ export const SETTINGS = {
     default: '',
     schema: z.string(),
   },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    doc: 'Application Insights connection string: outcome events are exported there (OpenTelemetry). Empty exports nothing.',
+    default: '',
+    schema: z.string(),
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -159,6 +187,9 @@ export interface Settings {
   allowAvailabilitySets: boolean;
   approvalWebhookUrl: string;
   approvalTimeoutMs: number;
+  approvalSecret: string;
+  publicUrl: string;
+  approvalsTable: string;
   pollIntervalMs: number;
   retryIntervalMs: number;
   armTimeScale: number;
@@ -166,6 +197,7 @@ export interface Settings {
   runsTable: string;
   storageConnection: string;
   functionKey: string;
+  appInsightsConnectionString: string;
 }
 
 /** Reads and validates every setting once; a bad value fails fast naming the setting. */
@@ -194,6 +226,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     allowAvailabilitySets: read('ACCELNET_ALLOW_AVAILABILITY_SETS'),
     approvalWebhookUrl: read('ACCELNET_APPROVAL_WEBHOOK_URL'),
     approvalTimeoutMs: parseIsoDuration(read('ACCELNET_APPROVAL_TIMEOUT')) ?? 86_400_000,
+    approvalSecret: read('ACCELNET_APPROVAL_SECRET'),
+    publicUrl: publicUrl(read('ACCELNET_PUBLIC_URL'), env.WEBSITE_HOSTNAME),
+    approvalsTable: read('ACCELNET_APPROVALS_TABLE'),
     pollIntervalMs: read('ACCELNET_POLL_INTERVAL_MS'),
     retryIntervalMs: read('ACCELNET_RETRY_INTERVAL_MS'),
     armTimeScale: read('ACCELNET_ARM_TIME_SCALE'),
@@ -201,5 +236,16 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     runsTable: read('ACCELNET_RUNS_TABLE'),
     storageConnection: read('AzureWebJobsStorage'),
     functionKey: read('ACCELNET_FUNCTION_KEY'),
+    appInsightsConnectionString: read('APPLICATIONINSIGHTS_CONNECTION_STRING'),
   };
+}
+
+/** Approval links point here: the setting, else the App Service host name, else the local host. */
+function publicUrl(configured: string, websiteHostname: string | undefined): string {
+  if (configured !== '') return configured.replace(/\/+$/, '');
+  const host = websiteHostname?.trim() ?? '';
+  // The local host serves plain HTTP on loopback; App Service serves HTTPS.
+  if (host !== '')
+    return `${/^(127\.|localhost\b|\[::1\])/.test(host) ? 'http' : 'https'}://${host}`;
+  return 'http://127.0.0.1:7071';
 }
