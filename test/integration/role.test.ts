@@ -1,0 +1,243 @@
+/**
+ * The custom role in infra/azuredeploy.json is least privilege and complete: its actions are
+ * exactly the ARM operations the service itself makes during an end-to-end run through the
+ * local host (a bulk remediation with an availability set, an event-triggered remediation in
+ * enforce mode, the compliance report), plus the linked-access checks Azure makes on a NIC
+ * write that the emulator does not log.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { DEMO_FLEET } from '../../emulator/demo-fleet';
+import type { ArmEmulator } from '../../emulator/server';
+import { type LocalTwin, startLocal } from '../../host/local';
+import { admin, armClients, FAST, SUB, vmId } from '../support/arm';
+import { request } from '../support/http';
+import { roleActions } from '../support/infra';
+
+/** The principal the service runs as in this test (its bearer token against the emulator). */
+const SELF = 'accelnet-role-test';
+
+/**
+ * Azure checks `join` on the subnet, public IP and network security group a NIC references
+ * when the NIC is written (linked access), even when they are unchanged. The emulator does
+ * not model linked access, so these are allowed on top of what it logs.
+ */
+const LINKED_ACCESS = [
+  'Microsoft.Network/virtualNetworks/subnets/join/action',
+  'Microsoft.Network/publicIPAddresses/join/action',
+  'Microsoft.Network/networkSecurityGroups/join/action',
+];
+
+const JAMMY = {
+  publisher: 'Canonical',
+  offer: '0001-com-ubuntu-server-jammy',
+  sku: '22_04-lts-gen2',
+  version: 'latest',
+};
+
+interface Op {
+  seq: number;
+  principal: string;
+  method: string;
+  path: string;
+  operation: string;
+  status: number;
+}
+
+/**
+ * The RBAC action an ARM request needs: the resource type path after the last `providers`
+ * segment (types only, names dropped), then `read` (GET), `write` (PUT, PATCH), `delete`, or
+ * `<name>/action` (POST).
+ */
+function actionOf(method: string, requestPath: string): string {
+  const segments = requestPath.split('?')[0]!.split('/').filter(Boolean);
+  const at = segments.map((s) => s.toLowerCase()).lastIndexOf('providers');
+  let types: string[];
+  let rest: string[];
+  if (at < 0) {
+    // /subscriptions/{id}/resourcegroups[/{name}]
+    types = ['Microsoft.Resources', 'subscriptions'];
+    rest = segments.slice(2);
+  } else {
+    types = [segments[at + 1] ?? ''];
+    rest = segments.slice(at + 2);
+  }
+  const post = method.toUpperCase() === 'POST';
+  const actionName = post && rest.length % 2 === 1 ? rest.pop() : undefined;
+  for (let i = 0; i < rest.length; i += 2) types.push(rest[i] ?? '');
+  const verb: Record<string, string> = {
+    GET: 'read',
+    PUT: 'write',
+    PATCH: 'write',
+    DELETE: 'delete',
+  };
+  const suffix = actionName !== undefined ? `${actionName}/action` : verb[method.toUpperCase()];
+  if (suffix === undefined) throw new Error(`no action for ${method} ${requestPath}`);
+  return `${types.join('/')}/${suffix}`;
+}
+
+const lower = (names: Iterable<string>): string[] =>
+  [...new Set([...names].map((n) => n.toLowerCase()))].sort();
+
+describe('the custom role of the deployment', () => {
+  let twin: LocalTwin;
+  let em: ArmEmulator;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-role-'));
+    twin = await startLocal({
+      port: 0,
+      dataDir,
+      timeScale: 0.01,
+      settings: { ACCELNET_MODE: 'enforce', ACCELNET_SELF_PRINCIPAL_ID: SELF },
+    });
+    if (!twin.emulator) throw new Error('no emulator');
+    em = twin.emulator;
+  }, 60_000);
+  afterAll(async () => {
+    await twin?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const call = async (method: string, route: string, body?: unknown): Promise<unknown> => {
+    const url = new URL(route, twin.host.url);
+    url.searchParams.set('code', twin.functionKey);
+    const res = await request(url.toString(), method, body);
+    if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${res.body}`);
+    return res.body ? (JSON.parse(res.body) as unknown) : undefined;
+  };
+  const until = async <T>(what: string, get: () => Promise<T | undefined>): Promise<T> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const got = await get();
+      if (got !== undefined) return got;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  /** A VM written by someone else, through the SDK: Event Grid tells the service about it. */
+  async function createVm(rg: string, name: string): Promise<string> {
+    const { compute, network, resources } = armClients(em, 'app-team');
+    await resources.resourceGroups.createOrUpdate(rg, { location: 'westus2' });
+    const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait(
+      rg,
+      `${rg}-vnet`,
+      {
+        location: 'westus2',
+        addressSpace: { addressPrefixes: ['10.2.0.0/16'] },
+        subnets: [{ name: 'default', addressPrefix: '10.2.0.0/16' }],
+      },
+      FAST,
+    );
+    const nic = await network.networkInterfaces.beginCreateOrUpdateAndWait(
+      rg,
+      `${name}-nic`,
+      {
+        location: 'westus2',
+        ipConfigurations: [{ name: 'ipconfig1', subnet: { id: vnet.subnets?.[0]?.id ?? '' } }],
+      },
+      FAST,
+    );
+    await compute.virtualMachines.createOrUpdate(
+      rg,
+      name,
+      {
+        location: 'westus2',
+        hardwareProfile: { vmSize: 'Standard_D4s_v5' },
+        storageProfile: {
+          imageReference: JAMMY,
+          osDisk: { createOption: 'FromImage', osType: 'Linux' },
+        },
+        osProfile: {
+          computerName: name,
+          adminUsername: 'azureuser',
+          adminPassword: 'Secret-Passw0rd!',
+        },
+        networkProfile: { networkInterfaces: [{ id: nic.id ?? '' }] },
+      },
+      FAST,
+    );
+    return vmId(rg, name);
+  }
+
+  test('when the service runs a bulk remediation, an event-triggered remediation and the compliance report, then the operations it makes are exactly the role actions, plus the documented linked-access joins', async () => {
+    // A fleet with every kind of VM, and a VM with a static public IP that is remediated.
+    const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', {
+      ...DEMO_FLEET,
+      subscriptionId: SUB,
+      resourceGroups: [
+        ...DEMO_FLEET.resourceGroups,
+        {
+          name: 'rg-gateway',
+          vms: [{ name: 'gw', size: 'Standard_D4s_v5', image: JAMMY, publicIp: 'static' }],
+        },
+      ],
+    });
+    expect(seeded.status).toBe(201);
+
+    // A bulk run over the subscription, availability sets included (so it waits for approval).
+    const { id } = (await call('POST', '/api/remediations', {
+      subscriptionId: SUB,
+      maxParallel: 4,
+      includeAvailabilitySets: true,
+    })) as { id: string };
+    await until('the plan to wait for approval', async () => {
+      const run = (await call('GET', `/api/remediations/${id}`)) as { status: string };
+      return run.status === 'pending-approval' ? run : undefined;
+    });
+    await call(
+      'POST',
+      `/runtime/webhooks/durabletask/instances/${id}/raiseEvent/ApprovalDecision`,
+      {
+        approved: true,
+      },
+    );
+    const bulk = await until('the bulk run to end', async () => {
+      const run = (await call('GET', `/api/remediations/${id}`)) as {
+        status: string;
+        summary: Record<string, number>;
+      };
+      return run.status === 'completed' || run.status === 'failed' ? run : undefined;
+    });
+    expect(bulk.status).toBe('completed');
+    expect(bulk.summary).toMatchObject({ failed: 0 });
+    expect(bulk.summary.remediated).toBeGreaterThanOrEqual(6);
+
+    // An event-triggered run in enforce mode.
+    const created = await createVm('rg-events', 'fresh');
+    const event = await until('the event-triggered run to end', async () => {
+      const res = await request(
+        `${twin.host.url}/api/vms/${encodeURIComponent(created)}/remediation?code=${encodeURIComponent(twin.functionKey)}`,
+      );
+      if (res.status !== 200) return undefined;
+      const view = JSON.parse(res.body) as { outcome: string };
+      return ['in-progress', 'pending-approval'].includes(view.outcome) ? undefined : view;
+    });
+    expect(event.outcome).toBe('remediated');
+
+    // The compliance report.
+    const rows = (await call('GET', `/api/compliance?subscriptionId=${SUB}`)) as unknown[];
+    expect(rows.length).toBeGreaterThan(0);
+
+    const ops = (await admin<{ operations: Op[] }>(em, 'GET', '/_emulator/operations')).body
+      .operations;
+    const own = ops.filter((o) => o.principal === SELF);
+    expect(own.length).toBeGreaterThan(0);
+    // The mapping from request to action agrees with the emulator's own name for it.
+    for (const op of own) {
+      expect(`${op.method} ${op.path} ${actionOf(op.method, op.path).toLowerCase()}`).toBe(
+        `${op.method} ${op.path} ${op.operation.toLowerCase()}`,
+      );
+    }
+    const used = lower(own.map((o) => actionOf(o.method, o.path)));
+    const role = roleActions();
+    expect(lower(role)).toEqual(lower([...used, ...LINKED_ACCESS]));
+    // No wildcards and no duplicates in the role.
+    expect(role.filter((a) => a.includes('*'))).toEqual([]);
+    expect(new Set(role.map((a) => a.toLowerCase())).size).toBe(role.length);
+  }, 180_000);
+});
