@@ -215,8 +215,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     }
     return parsed.data as z.output<(typeof SETTINGS)[N]['schema']>;
   };
+  const mode = read('ACCELNET_MODE');
+  if (mode === 'approval' && read('ACCELNET_APPROVAL_SECRET') === '')
+    throw new AccelnetError(
+      'InvalidSetting',
+      'ACCELNET_APPROVAL_SECRET must be set (32 characters or more) when ACCELNET_MODE=approval: it signs the approval links.',
+    );
   return {
-    mode: read('ACCELNET_MODE'),
+    mode,
     armEndpoint: read('ACCELNET_ARM_ENDPOINT').replace(/\/+$/, ''),
     armCaFile: read('ACCELNET_ARM_CA_FILE'),
     selfPrincipalId: read('ACCELNET_SELF_PRINCIPAL_ID'),

@@ -33,6 +33,30 @@ describe('loadSettings', () => {
     expect(String((thrown as Error).message)).toContain(name);
   });
 
+  test('when approval mode has no signing secret, then loading fails naming ACCELNET_APPROVAL_SECRET', () => {
+    expect(() => loadSettings({ ACCELNET_MODE: 'approval' })).toThrow(/ACCELNET_APPROVAL_SECRET/);
+    expect(() => loadSettings({ ACCELNET_APPROVAL_SECRET: 'short' })).toThrow(
+      /ACCELNET_APPROVAL_SECRET/,
+    );
+    const secret = 'x'.repeat(32);
+    expect(
+      loadSettings({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_SECRET: secret }),
+    ).toMatchObject({ mode: 'approval', approvalSecret: secret });
+  });
+
+  test('when no public URL is set, then approval links point at the App Service host name, over HTTP only on loopback', () => {
+    expect(loadSettings({ WEBSITE_HOSTNAME: 'accelnet-prod.azurewebsites.net' }).publicUrl).toBe(
+      'https://accelnet-prod.azurewebsites.net',
+    );
+    expect(loadSettings({ WEBSITE_HOSTNAME: '127.0.0.1:7071' }).publicUrl).toBe(
+      'http://127.0.0.1:7071',
+    );
+    expect(
+      loadSettings({ ACCELNET_PUBLIC_URL: 'https://accelnet.contoso.com/', WEBSITE_HOSTNAME: 'x' })
+        .publicUrl,
+    ).toBe('https://accelnet.contoso.com');
+  });
+
   test('when values are set, then they are parsed', () => {
     const settings = loadSettings({
       ACCELNET_MODE: 'enforce',
