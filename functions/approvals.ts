@@ -2,8 +2,9 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { z } from 'zod';
 
-import { type ApprovalRecord, type Verdict,verifyToken } from '../shared/approvals';
+import { type ApprovalRecord, type Verdict, verifyToken } from '../shared/approvals';
 import { AccelnetError, ensureError } from '../shared/errors';
+import { describeIssue } from '../shared/requests';
 import { APPROVAL_EVENT, type ApprovalDecision } from '../shared/workflow';
 import { contextLog, getServices } from './composition';
 import { errorResponse } from './http';
@@ -149,15 +150,7 @@ export async function decideByOperator(
     return errorResponse(400, 'InvalidJson', 'The body is not valid JSON.');
   }
   const parsed = operatorBody.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
-    const message =
-      issue?.code === 'unrecognized_keys'
-        ? `unknown field(s): ${issue.keys.join(', ')}`
-        : `${field}: ${issue?.message ?? 'invalid'}`;
-    return errorResponse(400, 'InvalidRequest', message);
-  }
+  if (!parsed.success) return errorResponse(400, 'InvalidRequest', describeIssue(parsed.error));
   const { approvals } = getServices();
   if (!(await approvals.get(instanceId)))
     return errorResponse(404, 'ApprovalNotFound', `No approval request for '${instanceId}'.`);

@@ -9,6 +9,7 @@ import {
   type ApproveVmInput,
   type RequestApprovalInput,
 } from '../shared/workflow';
+import { failureMessage } from './failures';
 
 export interface ApprovalAsk {
   runId: string;
@@ -45,11 +46,7 @@ export function* awaitApproval(
   try {
     yield context.df.callActivityWithRetry(ACTIVITY.requestApproval, ask.retry, request);
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    const message = (text.split(' \n ')[0] ?? text)
-      .replace(/^Activity function '[^']*' failed: /, '')
-      .trim();
-    return { approved: false, reason: `approval-request-failed: ${message}` };
+    return { approved: false, reason: `approval-request-failed: ${failureMessage(error)}` };
   }
   const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
   const timer = context.df.createTimer(expires);

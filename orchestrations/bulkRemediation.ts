@@ -23,6 +23,7 @@ import {
   type WorkUnit,
 } from '../shared/workflow';
 import { awaitApproval } from './approval';
+import { failureMessage } from './failures';
 
 /**
  * A bulk run over a subscription or resource group: plan with few ARM reads, record what
@@ -68,10 +69,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
     } catch (error) {
       // Planning failed (a resource group that does not exist, no access): the run ends
       // failed, and says why.
-      const text = error instanceof Error ? error.message : String(error);
-      const message = (text.split(' \n ')[0] ?? text)
-        .replace(/^Activity function '[^']*' failed: /, '')
-        .trim();
+      const message = failureMessage(error);
       yield recordRun('failed', `planning failed: ${message}`);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return emptyCounts();

@@ -224,6 +224,21 @@ const ROW = 'request';
 const keyOf = (instanceId: string): string =>
   createHash('sha256').update(instanceId).digest('hex').slice(0, 40);
 
+function toRecord(entity: ApprovalRecord): ApprovalRecord {
+  return {
+    instanceId: entity.instanceId,
+    nonce: entity.nonce,
+    runId: entity.runId,
+    vmId: entity.vmId,
+    vmName: entity.vmName,
+    requestedAt: entity.requestedAt,
+    expiresAt: entity.expiresAt,
+    status: entity.status,
+    ...(entity.decidedAt !== undefined ? { decidedAt: entity.decidedAt } : {}),
+    ...(entity.decidedBy !== undefined ? { decidedBy: entity.decidedBy } : {}),
+  };
+}
+
 /** The approvals table: one row per waiting instance; decisions use optimistic concurrency. */
 export class TableApprovalStore implements ApprovalStore {
   private ready: Promise<void> | undefined;
@@ -253,18 +268,7 @@ export class TableApprovalStore implements ApprovalStore {
     try {
       const entity = await table.getEntity<ApprovalRecord>(keyOf(instanceId), ROW);
       return {
-        record: {
-          instanceId: entity.instanceId,
-          nonce: entity.nonce,
-          runId: entity.runId,
-          vmId: entity.vmId,
-          vmName: entity.vmName,
-          requestedAt: entity.requestedAt,
-          expiresAt: entity.expiresAt,
-          status: entity.status,
-          ...(entity.decidedAt !== undefined ? { decidedAt: entity.decidedAt } : {}),
-          ...(entity.decidedBy !== undefined ? { decidedBy: entity.decidedBy } : {}),
-        },
+        record: toRecord(entity),
         etag: entity.etag,
       };
     } catch (error) {
@@ -347,16 +351,7 @@ export class TableApprovalStore implements ApprovalStore {
       queryOptions: { filter: "status eq 'pending'" },
     })) {
       if (Date.parse(entity.expiresAt) <= now.getTime()) continue;
-      rows.push({
-        instanceId: entity.instanceId,
-        nonce: entity.nonce,
-        runId: entity.runId,
-        vmId: entity.vmId,
-        vmName: entity.vmName,
-        requestedAt: entity.requestedAt,
-        expiresAt: entity.expiresAt,
-        status: entity.status,
-      });
+      rows.push(toRecord(entity));
     }
     return rows.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
   }

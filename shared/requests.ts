@@ -64,6 +64,15 @@ const bulkBody = z
     });
   });
 
+/** The first problem of a body, naming its field: "maxParallel: must be at least 1". */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
+  return issue?.code === 'unrecognized_keys'
+    ? `unknown field(s): ${issue.keys.join(', ')}`
+    : `${field}: ${issue?.message ?? 'invalid'}`;
+}
+
 export type ParsedRequest = { ok: true; request: BulkRequest } | { ok: false; message: string };
 
 /** Validates a bulk request body; the message names the first bad field. */
@@ -72,15 +81,7 @@ export function parseBulkRequest(body: unknown): ParsedRequest {
     return { ok: false, message: 'the body must be a JSON object' };
   }
   const parsed = bulkBody.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
-    const message =
-      issue?.code === 'unrecognized_keys'
-        ? `unknown field(s): ${issue.keys.join(', ')}`
-        : `${field}: ${issue?.message ?? 'invalid'}`;
-    return { ok: false, message };
-  }
+  if (!parsed.success) return { ok: false, message: describeIssue(parsed.error) };
   const { resourceGroup, vmIds, ...rest } = parsed.data;
   return {
     ok: true,
