@@ -185,8 +185,17 @@ describe('the custom role of the deployment', () => {
       maxParallel: 4,
       includeAvailabilitySets: true,
     })) as { id: string };
+    // The run is readable once its planning is recorded (404 until then).
+    const runView = async (): Promise<{ status: string; summary: Record<string, number> }> => {
+      const res = await request(
+        `${twin.host.url}/api/remediations/${id}?code=${encodeURIComponent(twin.functionKey)}`,
+      );
+      if (res.status === 404) return { status: 'not-yet', summary: {} };
+      if (res.status !== 200) throw new Error(`GET run: ${res.status} ${res.body}`);
+      return JSON.parse(res.body) as { status: string; summary: Record<string, number> };
+    };
     await until('the plan to wait for approval', async () => {
-      const run = (await call('GET', `/api/remediations/${id}`)) as { status: string };
+      const run = await runView();
       return run.status === 'pending-approval' ? run : undefined;
     });
     await call(
@@ -197,10 +206,7 @@ describe('the custom role of the deployment', () => {
       },
     );
     const bulk = await until('the bulk run to end', async () => {
-      const run = (await call('GET', `/api/remediations/${id}`)) as {
-        status: string;
-        summary: Record<string, number>;
-      };
+      const run = await runView();
       return run.status === 'completed' || run.status === 'failed' ? run : undefined;
     });
     expect(bulk.status).toBe('completed');

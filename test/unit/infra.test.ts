@@ -24,6 +24,7 @@ const PREMIUM_RUNTIME_SETTINGS = [
   'FUNCTIONS_WORKER_RUNTIME',
   'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
   'WEBSITE_CONTENTSHARE',
+  'WEBSITE_RUN_FROM_PACKAGE',
 ];
 /**
  * Settings of the approvals, being added to shared/config.ts alongside this template; once
