@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * npm run package: builds the app and writes the zip that
+ * npm run package: compiles the app and writes the zip that
  * `az functionapp deployment source config-zip --src out/accelnet.zip` deploys:
  *
  *   host.json
  *   package.json      main -> dist/functions/index.js; dependencies only, no scripts
- *   dist/**           the compiled app (no tests, benchmarks, source maps)
+ *   dist/**           the app compiled afresh from the sources (tsconfig.build.json, no
+ *                     benchmarks, no source maps), not a copy of the work tree's dist/
  *   node_modules/**   production dependencies only (npm ci --omit=dev --ignore-scripts),
  *                     without type declarations, source maps, docs and .bin links
  *
@@ -13,13 +14,13 @@
  * is written here (deflate, ZIP64 when it has more than 65,535 entries) with fixed
  * timestamps, so the same inputs give the same bytes.
  *
- * Options: --output FILE (default out/accelnet.zip), --skip-build.
+ * Option: --output FILE (default out/accelnet.zip); the package is staged beside it in
+ * <name>-package/.
  */
 import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   copyFileSync,
-  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -27,10 +28,10 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -38,11 +39,10 @@ import { crc32, deflateRawSync } from 'node:zlib';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const options = { output: path.join(root, 'out', 'accelnet.zip'), build: true };
+  const options = { output: path.join(root, 'out', 'accelnet.zip') };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--output' && argv[i + 1]) options.output = path.resolve(argv[++i]);
-    else if (arg === '--skip-build') options.build = false;
     else {
       process.stderr.write(`package: unknown argument ${arg}\n`);
       process.exit(2);
@@ -206,22 +206,23 @@ export function writeZip(dir, files, target) {
 function main() {
   const options = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  if (options.build) npm(['run', 'build'], root);
-  const entry = path.join(root, 'dist', 'functions', 'index.js');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first`);
-
-  const stage = path.join(root, 'out', 'package');
+  const stage = `${options.output.replace(/\.zip$/i, '')}-package`;
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   copyFileSync(path.join(root, 'host.json'), path.join(stage, 'host.json'));
-  const distRoot = path.join(root, 'dist');
-  const excluded = [path.join(distRoot, 'test'), path.join(distRoot, 'bench')];
-  cpSync(distRoot, path.join(stage, 'dist'), {
-    recursive: true,
-    filter: (source) =>
-      !excluded.some((dir) => source === dir || source.startsWith(dir + path.sep)) &&
-      !(statSync(source).isFile() && PRUNE.some((re) => re.test(path.basename(source)))),
-  });
+
+  // Compiled straight into the package: the work tree's dist/ (which tests and a running
+  // host may be reading) is left alone, and the package never holds stale output.
+  const dist = path.join(stage, 'dist');
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const build = spawnSync(
+    process.execPath,
+    [tsc, '-p', 'tsconfig.build.json', '--outDir', dist, '--sourceMap', 'false'],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (build.status !== 0) throw new Error(`tsc failed (exit ${build.status ?? build.signal})`);
+  for (const local of ['bench', 'test'])
+    rmSync(path.join(dist, local), { recursive: true, force: true });
 
   // Production dependencies at the locked versions. npm ci wants package.json and the lock in
   // step, so it installs from the project's own; the shipped package.json is written after.
