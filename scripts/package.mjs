@@ -7,7 +7,8 @@
  *   package.json      main -> dist/functions/index.js; dependencies only, no scripts
  *   dist/**           the app compiled afresh from the sources (tsconfig.build.json, no
  *                     benchmarks, no source maps), not a copy of the work tree's dist/
- *   node_modules/**   production dependencies only (npm ci --omit=dev --ignore-scripts),
+ *   node_modules/**   production dependencies only (npm ci --omit=dev --omit=optional
+ *                     --ignore-scripts; Azurite, an optional dependency, serves only the local twin),
  *                     without type declarations, source maps, docs and .bin links
  *
  * The package is complete: Azure runs no build on it. Plain Node, no dependencies: the zip
@@ -230,7 +231,7 @@ function main() {
   copyFileSync(path.join(root, 'package.json'), path.join(stage, 'package.json'));
   copyFileSync(path.join(root, 'package-lock.json'), path.join(stage, 'package-lock.json'));
   npm(
-    ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
+    ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
     stage,
   );
   const pruned = prune(path.join(stage, 'node_modules'));

@@ -102,6 +102,8 @@ describe('npm run package', () => {
       'ts-jest',
       '@types/jest',
       'typescript-eslint',
+      // Optional: Azurite serves only the local twin, never the function app.
+      'azurite',
     ]) {
       expect(`${dev}: ${existsSync(path.join(modules, dev))}`).toBe(`${dev}: false`);
     }
