@@ -55,8 +55,12 @@ export function createArmFactory(connection: ArmConnection): ArmFactory {
   const additionalPolicies: { policy: PipelinePolicy; position: 'perCall' }[] = connection.caPem
     ? [{ policy: tlsPolicy({ ca: connection.caPem }), position: 'perCall' }]
     : [];
+  // Tokens for this ARM's own audience (a sovereign cloud's, not always management.azure.com).
+  const scope = `${connection.endpoint.replace(/\/+$/, '')}/.default`;
   const options = {
     endpoint: connection.endpoint,
+    credentialScopes: [scope],
+    credentials: { scopes: [scope] },
     additionalPolicies,
     retryOptions: {
       maxRetries: connection.maxRetries ?? 6,
