@@ -1,6 +1,43 @@
-import type { HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
 /** The error body of every /api route: {"error":{"code","message"}}. */
 export function errorResponse(status: number, code: string, message: string): HttpResponseInit {
   return { status, jsonBody: { error: { code, message } } };
+}
+
+/**
+ * Largest request body a route of this app reads. A Functions host accepts up to 100 MB, so
+ * the app refuses more itself, by the declared content-length and by the bytes it reads.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type BodyText = { ok: true; text: string } | { ok: false; response: HttpResponseInit };
+
+/** The request body as text, or a 413 response once it is over `limit` bytes. */
+export async function readBodyText(
+  request: HttpRequest,
+  limit = MAX_BODY_BYTES,
+): Promise<BodyText> {
+  const tooLarge: BodyText = {
+    ok: false,
+    response: errorResponse(413, 'PayloadTooLarge', `The body is larger than ${limit} bytes.`),
+  };
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) return tooLarge;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        return tooLarge;
+      }
+      chunks.push(value);
+    }
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
 }

@@ -8,7 +8,7 @@ import type { RunRecord } from '../shared/runs';
 import { type BulkInput, ORCHESTRATION, type VmOutcome } from '../shared/workflow';
 import { contextLog, getServices } from './composition';
 import { findStatus } from './durable';
-import { errorResponse } from './http';
+import { errorResponse, readBodyText } from './http';
 
 const RUN_ID = /^bulk-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -17,9 +17,11 @@ export async function startRemediation(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  const text = await readBodyText(request);
+  if (!text.ok) return text.response;
   let body: unknown;
   try {
-    body = JSON.parse(await request.text());
+    body = JSON.parse(text.text);
   } catch {
     return errorResponse(400, 'InvalidJson', 'The body is not valid JSON.');
   }

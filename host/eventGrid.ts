@@ -65,6 +65,11 @@ export async function handleEventGrid(
     return json(200, { validationResponse: code });
   }
   if (eventType === 'Unsubscribe') return { status: 202 };
+  // Refuse the whole delivery when an event is in neither schema: nothing is invoked.
+  for (const [index, event] of events.entries()) {
+    const problem = schemaProblem(event);
+    if (problem) return errorResponse(400, 'BadRequest', `event ${index}: ${problem}`);
+  }
 
   for (const event of events) {
     try {
@@ -84,4 +89,32 @@ export async function handleEventGrid(
   }
   log.info('event grid events delivered', { functionName: fn.name, count: events.length });
   return { status: 202 };
+}
+
+const EVENT_GRID_FIELDS = ['id', 'subject', 'eventType', 'eventTime'] as const;
+const CLOUD_EVENT_FIELDS = ['id', 'source', 'type'] as const;
+
+/**
+ * Why an event is in neither the Event Grid schema (id, subject, eventType, eventTime, data)
+ * nor CloudEvents 1.0 (id, source, type, specversion 1.0 when given); undefined when it is in one.
+ */
+export function schemaProblem(event: Record<string, unknown>): string | undefined {
+  const missing = (fields: readonly string[]): string[] =>
+    fields.filter((f) => typeof event[f] !== 'string' || event[f] === '');
+  if ('eventType' in event) {
+    const absent = missing(EVENT_GRID_FIELDS);
+    if (absent.length > 0)
+      return `not an Event Grid schema event: ${absent.join(', ')} must be non-empty strings`;
+    if (!('data' in event)) return 'not an Event Grid schema event: data is missing';
+    return undefined;
+  }
+  if ('type' in event || 'specversion' in event) {
+    const absent = missing(CLOUD_EVENT_FIELDS);
+    if (absent.length > 0)
+      return `not a CloudEvents 1.0 event: ${absent.join(', ')} must be non-empty strings`;
+    if (event.specversion !== undefined && event.specversion !== '1.0')
+      return 'not a CloudEvents 1.0 event: specversion must be 1.0';
+    return undefined;
+  }
+  return 'neither an Event Grid schema event (eventType) nor a CloudEvent (type)';
 }

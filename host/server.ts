@@ -126,6 +126,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       throw err;
     }
     const path = url.pathname;
+    try {
+      decodeURIComponent(path);
+    } catch {
+      return errorResponse(400, 'BadRequest', 'the request path is not valid URL encoding');
+    }
     if (path.startsWith(rpcPrefix) || path.startsWith(DURABLE_PREFIX)) {
       const internal = path.startsWith(rpcPrefix);
       if (!internal && !hasKey(req, url))

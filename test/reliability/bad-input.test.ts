@@ -1,0 +1,444 @@
+/**
+ * Part 4, bad input: malformed events, the wrong schema, bodies over 1 MB, hostile resource
+ * ids and invalid JSON to the Event Grid webhook and the /api routes, and bad CLI arguments.
+ * Each gets a clear refusal (4xx with {"error":{"code","message"}}, or exit status 2 with one
+ * line naming the argument), nothing starts (no new orchestration instance, no ARM write),
+ * and the host keeps serving.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { HttpRequest, InvocationContext } from '@azure/functions';
+
+import type { ArmEmulator } from '../../emulator/server';
+import { startRemediation } from '../../functions/remediations';
+import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
+import { admin, SUB, vmId } from '../support/arm';
+import { PartFigures } from './support/figures';
+import { type Answer, call, JAMMY, lastSeq, opsSince, runToEnd, sleep } from './support/fleet';
+import { ensureBuilt, MAIN } from './support/hostProcess';
+
+const RG = 'rg-bad';
+const OTHER_SUB = '00000000-0000-0000-0000-000000000002';
+const VM = vmId(RG, 'target');
+const NIC = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/networkInterfaces/target-nic`;
+const MB = 1024 * 1024;
+
+/** A well-formed ResourceWriteSuccess event for `resource`, in the Event Grid schema. */
+function writeEvent(
+  resource: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: `evt-${Math.random().toString(16).slice(2)}`,
+    topic: `/subscriptions/${SUB}/resourceGroups/${RG}`,
+    subject: resource,
+    eventType: 'Microsoft.Resources.ResourceWriteSuccess',
+    eventTime: new Date().toISOString(),
+    dataVersion: '2',
+    metadataVersion: '1',
+    data: {
+      operationName: 'Microsoft.Compute/virtualMachines/write',
+      resourceUri: resource,
+      subscriptionId: SUB,
+      status: 'Succeeded',
+      authorization: { evidence: { principalId: 'someone' } },
+    },
+    ...extra,
+  };
+}
+
+/** Sends `size` bytes without a content-length (chunked), to test the actual-size limit. */
+function chunked(url: string, size: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    const piece = Buffer.alloc(64 * 1024, 0x20);
+    req.write('{"subscriptionId":"');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size) {
+        sent += piece.length;
+        if (!req.write(piece)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end('"}');
+    };
+    pump();
+  });
+}
+
+describe('reliability: bad input', () => {
+  const figures = new PartFigures('4-bad-input', 'Part 4: bad input');
+  let twin: LocalTwin;
+  let em: ArmEmulator;
+  let dataDir: string;
+  let webhook: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-bad-'));
+    twin = await startLocal({
+      port: 0,
+      dataDir,
+      timeScale: 0.01,
+      settings: { ACCELNET_MODE: 'enforce' },
+    });
+    if (!twin.emulator) throw new Error('no emulator');
+    em = twin.emulator;
+    webhook = `/runtime/webhooks/eventgrid?functionName=${EVENT_FUNCTION}&code=${encodeURIComponent(twin.functionKey)}`;
+    const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', {
+      subscriptionId: SUB,
+      resourceGroups: [
+        { name: RG, vms: [{ name: 'target', size: 'Standard_D4s_v5', image: JAMMY }] },
+      ],
+    });
+    expect(seeded.status).toBe(201);
+  }, 60_000);
+
+  afterAll(async () => {
+    figures.report();
+    await twin?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Runs `send` and checks that it started no orchestration and made no ARM write. */
+  async function startsNothing(send: () => Promise<Answer | { status: number; body: string }>) {
+    const instances = twin.host.taskHub.list().length;
+    const since = await lastSeq(em);
+    const answer = await send();
+    await sleep(100);
+    const writes = (await opsSince(em, since)).filter((o) => o.method !== 'GET');
+    expect({ instances: twin.host.taskHub.list().length, writes }).toEqual({
+      instances,
+      writes: [],
+    });
+    return answer;
+  }
+
+  /** A refusal: the status, and the error body naming a code and a message. */
+  function expectRefusal(answer: { status: number; body: string }, status: number): void {
+    expect(answer.status).toBe(status);
+    const body = JSON.parse(answer.body) as { error?: { code?: unknown; message?: unknown } };
+    expect(typeof body.error?.code).toBe('string');
+    expect(typeof body.error?.message).toBe('string');
+    figures.add(`refused ${status}`);
+  }
+
+  describe('when the Event Grid webhook gets bad deliveries', () => {
+    test.each<[string, string | undefined, unknown]>([
+      ['invalid JSON', '[{"id": "x", ', undefined],
+      ['a JSON string', undefined, 'hello'],
+      ['a batch holding a number', undefined, [writeEvent(VM), 42]],
+      ['an event without id, type or data', undefined, [{ hello: 'world' }]],
+      [
+        'an Event Grid event without eventType',
+        undefined,
+        [{ ...writeEvent(VM), eventType: undefined }],
+      ],
+      ['a CloudEvent without source', undefined, [{ id: '1', type: 'x', specversion: '1.0' }]],
+      ['an event with a non-string id', undefined, [writeEvent(VM, { id: 7 })]],
+    ])(
+      'when it is %s, then 400 with an error body and nothing starts',
+      async (_what, raw, body) => {
+        const answer = await startsNothing(() =>
+          call(twin.host.url, 'POST', webhook, {
+            ...(raw !== undefined ? { raw } : { body }),
+            headers: { 'aeg-event-type': 'Notification' },
+          }),
+        );
+        expectRefusal(answer, 400);
+      },
+    );
+
+    test('when the delivery is over 1 MB, then 413 and nothing starts', async () => {
+      const big = [writeEvent(VM, { padding: 'x'.repeat(MB) })];
+      const answer = await startsNothing(() =>
+        call(twin.host.url, 'POST', webhook, {
+          body: big,
+          headers: { 'aeg-event-type': 'Notification' },
+        }),
+      );
+      expectRefusal(answer, 413);
+    });
+
+    test.each<[string, string, Record<string, unknown>?]>([
+      [
+        'a resource id with ..%2F',
+        `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/..%2F..%2Fx`,
+      ],
+      [
+        'a resource id that walks up with ../',
+        `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/target/../../../networkInterfaces/target-nic`,
+      ],
+      ['a NIC named as a VM write', NIC],
+      ['a child resource of the VM', `${VM}/extensions/CustomScript`],
+      ['a subscription that does not match data.subscriptionId', vmId(RG, 'target', OTHER_SUB)],
+      ['a resource id with a NUL byte', `${VM}\u0000`],
+      ['a VM write whose data is not an object', VM, { data: 'x' }],
+      ['a VM write without data.operationName', VM, { data: { resourceUri: VM } }],
+      [
+        'a VM write by accelnet itself',
+        VM,
+        {
+          data: {
+            operationName: 'Microsoft.Compute/virtualMachines/write',
+            resourceUri: VM,
+            authorization: { evidence: { principalId: 'accelnet' } },
+          },
+        },
+      ],
+    ])(
+      'when a well-formed event names %s, then it is acknowledged (202, so Event Grid does not retry), dropped, and nothing starts',
+      // A rest parameter: jest takes a third declared parameter for `done` on two-element rows.
+      async (...[, resource, extra]: [string, string, Record<string, unknown>?]) => {
+        const answer = await startsNothing(() =>
+          call(twin.host.url, 'POST', webhook, {
+            body: [writeEvent(resource, extra)],
+            headers: { 'aeg-event-type': 'Notification' },
+          }),
+        );
+        expect(answer.status).toBe(202);
+        figures.add('hostile events dropped (202)');
+      },
+    );
+  });
+
+  describe('when POST /api/remediations gets a bad body', () => {
+    test.each<[string, string]>([
+      ['invalid JSON', '{"subscriptionId": '],
+      ['an empty body', ''],
+      ['a JSON array', JSON.stringify([SUB])],
+      ['the wrong schema (an Event Grid event)', JSON.stringify(writeEvent(VM))],
+      ['a VM id with ..%2F', JSON.stringify({ subscriptionId: SUB, vmIds: [`${VM}..%2F..%2Fx`] })],
+      [
+        'a VM id that walks up with ../',
+        JSON.stringify({
+          subscriptionId: SUB,
+          vmIds: [`${VM}/../../../networkInterfaces/target-nic`],
+        }),
+      ],
+      [
+        'a VM of another subscription',
+        JSON.stringify({ subscriptionId: SUB, vmIds: [vmId(RG, 'target', OTHER_SUB)] }),
+      ],
+      ['a NIC id as a VM id', JSON.stringify({ subscriptionId: SUB, vmIds: [NIC] })],
+      [
+        'a resource group with ../',
+        JSON.stringify({ subscriptionId: SUB, resourceGroup: '../rg' }),
+      ],
+      ['a __proto__ key', '{"subscriptionId":"' + SUB + '","__proto__":{"dryRun":false}}'],
+      ['maxParallel "abc"', JSON.stringify({ subscriptionId: SUB, maxParallel: 'abc' })],
+    ])('when it is %s, then 400 with an error body and nothing starts', async (_what, raw) => {
+      const answer = await startsNothing(() =>
+        call(twin.host.url, 'POST', '/api/remediations', { key: twin.functionKey, raw }),
+      );
+      expectRefusal(answer, 400);
+    });
+
+    test('when the body is over 1 MB by its content-length, then 413 and nothing starts', async () => {
+      const raw = JSON.stringify({ subscriptionId: SUB, padding: 'x'.repeat(MB) });
+      const answer = await startsNothing(() =>
+        call(twin.host.url, 'POST', '/api/remediations', { key: twin.functionKey, raw }),
+      );
+      expectRefusal(answer, 413);
+    });
+
+    test('when the body is over 1 MB sent chunked, without a content-length, then 413 and nothing starts', async () => {
+      const answer = await startsNothing(() =>
+        chunked(
+          `${twin.host.url}/api/remediations?code=${encodeURIComponent(twin.functionKey)}`,
+          2 * MB,
+        ),
+      );
+      expectRefusal(answer, 413);
+    });
+
+    test('when the function itself (as Azure runs it, up to 100 MB) gets a body over 1 MB, then it answers 413 by content-length and by actual size', async () => {
+      const big = JSON.stringify({ subscriptionId: SUB, padding: 'x'.repeat(MB) });
+      const context = new InvocationContext({ functionName: 'startRemediation' });
+      const declared = await startRemediation(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/remediations',
+          headers: { 'content-length': String(Buffer.byteLength(big)) },
+          body: { string: big },
+        }),
+        context,
+      );
+      const undeclared = await startRemediation(
+        new HttpRequest({
+          method: 'POST',
+          url: 'http://localhost/api/remediations',
+          body: { string: big },
+        }),
+        context,
+      );
+      for (const response of [declared, undeclared]) {
+        expect(response.status).toBe(413);
+        expect(response.jsonBody).toEqual({
+          error: { code: 'PayloadTooLarge', message: expect.any(String) as string },
+        });
+      }
+    });
+  });
+
+  describe('when GET /api/vms/{id}/remediation gets a hostile id', () => {
+    test.each<[string, string]>([
+      ['..%2F traversal', '..%2F..%2F..%2Fadmin'],
+      ['a double-encoded traversal', encodeURIComponent(encodeURIComponent('../../admin'))],
+      ['a NIC id', encodeURIComponent(NIC)],
+      ['a child resource', encodeURIComponent(`${VM}/extensions/x`)],
+      ['broken percent-encoding', '%E0%A4%A'],
+      ['a 5000-character id', encodeURIComponent(`${VM}${'a'.repeat(5000)}`)],
+    ])('when it is %s, then 400 with an error body and nothing starts', async (_what, id) => {
+      const answer = await startsNothing(() =>
+        call(twin.host.url, 'GET', `/api/vms/${id}/remediation`, { key: twin.functionKey }),
+      );
+      expectRefusal(answer, 400);
+    });
+
+    test('when the VM is in another subscription, then 404 and nothing starts', async () => {
+      const answer = await startsNothing(() =>
+        call(
+          twin.host.url,
+          'GET',
+          `/api/vms/${encodeURIComponent(vmId(RG, 'target', OTHER_SUB))}/remediation`,
+          { key: twin.functionKey },
+        ),
+      );
+      expectRefusal(answer, 404);
+    });
+  });
+
+  describe('when GET /api/compliance gets bad parameters', () => {
+    test.each<[string, string]>([
+      ['no subscriptionId', ''],
+      ['a subscriptionId that is no GUID', '?subscriptionId=..%2F..%2Fx'],
+      ['a resource group with ../', `?subscriptionId=${SUB}&resourceGroup=..%2Fother`],
+      ['a resource group with a NUL byte', `?subscriptionId=${SUB}&resourceGroup=rg%00`],
+      [
+        'a resource group of 300 characters',
+        `?subscriptionId=${SUB}&resourceGroup=${'r'.repeat(300)}`,
+      ],
+    ])('when it has %s, then 400 with an error body and nothing starts', async (_what, query) => {
+      const answer = await startsNothing(() =>
+        call(twin.host.url, 'GET', `/api/compliance${query}`, { key: twin.functionKey }),
+      );
+      expectRefusal(answer, 400);
+    });
+  });
+
+  describe('when the CLI gets bad arguments', () => {
+    test.each<[string, string[], string]>([
+      [
+        'remediate --max-parallel abc',
+        ['remediate', '--subscription', SUB, '--max-parallel', 'abc'],
+        '--max-parallel',
+      ],
+      [
+        'remediate --max-parallel 0',
+        ['remediate', '--subscription', SUB, '--max-parallel', '0'],
+        '--max-parallel',
+      ],
+      ['remediate --subscription ../x', ['remediate', '--subscription', '../x'], '--subscription'],
+      ['remediate without --subscription', ['remediate'], '--subscription'],
+      [
+        'remediate --vm with ..%2F',
+        ['remediate', '--subscription', SUB, '--vm', `${VM}..%2F..%2Fx`],
+        '--vm',
+      ],
+      ['remediate --vm of a NIC', ['remediate', '--subscription', SUB, '--vm', NIC], '--vm'],
+      [
+        'remediate --approval maybe',
+        ['remediate', '--subscription', SUB, '--approval', 'maybe'],
+        '--approval',
+      ],
+      [
+        'remediate --resource-group ../rg',
+        ['remediate', '--subscription', SUB, '--resource-group', '../rg'],
+        '--resource-group',
+      ],
+      ['scan --output xml', ['scan', '--subscription', SUB, '--output', 'xml'], '--output'],
+      ['scan --frobnicate', ['scan', '--subscription', SUB, '--frobnicate'], '--frobnicate'],
+      ['start --port abc', ['start', '--port', 'abc'], '--port'],
+      ['emulator --time-scale -1', ['emulator', '--time-scale', '-1'], '--time-scale'],
+      ['an unknown command', ['remedy'], 'remedy'],
+    ])(
+      'when it is %s, then exit status 2 with one line naming the argument and no ARM call',
+      async (_what, args, named) => {
+        const since = await lastSeq(em);
+        const withEndpoint = ['remediate', 'scan'].includes(args[0] ?? '')
+          ? [...args, '--arm-endpoint', em.url]
+          : args;
+        const result = spawnSync(process.execPath, [MAIN, ...withEndpoint], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: { ...process.env, ACCELNET_ARM_ENDPOINT: '' },
+        });
+        expect(result.status).toBe(2);
+        const lines = result.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain(named);
+        expect(await opsSince(em, since)).toEqual([]);
+        figures.add('CLI refusals (exit 2)');
+      },
+    );
+  });
+
+  test('when all that bad input has been sent, then the host still serves: the compliance report answers, a dry run plans and a valid event remediates', async () => {
+    const report = await call(
+      twin.host.url,
+      'GET',
+      `/api/compliance?subscriptionId=${SUB}&resourceGroup=${RG}`,
+      { key: twin.functionKey },
+    );
+    expect(report.status).toBe(200);
+    const started = await call(twin.host.url, 'POST', '/api/remediations', {
+      key: twin.functionKey,
+      body: { subscriptionId: SUB, resourceGroup: RG, dryRun: true },
+    });
+    expect(started.status).toBe(202);
+    const dryRun = await runToEnd(
+      twin.host.url,
+      twin.functionKey,
+      (started.json as { id: string }).id,
+      30_000,
+    );
+    expect(dryRun.summary).toMatchObject({ total: 1, planned: 1 });
+    const event = await call(twin.host.url, 'POST', webhook, {
+      body: [writeEvent(VM)],
+      headers: { 'aeg-event-type': 'Notification' },
+    });
+    expect(event.status).toBe(202);
+    let outcome = '';
+    const deadline = Date.now() + 30_000;
+    while (['', 'in-progress'].includes(outcome) && Date.now() < deadline) {
+      await sleep(100);
+      const res = await call(
+        twin.host.url,
+        'GET',
+        `/api/vms/${encodeURIComponent(VM)}/remediation`,
+        {
+          key: twin.functionKey,
+        },
+      );
+      outcome = res.status === 200 ? (res.json as { outcome: string }).outcome : '';
+    }
+    expect(outcome).toBe('remediated');
+    figures.set('host serving afterwards', 'yes');
+  });
+});
