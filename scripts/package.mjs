@@ -7,8 +7,8 @@
  *   package.json      main -> dist/functions/index.js; dependencies only, no scripts
  *   dist/**           the app compiled afresh from the sources (tsconfig.build.json, no
  *                     benchmarks, no source maps), not a copy of the work tree's dist/
- *   node_modules/**   production dependencies only (npm ci --omit=dev --omit=optional
- *                     --ignore-scripts; Azurite, an optional dependency, serves only the local twin),
+ *   node_modules/**   production dependencies only (npm ci --omit=dev --ignore-scripts), less
+ *                     Azurite, which serves only the local twin,
  *                     without type declarations, source maps, docs and .bin links
  *
  * The package is complete: Azure runs no build on it. Plain Node, no dependencies: the zip
@@ -70,6 +70,9 @@ function npm(args, cwd) {
 }
 
 /** Files a running app never reads. */
+/** Runtime dependencies of the local twin only, left out of the function app's package. */
+export const LOCAL_ONLY = ['azurite'];
+
 const PRUNE = [
   /\.map$/,
   /\.d\.[cm]?ts$/,
@@ -231,9 +234,15 @@ function main() {
   copyFileSync(path.join(root, 'package.json'), path.join(stage, 'package.json'));
   copyFileSync(path.join(root, 'package-lock.json'), path.join(stage, 'package-lock.json'));
   npm(
-    ['ci', '--omit=dev', '--omit=optional', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
+    ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
     stage,
   );
+  // Azurite serves only the local twin (`accelnet start`, the CLI, tests), never the function
+  // app: drop it and what only it needs.
+  const staged = JSON.parse(readFileSync(path.join(stage, 'package.json'), 'utf8'));
+  for (const local of LOCAL_ONLY) delete staged.dependencies[local];
+  writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
+  npm(['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], stage);
   const pruned = prune(path.join(stage, 'node_modules'));
   rmSync(path.join(stage, 'package-lock.json'), { force: true });
   const shipped = {
@@ -244,7 +253,7 @@ function main() {
     private: true,
     main: pkg.main,
     engines: pkg.engines,
-    dependencies: pkg.dependencies,
+    dependencies: staged.dependencies,
   };
   writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
   if (!existsSync(path.join(stage, pkg.main))) throw new Error(`${pkg.main} is not in the package`);
