@@ -44,9 +44,13 @@ export async function runStart(options: StartOptions, signal: Promise<void>): Pr
     log: fileSink(logFile),
   });
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+  // A key the operator chose is a secret they already hold: it stays out of the output (and
+  // so out of captured logs). A generated one is printed once, or no one could use it.
+  const chosenKey = Boolean(process.env.ACCELNET_FUNCTION_KEY);
+  const shownKey = chosenKey ? '$ACCELNET_FUNCTION_KEY' : twin.functionKey;
   out(`accelnet is serving on ${twin.host.url}`);
   out(
-    `  function key    ${twin.functionKey}${process.env.ACCELNET_FUNCTION_KEY ? '' : ' (generated; set ACCELNET_FUNCTION_KEY to choose one)'}`,
+    `  function key    ${chosenKey ? 'from ACCELNET_FUNCTION_KEY' : `${twin.functionKey} (generated; set ACCELNET_FUNCTION_KEY to choose one)`}`,
   );
   out(
     `  ARM             ${twin.emulator ? `embedded emulator ${twin.armEndpoint} (time scale ${options.timeScale})` : twin.armEndpoint}`,
@@ -59,7 +63,7 @@ export async function runStart(options: StartOptions, signal: Promise<void>): Pr
   );
   out(`  logs            ${logFile}`);
   out(
-    `  try             curl '${twin.host.url}/api/vms/<url-encoded VM id>/remediation?code=${twin.functionKey}'`,
+    `  try             curl "${twin.host.url}/api/vms/<url-encoded VM id>/remediation?code=${shownKey}"`,
   );
   out();
 

@@ -67,6 +67,8 @@ export class ArmEmulator {
   readonly world: World;
   readonly eventGrid: EventGrid;
   readonly faults = new FaultInjector();
+  /** The distinct bearer tokens callers sent (in process only, for tests that look for leaks). */
+  readonly bearerTokens = new Set<string>();
   private readonly throttle: Throttle;
   private config: EmulatorConfig;
   private server: https.Server | undefined;
@@ -198,6 +200,8 @@ export class ArmEmulator {
     };
     const route = this.match(method, url.pathname);
     const principal = principalOf(header(req, 'authorization'));
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header(req, 'authorization') ?? '')?.[1];
+    if (bearer && this.bearerTokens.size < 1000) this.bearerTokens.add(bearer);
     const entry: OperationLogEntry = {
       seq: 0,
       time: new Date().toISOString(),

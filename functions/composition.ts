@@ -110,12 +110,19 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
 }
 
 /**
- * Against the local ARM emulator the bearer token's text is the caller's principal id; no
- * Entra ID is involved.
+ * Against the local ARM emulator no Entra ID is involved: the token is an unsigned JWT whose
+ * `oid` claim is the caller's principal id (what the emulator reads), unique per process like
+ * a real token, so a leak of it into logs can be told apart from the principal id.
  */
 function localCredential(principal: string): TokenCredential {
+  const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const token = [
+    part({ alg: 'none', typ: 'JWT' }),
+    part({ oid: principal, appid: principal, jti: globalThis.crypto.randomUUID() }),
+    Buffer.from(globalThis.crypto.randomUUID()).toString('base64url'),
+  ].join('.');
   return {
     getToken: (): Promise<AccessToken> =>
-      Promise.resolve({ token: principal, expiresOnTimestamp: Date.now() + 3_600_000 }),
+      Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
   };
 }
