@@ -118,6 +118,7 @@ describe('reliability: ARM faults during a bulk run', () => {
       figures.set('run status', run.status);
       figures.set('remediated', outcomes.remediated ?? 0);
       figures.set('failed', outcomes.failed ?? 0);
+      figures.set('max deallocations of one VM', Math.max(0, ...after.map((v) => v.deallocations)));
       figures.set(
         'skipped + already compliant',
         (outcomes.skipped ?? 0) + (outcomes['already-compliant'] ?? 0),
