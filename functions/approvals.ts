@@ -143,9 +143,14 @@ export async function decideByOperator(
       'InvalidInstanceId',
       'instanceId is not an orchestration instance id.',
     );
+  // JSON from scripts and the CLI; a form post from the dashboard's buttons.
+  const form = (request.headers.get('content-type') ?? '').startsWith(
+    'application/x-www-form-urlencoded',
+  );
   let body: unknown;
   try {
-    body = JSON.parse(await request.text());
+    const text = await request.text();
+    body = form ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text);
   } catch {
     return errorResponse(400, 'InvalidJson', 'The body is not valid JSON.');
   }
@@ -154,13 +159,22 @@ export async function decideByOperator(
   const { approvals } = getServices();
   if (!(await approvals.get(instanceId)))
     return errorResponse(404, 'ApprovalNotFound', `No approval request for '${instanceId}'.`);
-  return deliver(
+  const answer = await deliver(
     context,
     instanceId,
     undefined,
     parsed.data.decision,
     `operator${parsed.data.by ? `:${parsed.data.by}` : ''}`,
   );
+  if (!form || answer.status !== 200) return answer;
+  // Back to the dashboard, which no longer lists the request.
+  const code = request.query.get('code');
+  return {
+    status: 303,
+    headers: {
+      location: `/api/dashboard${code !== null ? `?code=${encodeURIComponent(code)}` : ''}`,
+    },
+  };
 }
 
 /** GET /api/approvals: the requests waiting for a decision (never their links). */

@@ -22,7 +22,7 @@ export async function dashboard(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const { audit, runs, arm, rules } = getServices();
+  const { audit, runs, arm, rules, approvals } = getServices();
   const subscriptionId = request.query.get('subscriptionId')?.trim() ?? '';
   const resourceGroup = request.query.get('resourceGroup')?.trim() || undefined;
   const code = request.query.get('code') ?? undefined;
@@ -48,7 +48,13 @@ export async function dashboard(
           },
         };
   const model = await loadDashboard(
-    { audit, runs, instances: durableInstances(df.getClient(context)), ...(scan ? { scan } : {}) },
+    {
+      audit,
+      runs,
+      approvals,
+      instances: durableInstances(df.getClient(context)),
+      ...(scan ? { scan } : {}),
+    },
     { now: new Date(), ...(code !== undefined ? { code } : {}) },
   );
   return {

@@ -178,11 +178,12 @@ export const bulkRemediation: OrchestrationHandler = function* (
           timeoutMs,
           retry,
           scope: scopeOf(request),
-          status: { counts },
+          status: { counts: { ...counts } },
         });
         decisions = work.map(() => one);
       }
       counts.pendingApproval = 0;
+      context.df.setCustomStatus({ phase: 'decided', counts: { ...counts } });
       // An availability set goes ahead only if every member of it was approved.
       const refusedSets = new Set<string>();
       work.forEach((item, n) => {

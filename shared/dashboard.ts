@@ -107,6 +107,8 @@ export interface DashboardStores {
 
 export interface DashboardSources extends DashboardStores {
   instances: InstancePort;
+  /** The approval requests still undecided: a decided one is not shown while its run moves on. */
+  approvals?: { listPending(now: Date): Promise<{ instanceId: string }[]> };
   /** A live compliance scan, when a subscription was asked for. */
   scan?: {
     subscriptionId: string;
@@ -287,11 +289,13 @@ export async function loadDashboard(
   sources: DashboardSources,
   options: { now: Date; code?: string },
 ): Promise<DashboardModel> {
-  const [auditRows, runs, active] = await Promise.all([
+  const [auditRows, runs, active, undecided] = await Promise.all([
     sources.audit.listOutcomes(),
     sources.runs.listRuns(),
     sources.instances.listActive(),
+    sources.approvals?.listPending(options.now),
   ]);
+  const waiting = undecided && new Set(undecided.map((a) => a.instanceId));
   const instances = new Map(active.map((i) => [i.instanceId, i]));
   const fleetRuns = runs.slice(0, RUNS_IN_FLEET);
   const openRuns = runs.filter((r) => r.status === 'running' || r.status === 'pending-approval');
@@ -338,6 +342,7 @@ export async function loadDashboard(
   for (const instance of active) {
     const status = asStatus(instance.customStatus);
     if (status.phase !== 'pending-approval') continue;
+    if (waiting && !waiting.has(instance.instanceId)) continue;
     const expiresAt = typeof status.expiresAt === 'string' ? status.expiresAt : undefined;
     const run = runsById.get(instance.instanceId);
     if (run || instance.name === 'bulkRemediation') {
@@ -553,7 +558,7 @@ function pendingSection(model: DashboardModel): string {
     model.pending.length === 0
       ? empty('Nothing is waiting for approval.')
       : table(
-          ['Instance', 'Kind', 'What', 'VMs', 'Waiting since', 'Expires'],
+          ['Instance', 'Kind', 'What', 'VMs', 'Waiting since', 'Expires', 'Decide'],
           model.pending.map((p) => [
             `<code>${esc(p.instanceId)}</code>`,
             esc(p.kind),
@@ -563,9 +568,18 @@ function pendingSection(model: DashboardModel): string {
             `${p.vms}`,
             time(p.since),
             p.expiresAt !== undefined ? time(p.expiresAt) : '<span class="muted">—</span>',
+            decideForms(p.instanceId, model.code),
           ]),
         )
   }</section>`;
+}
+
+/** Approve and reject buttons: the operator's decision (POST /api/approvals/{instanceId}). */
+function decideForms(instanceId: string, code: string | undefined): string {
+  const action = `approvals/${encodeURIComponent(instanceId)}${code !== undefined ? `?code=${encodeURIComponent(code)}` : ''}`;
+  const form = (decision: 'approve' | 'reject', label: string): string =>
+    `<form method="post" action="${esc(action)}" class="decide"><input type="hidden" name="decision" value="${decision}"><input type="hidden" name="by" value="dashboard"><button type="submit" class="${decision}">${label}</button></form>`;
+  return `${form('approve', 'Approve')} ${form('reject', 'Reject')}`;
 }
 
 function recentSection(model: DashboardModel): string {
@@ -626,6 +640,9 @@ time{white-space:nowrap}
 .muted{color:var(--muted)}
 .empty{color:var(--muted);margin:4px 0}
 .error{color:#9b1c1c}
+form.decide{display:inline}
+form.decide button{font:inherit;padding:2px 10px;border-radius:4px;cursor:pointer;border:1px solid #c9d1d9;background:#fff}
+form.decide button.approve{border-color:#1a7f37;background:#1a7f37;color:#fff}
 form.scan{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin-bottom:10px}
 form.scan input{font:inherit;padding:3px 6px;border:1px solid #c9d1d9;border-radius:4px}
 form.scan button{font:inherit;padding:3px 12px;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:4px;cursor:pointer}

@@ -169,6 +169,22 @@ describe('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  test('when an operator clicks Approve on a pending run, then the page comes back without it and the run remediates', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(api('/api/dashboard'));
+    const row = page.locator('#approvals tbody tr', { hasText: waiting });
+    await Promise.all([
+      page.waitForURL(/\/api\/dashboard\?code=/),
+      row.locator('button.approve').click(),
+    ]);
+    expect(await text(page, '#approvals')).not.toContain(`${waiting} bulk run`);
+    await until(waiting, ['completed']);
+    const res = await request(api(`/api/remediations/${waiting}`));
+    const run = JSON.parse(res.body) as { vms: { outcome: string }[] };
+    expect(run.vms.map((v) => v.outcome)).toEqual(['remediated', 'remediated']);
+    await page.close();
+  });
+
   test('when the dashboard is opened without the key, then it is refused with 401', async () => {
     const page = await browser.context.newPage();
     const response = await page.goto(api('/api/dashboard', false));
