@@ -39,11 +39,11 @@ export const remediateVm: OrchestrationHandler = function* (
   const steps: StepRecord[] = [];
   const power = { vm: input.vm, runId: input.runId };
 
-  const record = function* (
-    name: string,
-    result: StepRecord['result'],
-    detail?: string,
-  ): Generator<df.Task, void, unknown> {
+  // Audit rows are kept here and written in one activity: at the end of the run (after the VM
+  // is back up, never inside its downtime), or before a wait for a person, so the trail has
+  // every step without an activity (and an orchestration episode) per step.
+  const pending: AuditInput[] = [];
+  const record = (name: string, result: StepRecord['result'], detail?: string): void => {
     const step: StepRecord = {
       name,
       at: at(),
@@ -51,16 +51,17 @@ export const remediateVm: OrchestrationHandler = function* (
       ...(detail !== undefined ? { detail } : {}),
     };
     steps.push(step);
-    const row: AuditInput = {
+    pending.push({
       runId: input.runId,
       vmId: input.vm.id,
       step: name,
       result,
       at: step.at,
       ...(detail !== undefined ? { detail } : {}),
-    };
-    yield context.df.callActivity(ACTIVITY.recordAudit, row);
+    });
   };
+  const writeAudit = (): df.Task =>
+    context.df.callActivityWithRetry(ACTIVITY.recordAudit, retry, pending.splice(0));
   const finish = function* (
     outcome: Outcome,
     original: PowerState,
@@ -77,7 +78,7 @@ export const remediateVm: OrchestrationHandler = function* (
       steps,
       ...(reason !== undefined ? { reason } : {}),
     };
-    yield context.df.callActivity(ACTIVITY.recordAudit, {
+    pending.push({
       runId: input.runId,
       vmId: input.vm.id,
       step: 'outcome',
@@ -85,13 +86,18 @@ export const remediateVm: OrchestrationHandler = function* (
       at: at(),
       outcome,
       ...(reason !== undefined ? { detail: reason } : {}),
-    } satisfies AuditInput);
+    });
+    // The audit rows and the stored outcome are written side by side: one episode, not two.
+    const writes = [writeAudit()];
     if (input.storeOutcome) {
-      yield context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
-        runId: input.runId,
-        results: [result],
-      } satisfies RecordVmResultsInput);
+      writes.push(
+        context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
+          runId: input.runId,
+          results: [result],
+        } satisfies RecordVmResultsInput),
+      );
     }
+    yield context.df.Task.all(writes);
     context.df.setCustomStatus({ phase: 'done', outcome });
     return result;
   };
@@ -130,11 +136,7 @@ export const remediateVm: OrchestrationHandler = function* (
     size = assessment.facts.size;
   }
   const reasonText = decision.reasons.map((r) => r.message).join(' ');
-  yield* record(
-    'assess',
-    'ok',
-    `${decision.action}: ${decision.reasons.map((r) => r.code).join(', ')}`,
-  );
+  record('assess', 'ok', `${decision.action}: ${decision.reasons.map((r) => r.code).join(', ')}`);
 
   if (decision.action === 'compliant')
     return yield* finish('already-compliant', original, original, decision.reasons);
@@ -152,13 +154,15 @@ export const remediateVm: OrchestrationHandler = function* (
 
   // 2. Approval seam: a person decides, or the time runs out.
   if (input.mode === 'approval' || decision.requiresApproval) {
+    // A person may take hours: what is known so far is in the audit trail meanwhile.
+    yield writeAudit();
     const approval = yield* awaitApproval(context, {
       runId: input.runId,
       vms: [{ vmId: input.vm.id, name: input.vm.name, size, powerState: original, decision }],
       timeoutMs: input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000,
       retry,
     });
-    yield* record(
+    record(
       'approval',
       approval.approved ? 'ok' : 'skipped',
       approval.reason ?? (approval.approved ? 'approved' : 'rejected'),
@@ -174,31 +178,21 @@ export const remediateVm: OrchestrationHandler = function* (
     }
   }
 
-  // 3. Remediate: power off, deallocate, flip every NIC, start again only if it was running.
+  // 3. Remediate as Microsoft documents it: deallocate (which stops the VM too), flip every
+  // NIC, start again only if it was running.
   const wasRunning = original === 'running' || original === 'starting';
   let down = false;
   let current: PowerState = original;
   try {
-    context.df.setCustomStatus({ phase: 'remediating', step: 'powerOff' });
-    if (wasRunning) {
-      down = true;
-      const off = (yield context.df.callActivityWithRetry(
-        ACTIVITY.powerOffVm,
-        retry,
-        power,
-      )) as PowerOutput;
-      current = off.powerState;
-      yield* record('powerOff', 'ok');
-    }
     context.df.setCustomStatus({ phase: 'remediating', step: 'deallocate' });
-    down = down || original === 'stopped';
+    down = wasRunning || original === 'stopped';
     const dealloc = (yield context.df.callActivityWithRetry(
       ACTIVITY.deallocateVm,
       retry,
       power,
     )) as PowerOutput;
     current = dealloc.powerState;
-    yield* record('deallocate', dealloc.changed ? 'ok' : 'skipped');
+    record('deallocate', dealloc.changed ? 'ok' : 'skipped');
 
     context.df.setCustomStatus({ phase: 'remediating', step: 'enableNics' });
     const enabled = (yield context.df.callActivityWithRetry(
@@ -206,7 +200,7 @@ export const remediateVm: OrchestrationHandler = function* (
       retry,
       { ...power, nicIds: decision.nicsToEnable },
     )) as EnableOutput;
-    yield* record(
+    record(
       'enableNics',
       'ok',
       `${enabled.nics.filter((n) => n.changed).length} of ${enabled.nics.length} NICs changed`,
@@ -221,7 +215,7 @@ export const remediateVm: OrchestrationHandler = function* (
       )) as PowerOutput;
       current = started.powerState;
       down = false;
-      yield* record('start', 'ok');
+      record('start', 'ok');
     }
 
     context.df.setCustomStatus({ phase: 'remediating', step: 'verify' });
@@ -233,7 +227,7 @@ export const remediateVm: OrchestrationHandler = function* (
     })) as VerifyOutput;
     current = verified.powerState;
     if (!verified.ok) {
-      yield* record('verify', 'failed', verified.problems.join('; '));
+      record('verify', 'failed', verified.problems.join('; '));
       return yield* finish(
         'failed',
         original,
@@ -242,13 +236,13 @@ export const remediateVm: OrchestrationHandler = function* (
         `verification failed: ${verified.problems.join('; ')}`,
       );
     }
-    yield* record('verify', 'ok');
+    record('verify', 'ok');
     return yield* finish('remediated', original, current, decision.reasons);
   } catch (error) {
     const message = failureMessage(error);
     const failedStep =
       steps.length > 0 ? `after ${steps[steps.length - 1]?.name ?? 'assess'}` : 'at the start';
-    yield* record('error', 'failed', message);
+    record('error', 'failed', message);
     if (wasRunning && down) {
       // Compensation: never leave a VM that was running down.
       try {
@@ -259,7 +253,7 @@ export const remediateVm: OrchestrationHandler = function* (
           power,
         )) as PowerOutput;
         current = started.powerState;
-        yield* record('compensate-start', 'ok');
+        record('compensate-start', 'ok');
         return yield* finish(
           'failed',
           original,
@@ -269,7 +263,7 @@ export const remediateVm: OrchestrationHandler = function* (
         );
       } catch (startError) {
         const startMessage = failureMessage(startError);
-        yield* record('compensate-start', 'failed', startMessage);
+        record('compensate-start', 'failed', startMessage);
         return yield* finish(
           'failed',
           original,

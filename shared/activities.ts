@@ -5,10 +5,10 @@ import { parseVmId, type VmRef } from './events';
 import { parseResourceRef, powerStateOf, readSizes, readVmFacts } from './facts';
 import {
   classicPollable,
-  modularPollable,
   operationError,
   OperationTimer,
   type Pollable,
+  powerActionPollable,
   TYPICAL_DURATIONS_MS,
 } from './lro';
 import type { PowerState, RuleSettings, SizeFacts } from './model';
@@ -34,6 +34,8 @@ import type {
 /** Where audit rows go (Azure Table storage in production). */
 export interface AuditPort {
   record(row: AuditInput): Promise<void>;
+  /** Several rows at once (one request where the store allows it). */
+  recordMany?(rows: AuditInput[]): Promise<void>;
 }
 
 /** Structured log lines: one JSON object per line. */
@@ -62,7 +64,8 @@ export interface Activities {
   enableAcceleratedNetworking(input: EnableInput, log?: LogPort): Promise<EnableOutput>;
   startVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
   verifyVm(input: VerifyInput, log?: LogPort): Promise<VerifyOutput>;
-  recordAudit(input: AuditInput, log?: LogPort): Promise<void>;
+  /** One audit row, or several (a run's steps written together). */
+  recordAudit(input: AuditInput | AuditInput[], log?: LogPort): Promise<void>;
   planRemediation(input: PlanInput, log?: LogPort): Promise<PlanOutput>;
   recordRun(input: RecordRunInput, log?: LogPort): Promise<void>;
   recordVmResults(input: RecordVmResultsInput, log?: LogPort): Promise<void>;
@@ -208,7 +211,10 @@ export function createActivities(deps: ActivityDeps): Activities {
           throw error;
         }
         const changed = !poller.isDone;
-        await drive('powerOff', modularPollable(poller));
+        await drive(
+          'powerOff',
+          powerActionPollable(poller, (url) => ports.operations.get(url)),
+        );
         return { powerState: 'stopped', changed };
       }),
 
@@ -227,7 +233,10 @@ export function createActivities(deps: ActivityDeps): Activities {
           return awaitState(ports, input.vm, 'deallocated', 'deallocating', error);
         }
         const changed = !poller.isDone;
-        await drive('deallocate', modularPollable(poller));
+        await drive(
+          'deallocate',
+          powerActionPollable(poller, (url) => ports.operations.get(url)),
+        );
         return { powerState: 'deallocated', changed };
       }),
 
@@ -285,7 +294,10 @@ export function createActivities(deps: ActivityDeps): Activities {
           return awaitState(ports, input.vm, 'running', 'starting', error);
         }
         const changed = !poller.isDone;
-        await drive('start', modularPollable(poller));
+        await drive(
+          'start',
+          powerActionPollable(poller, (url) => ports.operations.get(url)),
+        );
         return { powerState: 'running', changed };
       }),
 
@@ -401,8 +413,11 @@ export function createActivities(deps: ActivityDeps): Activities {
     },
 
     recordAudit: async (input, log = deps.log) => {
-      log({ level: 'info', audit: true, ...input });
-      await deps.audit.record(input);
+      const rows = Array.isArray(input) ? input : [input];
+      for (const row of rows) log({ level: 'info', audit: true, ...row });
+      if (rows.length === 1 && rows[0]) await deps.audit.record(rows[0]);
+      else if (deps.audit.recordMany) await deps.audit.recordMany(rows);
+      else for (const row of rows) await deps.audit.record(row);
     },
   };
 }

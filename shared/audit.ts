@@ -19,15 +19,44 @@ export class TableAudit implements AuditPort {
   }
 
   async record(row: AuditInput): Promise<void> {
-    this.ready ??= this.table.createTable().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
+    await this.ensure();
     await this.table.upsertEntity(
       { partitionKey: safeKey(row.runId), rowKey: rowKey(row), ...row },
       'Replace',
     );
+  }
+
+  /**
+   * Several rows in one request per run: a Table transaction (one partition, at most 100
+   * operations, each row once). Replays write the same rows again: upserts, so no duplicates.
+   */
+  async recordMany(rows: AuditInput[]): Promise<void> {
+    await this.ensure();
+    const byRun = new Map<string, Map<string, AuditInput>>();
+    for (const row of rows) {
+      const partition = safeKey(row.runId);
+      const keyed = byRun.get(partition) ?? new Map<string, AuditInput>();
+      byRun.set(partition, keyed);
+      keyed.set(rowKey(row), row);
+    }
+    for (const [partitionKey, keyed] of byRun) {
+      const entries = [...keyed];
+      for (let i = 0; i < entries.length; i += 100) {
+        await this.table.submitTransaction(
+          entries
+            .slice(i, i + 100)
+            .map(([key, row]) => ['upsert', { partitionKey, rowKey: key, ...row }, 'Replace']),
+        );
+      }
+    }
+  }
+
+  private ensure(): Promise<void> {
+    this.ready ??= this.table.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
   }
 
   async list(runId: string): Promise<AuditInput[]> {
@@ -53,11 +82,7 @@ export class TableAudit implements AuditPort {
    * time) when given, oldest first. A scan of the table filtered by step: for the dashboard.
    */
   async listOutcomes(since?: string): Promise<AuditInput[]> {
-    this.ready ??= this.table.createTable().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
+    await this.ensure();
     const filter =
       since === undefined
         ? `step eq 'outcome'`

@@ -56,6 +56,14 @@ export function withOutcomeEvents(audit: AuditPort): AuditPort {
       const event = vmOutcomeEvent(row);
       if (event) emitEvent(EVENT.vmOutcome, event);
     },
+    async recordMany(rows) {
+      if (audit.recordMany) await audit.recordMany(rows);
+      else for (const row of rows) await audit.record(row);
+      for (const row of rows) {
+        const event = vmOutcomeEvent(row);
+        if (event) emitEvent(EVENT.vmOutcome, event);
+      }
+    },
   };
 }
 

@@ -63,4 +63,40 @@ describe('TableAudit on Azurite', () => {
     await audit.record(row);
     expect(await audit.list('r')).toHaveLength(1);
   });
+
+  test("when a run's steps are recorded together (one write), then every step is listed back, once", async () => {
+    const audit = TableAudit.fromConnectionString(storage.connectionString, 'auditTest3');
+    const vmId = 'vm/1';
+    const steps = ['assess', 'deallocate', 'enableNics', 'start', 'verify'].map((step, i) => ({
+      runId: 'run/3',
+      vmId,
+      step,
+      result: 'ok' as const,
+      at: `2026-01-01T00:00:0${i}.000Z`,
+    }));
+    const outcome = {
+      runId: 'run/3',
+      vmId,
+      step: 'outcome',
+      result: 'outcome' as const,
+      at: '2026-01-01T00:00:09.000Z',
+      outcome: 'remediated' as const,
+    };
+    const other = { ...outcome, runId: 'run-4' };
+    // A replay writes the same rows again (and a batch may hold a row twice).
+    await audit.recordMany([...steps, outcome, other, outcome]);
+    await audit.recordMany([...steps, outcome]);
+
+    const rows = await audit.list('run/3');
+    expect(rows.map((r) => r.step)).toEqual([
+      'assess',
+      'deallocate',
+      'enableNics',
+      'start',
+      'verify',
+      'outcome',
+    ]);
+    expect(rows.at(-1)).toMatchObject({ outcome: 'remediated' });
+    expect(await audit.list('run-4')).toHaveLength(1);
+  });
 });

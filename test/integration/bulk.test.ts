@@ -389,12 +389,15 @@ describe('bulk remediation runs', () => {
       );
       expect([...touched].filter((n) => !/^(d2|d4|off)-\d+/.test(n))).toEqual([]);
 
-      // Down: from the first 'stopping' to the last 'running' of each VM that was running.
+      // Down: from the first 'stopping' or 'deallocating' to the last 'running' of each VM that
+      // was running.
+      const goingDown = (e: { powerState: string }): boolean =>
+        e.powerState === 'stopping' || e.powerState === 'deallocating';
       const intervals = fleet
         .map((v) => v.timeline ?? [])
-        .filter((t) => t.some((e) => e.powerState === 'stopping'))
+        .filter((t) => t[0]?.powerState === 'running' && t.some(goingDown))
         .map((t) => {
-          const from = t.find((e) => e.powerState === 'stopping')?.at ?? 0;
+          const from = t.find(goingDown)?.at ?? 0;
           const to = [...t].reverse().find((e) => e.powerState === 'running')?.at ?? Infinity;
           return [from, to] as const;
         });
@@ -685,7 +688,6 @@ describe('bulk remediation runs', () => {
     const remediated = byName(run).get('one');
     expect(remediated?.steps.map((s) => s.name)).toEqual([
       'assess',
-      'powerOff',
       'deallocate',
       'enableNics',
       'start',

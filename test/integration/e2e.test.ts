@@ -142,7 +142,6 @@ describe('event-driven remediation end to end', () => {
     });
     expect(outcome.steps.map((s) => s.name)).toEqual([
       'assess',
-      'powerOff',
       'deallocate',
       'enableNics',
       'start',
@@ -157,7 +156,6 @@ describe('event-driven remediation end to end', () => {
       .filter((o) => o.principal === 'accelnet' && o.method !== 'GET')
       .map((o) => o.operation);
     expect(writes).toEqual([
-      'Microsoft.Compute/virtualMachines/powerOff/action',
       'Microsoft.Compute/virtualMachines/deallocate/action',
       'Microsoft.Network/networkInterfaces/write',
       'Microsoft.Compute/virtualMachines/start/action',

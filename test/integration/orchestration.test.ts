@@ -200,7 +200,7 @@ async function expectUntouched(
 describe('remediateVm in enforce mode', () => {
   const h = useTwin({ ACCELNET_MODE: 'enforce' });
 
-  test('a running, eligible VM is powered off, deallocated, its NIC flipped, started and verified', async () => {
+  test('a running, eligible VM is deallocated (no separate power off), its NIC flipped, started and verified', async () => {
     const [id] = await h.seed('rg-orch-happy', [{ name: 'happy' }]);
     const run = await h.settled(id!);
 
@@ -212,14 +212,7 @@ describe('remediateVm in enforce mode', () => {
       instanceStatus: 'Completed',
     });
     expect(run.reason).toBeUndefined();
-    expect(names(run)).toEqual([
-      'assess',
-      'powerOff',
-      'deallocate',
-      'enableNics',
-      'start',
-      'verify',
-    ]);
+    expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'start', 'verify']);
     expect(run.steps.every((s) => s.result === 'ok')).toBe(true);
     const times = run.steps.map((s) => Date.parse(s.at));
     expect(times.every((t) => Number.isFinite(t))).toBe(true);
@@ -233,7 +226,6 @@ describe('remediateVm in enforce mode', () => {
       acceleratedNetworkingEffective: true,
     });
     expect((await h.writes('rg-orch-happy')).map((o) => [o.operation, o.status])).toEqual([
-      ['Microsoft.Compute/virtualMachines/powerOff/action', 202],
       ['Microsoft.Compute/virtualMachines/deallocate/action', 202],
       ['Microsoft.Network/networkInterfaces/write', 200],
       ['Microsoft.Compute/virtualMachines/start/action', 202],
@@ -315,7 +307,7 @@ describe('remediateVm in enforce mode', () => {
     expect(run.reason).toMatch(/^failed after deallocate: .*InvalidRequestFormat/);
     expect(run.reason).toMatch(/the VM was started again$/);
     expect(run.reason).not.toMatch(/Activity function|\n/);
-    expect(names(run)).toEqual(['assess', 'powerOff', 'deallocate', 'error', 'compensate-start']);
+    expect(names(run)).toEqual(['assess', 'deallocate', 'error', 'compensate-start']);
     expect(run.steps.find((s) => s.name === 'error')).toMatchObject({ result: 'failed' });
     expect(run.steps.find((s) => s.name === 'compensate-start')).toMatchObject({ result: 'ok' });
 
@@ -337,7 +329,6 @@ describe('remediateVm in enforce mode', () => {
     expect(starts.map((o) => o.status)).toEqual([202]);
     expect(starts[0]!.seq).toBeGreaterThan(Math.max(...failedPuts.map((o) => o.seq)));
     expect(writes.map((o) => o.operation.split('/').slice(-2).join('/'))).toEqual([
-      'powerOff/action',
       'deallocate/action',
       ...failedPuts.map(() => 'networkInterfaces/write'),
       'start/action',
@@ -376,9 +367,9 @@ describe('remediateVm in enforce mode', () => {
     },
   );
 
-  test('429s and 500s on powerOff, deallocate and start are retried and the run still ends remediated', async () => {
+  test('429s and 500s on deallocate and start are retried and the run still ends remediated', async () => {
     const rg = 'rg-orch-transient';
-    const actions = ['powerOff', 'deallocate', 'start'];
+    const actions = ['deallocate', 'start'];
     const faultsFor = (
       vm: string,
       fault: Omit<Fault, 'match' | 'probability' | 'times'>,
@@ -411,14 +402,7 @@ describe('remediateVm in enforce mode', () => {
         originalPowerState: 'running',
         finalPowerState: 'running',
       });
-      expect(names(run)).toEqual([
-        'assess',
-        'powerOff',
-        'deallocate',
-        'enableNics',
-        'start',
-        'verify',
-      ]);
+      expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'start', 'verify']);
       expect(await h.vm(id)).toMatchObject({ powerState: 'running', deallocations: 1 });
       expect((await h.vm(id)).nics[0]).toMatchObject({
         enableAcceleratedNetworking: true,
@@ -456,14 +440,7 @@ describe('remediateVm in enforce mode', () => {
     expect(run.reason).toMatch(/^failed after enableNics: .*AllocationFailed/);
     expect(run.reason).toMatch(/starting the VM again also failed: .*AllocationFailed/);
     expect(run.reason).not.toMatch(/Activity function|\n/);
-    expect(names(run)).toEqual([
-      'assess',
-      'powerOff',
-      'deallocate',
-      'enableNics',
-      'error',
-      'compensate-start',
-    ]);
+    expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'error', 'compensate-start']);
     expect(run.steps.find((s) => s.name === 'compensate-start')).toMatchObject({
       result: 'failed',
     });
@@ -508,14 +485,7 @@ describe('remediateVm in enforce mode', () => {
     expect(run).toMatchObject({ outcome: 'failed', originalPowerState: 'running' });
     expect(['stopping', 'stopped']).toContain(run.finalPowerState);
     expect(run.reason).toMatch(/^verification failed: VM is (stopping|stopped), expected running$/);
-    expect(names(run)).toEqual([
-      'assess',
-      'powerOff',
-      'deallocate',
-      'enableNics',
-      'start',
-      'verify',
-    ]);
+    expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'start', 'verify']);
     expect(run.steps.at(-1)).toMatchObject({ name: 'verify', result: 'failed' });
     expect((await h.vm(id)).nics[0]?.enableAcceleratedNetworking).toBe(true);
   });
@@ -571,7 +541,6 @@ describe('remediateVm in approval mode', () => {
     expect(names(run)).toEqual([
       'assess',
       'approval',
-      'powerOff',
       'deallocate',
       'enableNics',
       'start',

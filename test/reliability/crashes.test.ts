@@ -3,7 +3,7 @@
  * started again over the same data directory. The run completes, the invariants hold, and no
  * VM is deallocated twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -19,6 +19,7 @@ import {
   invariantViolations,
   lastSeq,
   mixedFleet,
+  nameOf,
   type Op,
   opsSince,
   runToEnd,
@@ -66,10 +67,10 @@ describe('reliability: host crashes during a bulk run', () => {
       const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', mixedFleet(RG, VMS));
       expect(seeded.status).toBe(201);
       before = await fleetOf(em, RG);
-      // Writes the run will make: powerOff, deallocate, NIC PUT and start per running VM; a NIC
-      // PUT per deallocated one. Kill points are drawn over the first 90% of them.
+      // Writes the run will make: deallocate, NIC PUT and start per running VM; a NIC PUT per
+      // deallocated one. Kill points are drawn over the first 90% of them.
       const expectedWrites =
-        4 * before.filter((v) => eligibleInMixed(v.name) && v.powerState === 'running').length +
+        3 * before.filter((v) => eligibleInMixed(v.name) && v.powerState === 'running').length +
         before.filter((v) => eligibleInMixed(v.name) && v.powerState !== 'running').length;
       const random = seededRandom(SEED + 2);
       const points = Array.from({ length: KILLS }, () =>
@@ -92,6 +93,8 @@ describe('reliability: host crashes during a bulk run', () => {
       for (const point of points) {
         while ((await writes()) < point) await sleep(10);
         await host.kill('SIGKILL');
+        // What each host printed stays beside its data, for ACCELNET_RELIABILITY_KEEP=1.
+        writeFileSync(path.join(dataDir, `host-${killedAt.length + 1}.log`), host.output());
         const vms = await fleetOf(em, RG);
         const moving = vms.filter(
           (v) => !['running', 'deallocated', 'stopped'].includes(v.powerState),
@@ -117,6 +120,8 @@ describe('reliability: host crashes during a bulk run', () => {
       figures.set('run status', run.status);
       figures.set('remediated', outcomes.remediated ?? 0);
       figures.set('failed', outcomes.failed ?? 0);
+      for (const v of run.vms.filter((r) => r.outcome === 'failed'))
+        figures.set(`  failed: ${nameOf(v.vmId)}`, v.reason ?? '(no reason)');
       figures.set('max deallocations of one VM', Math.max(0, ...after.map((v) => v.deallocations)));
     },
     sized(600_000, 150_000),
@@ -125,9 +130,12 @@ describe('reliability: host crashes during a bulk run', () => {
   afterAll(async () => {
     figures.report();
     await host?.kill('SIGTERM');
+    if (host) writeFileSync(path.join(dataDir, `host-last.log`), host.output());
     await em?.stop();
     await storage?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (process.env.ACCELNET_RELIABILITY_KEEP === '1')
+      process.stdout.write(`crash test data kept in ${dataDir}\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('when the host is killed and restarted during a run, then the run completes with an outcome for every VM', () => {
