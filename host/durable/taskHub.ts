@@ -5,6 +5,8 @@
  * instance after every change so a new hub over the same directory resumes work in flight.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { types } from 'node:util';
 
 import { errorMessage, type HostLogger } from '../log';
@@ -93,17 +95,51 @@ export class UnknownOrchestratorError extends Error {
 
 const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
 
+type DurableLimit = 'maxConcurrentActivityFunctions' | 'maxConcurrentOrchestratorFunctions';
+
+/** A positive integer, or undefined. */
+function positiveInt(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
 /**
- * A durableTask concurrency limit: host.json's value (10, as deployed) unless an app setting
- * overrides it the way Azure Functions lets one override any host.json value,
- * `AzureFunctionsJobHost__extensions__durableTask__<name>`.
+ * The app's host.json `extensions.durableTask`, as the Functions host reads it: host.json is
+ * at the app's root (a deployed zip's root), found by walking up from the entry module's
+ * directory (dist/functions/index.js -> the project). Undefined when there is none.
  */
-function durableSetting(
-  name: 'maxConcurrentActivityFunctions' | 'maxConcurrentOrchestratorFunctions',
-): number {
-  const raw = process.env[`AzureFunctionsJobHost__extensions__durableTask__${name}`];
-  const value = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
-  return Number.isInteger(value) && value >= 1 ? value : 10;
+function hostJsonDurableTask(entry: string | undefined): Record<string, unknown> | undefined {
+  if (entry === undefined) return undefined;
+  let dir = path.dirname(path.resolve(entry));
+  for (;;) {
+    const file = path.join(dir, 'host.json');
+    if (existsSync(file)) {
+      try {
+        const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+        const extensions = isRecord(json) ? json.extensions : undefined;
+        const durable = isRecord(extensions) ? extensions.durableTask : undefined;
+        return isRecord(durable) ? durable : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * A durableTask concurrency limit: the app setting that overrides any host.json value,
+ * `AzureFunctionsJobHost__extensions__durableTask__<name>`, else the app's host.json, else
+ * the extension's default (10).
+ */
+function durableSetting(name: DurableLimit, entry: string | undefined): number {
+  return (
+    positiveInt(process.env[`AzureFunctionsJobHost__extensions__durableTask__${name}`]) ??
+    positiveInt(hostJsonDurableTask(entry)?.[name]) ??
+    10
+  );
 }
 
 export class TaskHub {
@@ -131,11 +167,12 @@ export class TaskHub {
       this.#log.error('persisting instances failed', { error: message }),
     );
     this.#activities = new Semaphore(
-      options.maxConcurrentActivityFunctions ?? durableSetting('maxConcurrentActivityFunctions'),
+      options.maxConcurrentActivityFunctions ??
+        durableSetting('maxConcurrentActivityFunctions', options.registry.entry),
     );
     this.#orchestrators = new Semaphore(
       options.maxConcurrentOrchestratorFunctions ??
-        durableSetting('maxConcurrentOrchestratorFunctions'),
+        durableSetting('maxConcurrentOrchestratorFunctions', options.registry.entry),
     );
   }
 
@@ -330,18 +367,29 @@ export class TaskHub {
       });
   }
 
-  /** Gives the orchestrator one new event and applies what it decides. */
+  /**
+   * Gives the orchestrator the new events waiting for it and applies what it decides. Like the
+   * Durable extension, it hands over a batch: the first event, then those queued behind it
+   * that allot no sequence number (completions, external events, plain timers); a failure or
+   * a retry timer starts a batch of its own, so the numbers the host allots to retries and to
+   * new actions stay in the engine's order.
+   */
   async #episode(rec: InstanceRecord): Promise<void> {
     const event = rec.inbox.shift();
     if (!event) return;
+    const batch = [event];
+    while (rec.inbox[0] && !this.#allotsSequence(rec, rec.inbox[0])) {
+      const next = rec.inbox.shift();
+      if (next) batch.push(next);
+    }
     const started = historyEvent(EventType.OrchestratorStarted);
-    const newEvents: HistoryEvent[] = [started, event];
+    const newEvents: HistoryEvent[] = [started, ...batch];
     const emitted: HistoryEvent[] = [];
     const followUps: WorkItem[] = [];
 
     // Retries run in the host: the engine allots the retry timer and the next attempt a
     // sequence number as it reads the failure or the timer, before any new action.
-    this.#advanceRetries(rec, event, emitted, followUps);
+    for (const e of batch) this.#advanceRetries(rec, e, emitted, followUps);
 
     const payload = {
       history: [...rec.history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents],
@@ -498,6 +546,20 @@ export class TaskHub {
     rec.lastUpdatedTime = new Date().toISOString();
     this.#persist(rec);
     for (const item of followUps) this.#dispatch(rec, item, false);
+  }
+
+  /** Whether reading this event makes the host allot a sequence number (a retry). */
+  #allotsSequence(rec: InstanceRecord, event: HistoryEvent): boolean {
+    if (event.EventType === EventType.ExecutionStarted) return true;
+    if (
+      event.EventType === EventType.TaskFailed ||
+      event.EventType === EventType.SubOrchestrationInstanceFailed
+    )
+      return true;
+    return (
+      event.EventType === EventType.TimerFired &&
+      rec.retries.some((c) => c.timerId !== undefined && c.timerId === event.TimerId)
+    );
   }
 
   #advanceRetries(
