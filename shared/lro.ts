@@ -11,7 +11,8 @@ export interface Pollable {
 interface ModularPoller {
   poll(): Promise<unknown>;
   readonly isDone: boolean;
-  readonly operationState: { status: string; error?: Error } | undefined;
+  readonly operationState:
+    { status: string; error?: Error; config?: { operationLocation?: string } } | undefined;
 }
 
 interface ClassicPoller {
@@ -27,6 +28,54 @@ export function modularPollable(poller: ModularPoller): Pollable {
     isDone: () => poller.isDone,
     failure: () => failureOf(poller.operationState),
   };
+}
+
+/**
+ * A submitted Compute power action (deallocate, start, powerOff) driven from its
+ * Azure-AsyncOperation status resource alone. The SDK's poller ends such an operation with a
+ * GET of its Location URL, which answers an empty 200: one read per operation that tells
+ * nothing. Without a status URL (or one without its api-version), the SDK's poller drives it.
+ */
+export function powerActionPollable(
+  poller: ModularPoller,
+  get: (url: string) => Promise<{ status: number; body: unknown }>,
+): Pollable {
+  const url = poller.operationState?.config?.operationLocation;
+  if (poller.isDone || url === undefined || !/[?&]api-version=/i.test(url))
+    return modularPollable(poller);
+  let state = 'inprogress';
+  let failure: Error | undefined;
+  return {
+    poll: async () => {
+      const reply = await get(url);
+      const body = isObject(reply.body) ? reply.body : {};
+      const error = isObject(body.error) ? body.error : {};
+      const code = typeof error.code === 'string' ? error.code : undefined;
+      const message = typeof error.message === 'string' ? error.message : '';
+      if (reply.status < 200 || reply.status >= 300) {
+        throw new AccelnetError(
+          code ?? `Http${reply.status}`,
+          `Polling the operation answered ${reply.status}${code ? ` ${code}` : ''}: ${message}`,
+          { retryable: reply.status === 429 || reply.status >= 500, status: reply.status },
+        );
+      }
+      const status = typeof body.status === 'string' ? body.status.toLowerCase() : 'inprogress';
+      if (status === 'succeeded') state = status;
+      else if (status === 'failed' || status === 'canceled' || status === 'cancelled') {
+        state = status;
+        // As the SDK's poller words it, so operationError reads the code the same way.
+        failure = new Error(
+          `The long-running operation has failed. ${code ?? 'OperationFailed'}. ${message}`.trim(),
+        );
+      }
+    },
+    isDone: () => state !== 'inprogress',
+    failure: () => failure,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** @azure/arm-network (classic) SimplePollerLike. */
