@@ -8,7 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { type ArmEmulator, startEmulator } from '../emulator/server';
-import { type ArmFactory, createArmFactory } from '../shared/arm';
+import { type ArmFactory, createArmFactory, isLoopbackEndpoint } from '../shared/arm';
 
 export const PUBLIC_ARM = 'https://management.azure.com';
 
@@ -90,11 +90,13 @@ export async function resolveTarget(
     const url = parseEndpoint(endpoint);
     const caPem = options.caFile
       ? await readFile(options.caFile, 'utf8')
-      : isLoopback(url)
+      : isLoopbackEndpoint(url)
         ? await fetchEmulatorCa(url)
         : undefined;
-    const credential =
-      url === PUBLIC_ARM ? new DefaultAzureCredential() : principalToken(principal);
+    // Any ARM but an emulator on this machine (the public cloud, a sovereign one) takes Entra ID tokens.
+    const credential = isLoopbackEndpoint(url)
+      ? principalToken(principal)
+      : new DefaultAzureCredential();
     return {
       endpoint: url,
       caPem,
@@ -119,11 +121,6 @@ export async function resolveTarget(
     }),
     close: () => emulator.stop(),
   };
-}
-
-function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
 
 /** The emulator serves its CA; on loopback only, it is fetched before it can be verified. */

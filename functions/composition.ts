@@ -9,7 +9,7 @@ import {
   postJson,
   TableApprovalStore,
 } from '../shared/approvals';
-import { type ArmFactory, createArmFactory, readCaFile } from '../shared/arm';
+import { type ArmFactory, createArmFactory, isLoopbackEndpoint, readCaFile } from '../shared/arm';
 import { TableAudit } from '../shared/audit';
 import { loadSettings, type Settings } from '../shared/config';
 import type { RuleSettings } from '../shared/model';
@@ -57,15 +57,15 @@ export const jsonLog: LogPort = (entry) => {
 };
 
 export function compose(settings: Settings, log: LogPort = jsonLog): Services {
-  const publicCloud = settings.armEndpoint === 'https://management.azure.com';
-  const credential: TokenCredential = publicCloud
-    ? new DefaultAzureCredential()
-    : localCredential(settings.selfPrincipalId || 'accelnet');
+  const credential: TokenCredential = isLoopbackEndpoint(settings.armEndpoint)
+    ? localCredential(settings.selfPrincipalId || 'accelnet')
+    : new DefaultAzureCredential();
   const caPem = readCaFile(settings.armCaFile);
   const arm = createArmFactory({
     endpoint: settings.armEndpoint,
     credential,
     ...(caPem !== undefined ? { caPem } : {}),
+    timeScale: settings.armTimeScale,
   });
   const audit = TableAudit.fromConnectionString(settings.storageConnection, settings.auditTable);
   const runs = TableRunStore.fromConnectionString(settings.storageConnection, settings.runsTable);

@@ -4,6 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 
 import { type ArmEmulator, startEmulator } from '../emulator/server';
+import { isLoopbackEndpoint } from '../shared/arm';
 import { loadSettings } from '../shared/config';
 import type { LogSink } from './log';
 import { type RunningHost, startHost } from './server';
@@ -163,8 +164,7 @@ export async function emulatorSettings(
   dataDir: string,
   current: Record<string, string>,
 ): Promise<Record<string, string>> {
-  const host = new URL(endpoint).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') return {};
+  if (!isLoopbackEndpoint(endpoint)) return {};
   const settings: Record<string, string> = {};
   const ca = await loopbackGet(`${endpoint}/_emulator/ca.pem`);
   if (ca?.includes('BEGIN CERTIFICATE') && !current.ACCELNET_ARM_CA_FILE) {
