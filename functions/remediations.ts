@@ -34,6 +34,8 @@ export async function startRemediation(
     request: parsed.request,
     createdAt: new Date().toISOString(),
     retryIntervalMs: settings.retryIntervalMs,
+    // Progress refreshes a few times per retry interval's worth of ARM time: 15 s in Azure.
+    progressIntervalMs: Math.max(1_000, settings.retryIntervalMs * 3),
     approvalTimeoutMs: settings.approvalTimeoutMs,
   };
   await df.getClient(context).startNew(ORCHESTRATION.bulkRemediation, { instanceId: id, input });
