@@ -26,6 +26,7 @@ parentPort.on('message', (op) => {
   }
   Atomics.add(done, 0, 1);
   Atomics.notify(done, 0);
+  parentPort.postMessage({ written: true });
 });
 `;
 
@@ -48,6 +49,8 @@ export class InstanceStore<T> {
   #posted = 0;
   #broken = false;
   #closed = false;
+  /** Callers of written() waiting for the writes posted before they asked. */
+  #waiters: { target: number; resolve: () => void }[] = [];
 
   constructor(dataDir: string | undefined, onError: (message: string) => void = () => {}) {
     this.#dir = dataDir ? path.join(dataDir, 'instances') : undefined;
@@ -86,9 +89,28 @@ export class InstanceStore<T> {
     }
   }
 
+  /**
+   * Resolves once every write posted so far is on disk, without blocking the event loop: what
+   * depends on a state being durable (work dispatched from it) waits for this.
+   */
+  written(): Promise<void> {
+    const done = this.#done;
+    const target = this.#posted;
+    if (!done || this.#broken || Atomics.load(done, 0) >= target) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ target, resolve }));
+  }
+
+  #wake(all = false): void {
+    const current = this.#done ? Atomics.load(this.#done, 0) : 0;
+    const ready = this.#waiters.filter((w) => all || w.target <= current);
+    this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
+
   /** Writes what is pending and stops the writer; later writes are made in place, synchronously. */
   close(): void {
     this.flush();
+    this.#wake(true);
     this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
@@ -124,13 +146,18 @@ export class InstanceStore<T> {
       const counter = new SharedArrayBuffer(4);
       const worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { counter } });
       worker.unref();
-      worker.on('message', (message: unknown) => this.#onError(String(message)));
+      worker.on('message', (message: unknown) => {
+        if (typeof message === 'string') this.#onError(message);
+        else this.#wake();
+      });
       worker.on('error', (error) => {
         this.#broken = true;
         this.#onError(`instance writer failed: ${error.message}`);
+        this.#wake(true);
       });
       worker.on('exit', () => {
         if (this.#worker === worker) this.#broken = true;
+        this.#wake(true);
       });
       this.#worker = worker;
       this.#done = new Int32Array(counter);

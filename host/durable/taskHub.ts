@@ -156,6 +156,8 @@ export class TaskHub {
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Instances changed since they were last written, written together once the turn ends. */
   readonly #dirty = new Map<string, InstanceRecord>();
+  /** Work to dispatch once the next flush of dirty instances is on disk. */
+  #checkpointed: (() => void)[] = [];
   #flush: NodeJS.Immediate | undefined;
   #stopped = false;
 
@@ -545,7 +547,13 @@ export class TaskHub {
     rec.work.push(...followUps);
     rec.lastUpdatedTime = new Date().toISOString();
     this.#persist(rec);
-    for (const item of followUps) this.#dispatch(rec, item, false);
+    // Checkpoint, then dispatch (as the Durable extension does): work starts only once the
+    // state that scheduled it is on disk, so a host killed meanwhile never runs an activity
+    // again after the work that followed it has already touched ARM.
+    if (followUps.length > 0)
+      this.#afterCheckpoint(() => {
+        for (const item of followUps) this.#dispatch(rec, item, false);
+      });
   }
 
   /** Whether reading this event makes the host allot a sequence number (a retry). */
@@ -888,12 +896,20 @@ export class TaskHub {
     this.#flush ??= setImmediate(() => this.#flushDirty());
   }
 
+  /** Runs `then` once the instances changed so far are on disk. */
+  #afterCheckpoint(then: () => void): void {
+    this.#checkpointed.push(then);
+    this.#flush ??= setImmediate(() => this.#flushDirty());
+  }
+
   #flushDirty(): void {
     if (this.#flush) clearImmediate(this.#flush);
     this.#flush = undefined;
     if (this.#stopped) return;
     const dirty = [...this.#dirty.values()];
     this.#dirty.clear();
+    const waiting = this.#checkpointed;
+    this.#checkpointed = [];
     for (const rec of dirty) {
       // Purged or replaced since: nothing to write for that record.
       if (this.#instances.get(rec.instanceId) !== rec) continue;
@@ -906,5 +922,10 @@ export class TaskHub {
         });
       }
     }
+    if (waiting.length === 0) return;
+    void this.#store.written().then(() => {
+      if (this.#stopped) return;
+      for (const then of waiting) then();
+    });
   }
 }
