@@ -11,6 +11,7 @@ import {
   type BulkInput,
   type BulkRequest,
   type LaneInput,
+  type LaneVm,
   ORCHESTRATION,
   type PlanInput,
   type PlanItem,
@@ -53,6 +54,9 @@ export const bulkRemediation: OrchestrationHandler = function* (
       runId,
       results,
     } satisfies RecordVmResultsInput);
+
+  // 4. Once planned and approved (the run continued as new), the lanes.
+  if (input.remediate) return yield* remediate(context, input, input.remediate);
 
   let queue: WorkUnit[];
   let counts: BulkCounts;
@@ -223,16 +227,40 @@ export const bulkRemediation: OrchestrationHandler = function* (
     queue = approvedWork === work ? units : toUnits(approvedWork);
   }
 
-  // 4. Lanes: maxParallel sub-orchestrations, each remediating its share one VM after another,
-  // so never more than maxParallel VMs are down at once. Every task is yielded exactly once
-  // (a task yielded again inside a new Task.any re-emits its action to the host).
+  // The plan, the stored outcomes and the approval make a large history (a thousand VMs: about
+  // 2 MB); every episode of the lanes would replay it. The run continues as new with only what
+  // the lanes need.
   context.df.setCustomStatus({ phase: 'remediating', counts });
-  const vms = queue
-    .filter((u): u is Extract<WorkUnit, { kind: 'vm' }> => u.kind === 'vm')
-    .map((u) => u.item);
-  const sets = queue.filter(
-    (u): u is Extract<WorkUnit, { kind: 'availabilitySet' }> => u.kind === 'availabilitySet',
-  );
+  context.df.continueAsNew({
+    ...input,
+    remediate: {
+      counts,
+      vms: queue.flatMap((u) => (u.kind === 'vm' ? [laneVm(u.item)] : [])),
+      sets: queue.flatMap((u) =>
+        u.kind === 'availabilitySet' ? [{ setId: u.setId, items: u.items }] : [],
+      ),
+    },
+  } satisfies BulkInput);
+  return counts;
+};
+
+/**
+ * Lanes: maxParallel sub-orchestrations, each remediating its share one VM after another, so
+ * never more than maxParallel VMs are down at once; then availability sets, one at a time.
+ * Every task is yielded exactly once (a task yielded again inside a new Task.any re-emits its
+ * action to the host).
+ */
+function* remediate(
+  context: OrchestrationContext,
+  input: BulkInput,
+  work: NonNullable<BulkInput['remediate']>,
+): Generator<df.Task, BulkCounts, unknown> {
+  const { runId, request } = input;
+  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
+  retry.backoffCoefficient = 2;
+  const counts = { ...work.counts };
+  const { vms, sets } = work;
+  context.df.setCustomStatus({ phase: 'remediating', counts });
   const laneCount = Math.min(Math.max(1, request.maxParallel), vms.length);
   if (laneCount > 0) {
     const lanes = Array.from({ length: laneCount }, (_, lane) =>
@@ -245,6 +273,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
           ...(input.retryIntervalMs !== undefined
             ? { retryIntervalMs: input.retryIntervalMs }
             : {}),
+          ...(input.planMaxAgeMs !== undefined ? { planMaxAgeMs: input.planMaxAgeMs } : {}),
         } satisfies LaneInput,
         `${runId}-lane-${lane}`,
       ),
@@ -284,16 +313,37 @@ export const bulkRemediation: OrchestrationHandler = function* (
         setId: set.setId,
         items: set.items,
         ...(input.retryIntervalMs !== undefined ? { retryIntervalMs: input.retryIntervalMs } : {}),
+        ...(input.planMaxAgeMs !== undefined ? { planMaxAgeMs: input.planMaxAgeMs } : {}),
       } satisfies AvailabilitySetInput,
       `${runId}-set-${n}`,
     )) as VmOutcome[];
     for (const o of results) bump(counts, o.outcome);
   }
 
-  yield recordRun('completed');
+  yield context.df.callActivityWithRetry(ACTIVITY.recordRun, retry, {
+    runId,
+    status: 'completed',
+    createdAt: input.createdAt,
+    request,
+  } satisfies RecordRunInput);
   context.df.setCustomStatus({ phase: 'done', counts });
   return counts;
-};
+}
+
+/** What a lane needs of a planned VM. */
+function laneVm(item: PlanItem): LaneVm {
+  const { decision, powerState, size, at } = item.plan;
+  return {
+    vm: item.vm,
+    planned: {
+      powerState,
+      ...(size !== undefined ? { size } : {}),
+      nicsToEnable: decision.nicsToEnable,
+      effects: decision.effects,
+      at,
+    },
+  };
+}
 
 /** VMs per lane episode before the lane's history is reset with continue-as-new. */
 export const VMS_PER_LANE_EPISODE = 50;
@@ -317,7 +367,8 @@ export const bulkLane: OrchestrationHandler = function* (
           mode: 'enforce',
           trigger: 'bulk',
           runId: input.runId,
-          planned: item.plan,
+          planned: item.planned,
+          ...(input.planMaxAgeMs !== undefined ? { planMaxAgeMs: input.planMaxAgeMs } : {}),
           storeOutcome: true,
           ...(input.retryIntervalMs !== undefined
             ? { retryIntervalMs: input.retryIntervalMs }

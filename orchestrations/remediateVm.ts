@@ -8,6 +8,7 @@ import {
   type AuditInput,
   type EnableOutput,
   type Outcome,
+  PLAN_MAX_AGE_MS,
   type PowerOutput,
   type RecordVmResultsInput,
   type RemediateVmInput,
@@ -107,11 +108,27 @@ export const remediateVm: OrchestrationHandler = function* (
   let decision: Decision;
   let original: PowerState;
   let size = input.planned?.size ?? 'unknown';
-  if (input.planned) {
-    // A bulk run planned this VM from its discovery: no need to read it again.
-    decision = input.planned.decision;
-    original = input.planned.powerState;
+  const planned = input.planned;
+  const planAgeMs = planned
+    ? context.df.currentUtcDateTime.getTime() - Date.parse(planned.at)
+    : Number.POSITIVE_INFINITY;
+  if (planned && planAgeMs <= (input.planMaxAgeMs ?? PLAN_MAX_AGE_MS)) {
+    // A bulk run planned this VM from its discovery moments ago: no need to read it again.
+    decision = {
+      action: 'remediate',
+      eligible: true,
+      compliant: false,
+      reasons: [
+        { code: 'eligible', message: `Planned by bulk run ${input.runId} at ${planned.at}.` },
+      ],
+      nicsToEnable: planned.nicsToEnable,
+      effects: planned.effects,
+      requiresApproval: false,
+    };
+    original = planned.powerState;
   } else {
+    // No plan, or an old one (the run waited for approval, or its lanes are long): the VM's
+    // power state, size, tags and NICs may have changed since, so they are read again.
     let assessment = (yield context.df.callActivityWithRetry(
       ACTIVITY.assessVm,
       retry,

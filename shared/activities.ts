@@ -330,6 +330,8 @@ export function createActivities(deps: ActivityDeps): Activities {
 
     planRemediation: async (input, log = deps.log) => {
       const { request } = input;
+      // The facts are at least as fresh as this: a plan's age counts from here.
+      const at = new Date().toISOString();
       const snapshot = await discoverFleet(deps.arm(request.subscriptionId), {
         subscriptionId: request.subscriptionId,
         ...(request.resourceGroup ? { resourceGroup: request.resourceGroup } : {}),
@@ -351,6 +353,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           size: facts.size,
           powerState: facts.powerState,
           availabilitySetId: facts.availabilitySetId,
+          at,
         },
       }));
       log({

@@ -86,8 +86,10 @@ export interface RemediateVmInput {
   retryIntervalMs?: number;
   /** How long an approval may take before the run ends rejected (ACCELNET_APPROVAL_TIMEOUT). */
   approvalTimeoutMs?: number;
-  /** A bulk run's plan for this VM: no assessment is read again. */
-  planned?: PlannedVm;
+  /** A bulk run's plan for this VM: while it is fresh, the VM is not assessed again. */
+  planned?: PlannedRemediation;
+  /** How old `planned` may be and still be acted on (ACCELNET_PLAN_MAX_AGE). */
+  planMaxAgeMs?: number;
   /** Store the outcome in the run store under runId (bulk runs). */
   storeOutcome?: boolean;
 }
@@ -99,6 +101,34 @@ export interface PlannedVm {
   size?: string;
   powerState: PowerState;
   availabilitySetId: string | undefined;
+  /** When the facts behind it were read (ISO 8601). */
+  at: string;
+}
+
+/**
+ * What remediating a planned VM needs of its plan, and no more: a bulk run's history and its
+ * lanes' inputs hold one per VM.
+ */
+export interface PlannedRemediation {
+  powerState: PowerState;
+  size?: string;
+  nicsToEnable: string[];
+  effects: Decision['effects'];
+  /** When the facts behind it were read (ISO 8601): an older plan is assessed again. */
+  at: string;
+}
+
+/**
+ * How old a bulk run's plan of a VM may be and still be acted on without reading the VM again,
+ * when the run does not say (ACCELNET_PLAN_MAX_AGE): a VM stopped, resized or tagged meanwhile
+ * must not be started or changed on old facts.
+ */
+export const PLAN_MAX_AGE_MS = 10 * 60 * 1000;
+
+/** A VM a bulk lane remediates. */
+export interface LaneVm {
+  vm: VmRef;
+  planned: PlannedRemediation;
 }
 
 export interface PlanItem {
@@ -153,13 +183,25 @@ export interface BulkInput {
   /** How often a running bulk run refreshes the progress in its custom status. */
   progressIntervalMs?: number;
   approvalTimeoutMs?: number;
+  /** How old a VM's plan may be and still be acted on (ACCELNET_PLAN_MAX_AGE). */
+  planMaxAgeMs?: number;
+  /**
+   * Set when the run continues as new once planned and approved: what is left to remediate,
+   * so the planning's large history is not replayed while the lanes run.
+   */
+  remediate?: {
+    counts: BulkCounts;
+    vms: LaneVm[];
+    sets: { setId: string; items: PlanItem[] }[];
+  };
 }
 
 export interface LaneInput {
   runId: string;
   lane: number;
-  items: PlanItem[];
+  items: LaneVm[];
   retryIntervalMs?: number;
+  planMaxAgeMs?: number;
   /** Carried across continue-as-new. */
   counts?: BulkCounts;
   episode?: number;
@@ -170,6 +212,7 @@ export interface AvailabilitySetInput {
   setId: string;
   items: PlanItem[];
   retryIntervalMs?: number;
+  planMaxAgeMs?: number;
 }
 
 export interface RecordRunInput {
