@@ -58,6 +58,8 @@ activity('recordRun');
 activity('recordVmResults');
 activity('requestApproval');
 activity('readRunProgress');
+activity('storeLaneWork');
+activity('readLaneWork');
 
 app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
   handler: vmWriteEvents,

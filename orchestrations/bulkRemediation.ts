@@ -16,10 +16,12 @@ import {
   type PlanInput,
   type PlanItem,
   type PlanOutput,
+  type ReadLaneWorkInput,
   type RecordRunInput,
   type RecordVmResultsInput,
   type RemediateVmInput,
   type RunProgress,
+  type StoreLaneWorkInput,
   type VmOutcome,
   type WorkUnit,
 } from '../shared/workflow';
@@ -228,14 +230,37 @@ export const bulkRemediation: OrchestrationHandler = function* (
   }
 
   // The plan, the stored outcomes and the approval make a large history (a thousand VMs: about
-  // 2 MB); every episode of the lanes would replay it. The run continues as new with only what
-  // the lanes need.
+  // 2 MB), and every episode of the lanes would replay it. The lanes' VMs go to the run store
+  // (each lane reads its own), and the run continues as new with the counts and the sets.
+  const vmItems = queue.flatMap((u) => (u.kind === 'vm' ? [u.item] : []));
+  const laneCount = Math.min(Math.max(1, request.maxParallel), vmItems.length);
+  if (laneCount > 0) {
+    try {
+      yield context.df.callActivityWithRetry(ACTIVITY.storeLaneWork, retry, {
+        runId,
+        lanes: Array.from({ length: laneCount }, (_, lane) =>
+          vmItems.filter((_item, n) => n % laneCount === lane).map(laneVm),
+        ),
+      } satisfies StoreLaneWorkInput);
+    } catch (error) {
+      // Nothing was changed yet: every VM to remediate ends failed, and the run says why.
+      const message = `storing the lanes' work failed: ${failureMessage(error)}`;
+      yield recordResults(
+        queue
+          .flatMap((u) => (u.kind === 'vm' ? [u.item] : u.items))
+          .map((item) => vmOutcome(item, 'failed', at(), message, item.plan.powerState)),
+      );
+      yield recordRun('failed', message);
+      context.df.setCustomStatus({ phase: 'failed', error: message });
+      return counts;
+    }
+  }
   context.df.setCustomStatus({ phase: 'remediating', counts });
   context.df.continueAsNew({
     ...input,
     remediate: {
       counts,
-      vms: queue.flatMap((u) => (u.kind === 'vm' ? [laneVm(u.item)] : [])),
+      lanes: laneCount,
       sets: queue.flatMap((u) =>
         u.kind === 'availabilitySet' ? [{ setId: u.setId, items: u.items }] : [],
       ),
@@ -259,9 +284,9 @@ function* remediate(
   const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
   retry.backoffCoefficient = 2;
   const counts = { ...work.counts };
-  const { vms, sets } = work;
+  const { sets } = work;
   context.df.setCustomStatus({ phase: 'remediating', counts });
-  const laneCount = Math.min(Math.max(1, request.maxParallel), vms.length);
+  const laneCount = work.lanes;
   if (laneCount > 0) {
     const lanes = Array.from({ length: laneCount }, (_, lane) =>
       context.df.callSubOrchestrator(
@@ -269,7 +294,6 @@ function* remediate(
         {
           runId,
           lane,
-          items: vms.filter((_item, n) => n % laneCount === lane),
           ...(input.retryIntervalMs !== undefined
             ? { retryIntervalMs: input.retryIntervalMs }
             : {}),
@@ -300,7 +324,24 @@ function* remediate(
       if (progress.done >= counts.total - inSets || all.isCompleted) break;
       yield tick();
     }
-    const laneCounts = (yield all) as BulkCounts[];
+    let laneCounts: BulkCounts[];
+    try {
+      laneCounts = (yield all) as BulkCounts[];
+    } catch (error) {
+      // A lane could not go on (its VMs could not be read after retries): the VMs it had not
+      // reached stay in progress, and the run ends failed saying so. Every VM a lane started
+      // has its own outcome.
+      const message = `a lane failed: ${failureMessage(error)}`;
+      yield context.df.callActivityWithRetry(ACTIVITY.recordRun, retry, {
+        runId,
+        status: 'failed',
+        createdAt: input.createdAt,
+        request,
+        error: message,
+      } satisfies RecordRunInput);
+      context.df.setCustomStatus({ phase: 'failed', error: message });
+      return counts;
+    }
     for (const c of laneCounts) addCounts(counts, c);
   }
   // Availability sets go one at a time, each as a whole unit.
@@ -353,9 +394,19 @@ export const bulkLane: OrchestrationHandler = function* (
   context: OrchestrationContext,
 ): Generator<df.Task, BulkCounts, unknown> {
   const input = context.df.getInput<LaneInput>();
+  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
+  retry.backoffCoefficient = 2;
   const counts = input.counts ?? emptyCounts();
-  const now = input.items.slice(0, VMS_PER_LANE_EPISODE);
-  const later = input.items.slice(VMS_PER_LANE_EPISODE);
+  const offset = input.offset ?? 0;
+  // This episode's VMs, and one more to know whether another episode follows.
+  const items = (yield context.df.callActivityWithRetry(ACTIVITY.readLaneWork, retry, {
+    runId: input.runId,
+    lane: input.lane,
+    offset,
+    limit: VMS_PER_LANE_EPISODE + 1,
+  } satisfies ReadLaneWorkInput)) as LaneVm[];
+  const now = items.slice(0, VMS_PER_LANE_EPISODE);
+  const more = items.length > VMS_PER_LANE_EPISODE;
   const episode = (input.episode ?? 0) + 1;
   for (const [n, item] of now.entries()) {
     context.df.setCustomStatus({ lane: input.lane, vm: item.vm.id, done: counts.total });
@@ -383,8 +434,13 @@ export const bulkLane: OrchestrationHandler = function* (
     }
     counts.total += 1;
   }
-  if (later.length > 0) {
-    context.df.continueAsNew({ ...input, items: later, counts, episode } satisfies LaneInput);
+  if (more) {
+    context.df.continueAsNew({
+      ...input,
+      offset: offset + now.length,
+      counts,
+      episode,
+    } satisfies LaneInput);
   }
   return counts;
 };

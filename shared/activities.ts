@@ -19,14 +19,17 @@ import type {
   AuditInput,
   EnableInput,
   EnableOutput,
+  LaneVm,
   PlanInput,
   PlanItem,
   PlanOutput,
   PowerInput,
   PowerOutput,
+  ReadLaneWorkInput,
   RecordRunInput,
   RecordVmResultsInput,
   RunProgress,
+  StoreLaneWorkInput,
   VerifyInput,
   VerifyOutput,
 } from './workflow';
@@ -70,6 +73,8 @@ export interface Activities {
   recordRun(input: RecordRunInput, log?: LogPort): Promise<void>;
   recordVmResults(input: RecordVmResultsInput, log?: LogPort): Promise<void>;
   readRunProgress(input: { runId: string }, log?: LogPort): Promise<RunProgress>;
+  storeLaneWork(input: StoreLaneWorkInput, log?: LogPort): Promise<{ vms: number }>;
+  readLaneWork(input: ReadLaneWorkInput, log?: LogPort): Promise<LaneVm[]>;
 }
 
 /**
@@ -398,6 +403,26 @@ export function createActivities(deps: ActivityDeps): Activities {
         if (result.outcome !== 'in-progress' && result.outcome !== 'pending-approval') done += 1;
       }
       return { done, counts };
+    },
+
+    storeLaneWork: async (input, log = deps.log) => {
+      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+      await deps.runs.putLaneWork(input.runId, input.lanes);
+      const vms = input.lanes.reduce((n, lane) => n + lane.length, 0);
+      log({
+        level: 'info',
+        runId: input.runId,
+        vmId: null,
+        step: 'storeLaneWork',
+        lanes: input.lanes.length,
+        vms,
+      });
+      return { vms };
+    },
+
+    readLaneWork: async (input) => {
+      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+      return deps.runs.getLaneWork(input.runId, input.lane, input.offset, input.limit);
     },
 
     recordVmResults: async (input, log = deps.log) => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { TableClient as Client, type TableClient, type TableTransaction } from '@azure/data-tables';
 
-import type { VmOutcome } from './workflow';
+import type { LaneVm, VmOutcome } from './workflow';
 
 /** A bulk run as the API shows it. */
 export interface RunRecord {
@@ -20,6 +20,13 @@ export interface RunStore {
   getRun(id: string): Promise<RunRecord | undefined>;
   putVmResults(runId: string, results: VmOutcome[]): Promise<void>;
   listVmResults(runId: string): Promise<VmOutcome[]>;
+  /**
+   * A bulk run's lanes and the VMs each remediates, in order: kept here rather than in the
+   * orchestration's history, which every episode of the run replays.
+   */
+  putLaneWork(runId: string, lanes: LaneVm[][]): Promise<void>;
+  /** The VMs of one lane from `offset` on, at most `limit` of them, in order. */
+  getLaneWork(runId: string, lane: number, offset: number, limit: number): Promise<LaneVm[]>;
 }
 
 const RUN_ROW = 'run';
@@ -82,6 +89,36 @@ export class TableRunStore implements RunStore {
     }
   }
 
+  async putLaneWork(runId: string, lanes: LaneVm[][]): Promise<void> {
+    const rows = lanes.flatMap((items, lane) =>
+      items.map((item, index) => ({
+        partitionKey: workPartition(runId),
+        rowKey: workRow(lane, index),
+        json: JSON.stringify(item),
+      })),
+    );
+    if (rows.length === 0) return;
+    await this.ensure();
+    for (let i = 0; i < rows.length; i += 100) {
+      await this.table.submitTransaction(
+        rows.slice(i, i + 100).map((row) => ['upsert', row, 'Replace'] as const),
+      );
+    }
+  }
+
+  async getLaneWork(runId: string, lane: number, offset: number, limit: number): Promise<LaneVm[]> {
+    await this.ensure();
+    const partition = workPartition(runId).replace(/'/g, "''");
+    const filter = `PartitionKey eq '${partition}' and RowKey ge '${workRow(lane, offset)}' and RowKey lt '${workRow(lane, offset + limit)}'`;
+    const rows: { rowKey: string; item: LaneVm }[] = [];
+    for await (const entity of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter },
+    })) {
+      rows.push({ rowKey: entity.rowKey ?? '', item: JSON.parse(entity.json) as LaneVm });
+    }
+    return rows.sort((a, b) => a.rowKey.localeCompare(b.rowKey)).map((r) => r.item);
+  }
+
   async listVmResults(runId: string): Promise<VmOutcome[]> {
     await this.ensure();
     const results: VmOutcome[] = [];
@@ -109,6 +146,16 @@ export class TableRunStore implements RunStore {
 
 function key(text: string): string {
   return [...text].map((ch) => (/[/\\#?]/.test(ch) || ch.charCodeAt(0) < 32 ? '_' : ch)).join('');
+}
+
+/** A run's lane work sits in a partition of its own, beside the run's results. */
+function workPartition(runId: string): string {
+  return `${key(runId)}~lanes`;
+}
+
+/** Row keys sort by lane, then by position in the lane. */
+function workRow(lane: number, index: number): string {
+  return `lane-${String(lane).padStart(5, '0')}-${String(index).padStart(7, '0')}`;
 }
 
 function vmRow(vmId: string): string {

@@ -84,6 +84,8 @@ export function withRunEvents(runs: RunStore, log: LogPort): RunStore {
     getRun: (id) => runs.getRun(id),
     putVmResults: (runId, results) => runs.putVmResults(runId, results),
     listVmResults: (runId) => runs.listVmResults(runId),
+    putLaneWork: (runId, lanes) => runs.putLaneWork(runId, lanes),
+    getLaneWork: (runId, lane, offset, limit) => runs.getLaneWork(runId, lane, offset, limit),
     async putRun(run: RunRecord) {
       await runs.putRun(run);
       if (run.status !== 'completed' && run.status !== 'failed') return;

@@ -18,6 +18,8 @@ export const ACTIVITY = {
   recordVmResults: 'recordVmResults',
   requestApproval: 'requestApproval',
   readRunProgress: 'readRunProgress',
+  storeLaneWork: 'storeLaneWork',
+  readLaneWork: 'readLaneWork',
 } as const;
 
 export const ORCHESTRATION = {
@@ -191,15 +193,31 @@ export interface BulkInput {
    */
   remediate?: {
     counts: BulkCounts;
-    vms: LaneVm[];
+    /** How many lanes; their VMs are in the run store (storeLaneWork). */
+    lanes: number;
     sets: { setId: string; items: PlanItem[] }[];
   };
+}
+
+/** A bulk run's lanes and the VMs each remediates, in order. */
+export interface StoreLaneWorkInput {
+  runId: string;
+  lanes: LaneVm[][];
+}
+
+/** The VMs of one lane from `offset` on, at most `limit` of them. */
+export interface ReadLaneWorkInput {
+  runId: string;
+  lane: number;
+  offset: number;
+  limit: number;
 }
 
 export interface LaneInput {
   runId: string;
   lane: number;
-  items: LaneVm[];
+  /** Where this episode of the lane starts in the lane's VMs (carried across continue-as-new). */
+  offset?: number;
   retryIntervalMs?: number;
   planMaxAgeMs?: number;
   /** Carried across continue-as-new. */

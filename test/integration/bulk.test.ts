@@ -423,6 +423,36 @@ describe('bulk remediation runs', () => {
     }
   }, 70_000);
 
+  test('when a lane has more VMs than one episode of it holds (50), then it continues as new and remediates each VM once', async () => {
+    const rg = 'rg-long-lane';
+    // Deallocated VMs: one NIC write each, no downtime to wait out.
+    await seed(rg, [
+      { name: 'off', count: 56, size: 'Standard_D4s_v5', image: JAMMY, powerState: 'deallocated' },
+    ]);
+    const since = await lastSeq();
+    const id = await start({ subscriptionId: SUB, resourceGroup: rg, maxParallel: 1 });
+    const run = await finished(id, 60_000);
+
+    expect(run.status).toBe('completed');
+    expect(run.summary).toMatchObject({ total: 56, remediated: 56, inProgress: 0 });
+    // The lane's second episode ran VMs 51 to 56.
+    const secondEpisode = twin.host.taskHub
+      .list()
+      .filter((i) => i.instanceId.startsWith(`${id}-lane-0-2-`));
+    expect(secondEpisode).toHaveLength(6);
+    const nicWrites = (await writesIn(rg, since)).filter(
+      (o) => o.method === 'PUT' && o.operation === 'Microsoft.Network/networkInterfaces/write',
+    );
+    const perNic = new Map<string, number>();
+    for (const o of nicWrites)
+      perNic.set(o.path.toLowerCase(), (perNic.get(o.path.toLowerCase()) ?? 0) + 1);
+    expect(perNic.size).toBe(56);
+    expect([...perNic.values()].every((n) => n === 1)).toBe(true);
+    const fleet = await vms(rg);
+    expect(fleet.every((v) => v.powerState === 'deallocated')).toBe(true);
+    expect(fleet.every((v) => v.nics.every((n) => n.enableAcceleratedNetworking))).toBe(true);
+  }, 90_000);
+
   test('when an availability set is included, then the run waits for approval and, once approved, remediates the set together; left out, its VMs are skipped', async () => {
     const rg = 'rg-avset';
     await seed(rg, [

@@ -135,6 +135,8 @@ describe('npm run package', () => {
       verifyVm: 'activityTrigger',
       recordAudit: 'activityTrigger',
       planRemediation: 'activityTrigger',
+      storeLaneWork: 'activityTrigger',
+      readLaneWork: 'activityTrigger',
       vmWriteEvents: 'eventGridTrigger',
       startRemediation: 'httpTrigger',
       getRemediation: 'httpTrigger',
