@@ -68,8 +68,10 @@ export interface ArmConnection {
   timeScale?: number;
   /** ARM's write bucket per subscription and principal (default 200, refilling 10/s). */
   writeLimits?: { bucket: number; refillPerSecond: number };
-  /** Share of the refill writes are paced at (default 0.9: below it, never at it). */
-  writePaceShare?: number;
+  /** ARM's read bucket per subscription and principal (default 250, refilling 25/s). */
+  readLimits?: { bucket: number; refillPerSecond: number };
+  /** Share of the refills requests are paced at (default 0.9: below them, never at them). */
+  paceShare?: number;
 }
 
 /**
@@ -87,20 +89,21 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** ARM's documented write bucket per subscription and principal. */
+/** ARM's documented buckets per subscription and principal. */
 export const ARM_WRITE_LIMITS = { bucket: 200, refillPerSecond: 10 } as const;
+export const ARM_READ_LIMITS = { bucket: 250, refillPerSecond: 25 } as const;
 
-const WRITE_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 /**
- * Paces writes below ARM's write bucket, so a bulk run spends the budget at the rate it comes
- * back instead of learning the limit from 429s: a token bucket (ARM's size, refilled at a share
- * of ARM's rate), and each write waits its turn once the bucket is empty (callers queue in
- * order: a negative balance is the debt of the writes waiting). ARM's own count
- * (`x-ms-ratelimit-remaining-subscription-writes`) lowers the balance when other clients of
- * the same subscription and principal spend it too; a 429 empties it.
+ * Paces requests below one of ARM's buckets (writes, or reads), so a bulk run spends the budget
+ * at the rate it comes back instead of learning the limit from 429s: a token bucket (ARM's
+ * size, refilled at a share of ARM's rate), and each request waits its turn once the bucket is
+ * empty (callers queue in order: a negative balance is the debt of the requests waiting). ARM's
+ * own count (`x-ms-ratelimit-remaining-subscription-writes|reads`) lowers the balance when
+ * other clients of the same subscription and principal spend it too; a 429 empties it.
  */
-export class WritePacer {
+export class RequestPacer {
   #tokens: number;
   #last: number;
   readonly #perMs: number;
@@ -117,7 +120,7 @@ export class WritePacer {
     this.#perMs = refillPerSecond / 1000;
   }
 
-  /** Waits until this write may go. */
+  /** Waits until this request may go. */
   async acquire(): Promise<void> {
     this.#refill();
     this.#tokens -= 1;
@@ -125,19 +128,19 @@ export class WritePacer {
     await this.sleep(Math.ceil(-this.#tokens / this.#perMs));
   }
 
-  /** ARM's view after a write: what is left of the bucket. */
+  /** ARM's view after a request: what is left of the bucket. */
   observe(remaining: number): void {
     this.#refill();
     if (Number.isFinite(remaining)) this.#tokens = Math.min(this.#tokens, remaining);
   }
 
-  /** A write was throttled: the bucket is empty. */
+  /** A request was throttled: the bucket is empty. */
   throttled(): void {
     this.#refill();
     this.#tokens = Math.min(this.#tokens, 0);
   }
 
-  /** Tokens now (negative: writes waiting). */
+  /** Tokens now (negative: requests waiting). */
   get balance(): number {
     this.#refill();
     return this.#tokens;
@@ -150,16 +153,20 @@ export class WritePacer {
   }
 }
 
-/** The pipeline policy that makes every write attempt (retries too) wait on the pacer. */
-export function writePacingPolicy(pacer: WritePacer): PipelinePolicy {
+/** The pipeline policy that makes every attempt (retries too) wait on its bucket's pacer. */
+export function pacingPolicy(pacers: {
+  reads: RequestPacer;
+  writes: RequestPacer;
+}): PipelinePolicy {
   return {
-    name: 'accelnetWritePacing',
+    name: 'accelnetPacing',
     async sendRequest(request, next) {
-      if (!WRITE_METHODS.has(request.method.toUpperCase())) return next(request);
+      const kind = READ_METHODS.has(request.method.toUpperCase()) ? 'reads' : 'writes';
+      const pacer = pacers[kind];
       await pacer.acquire();
       const response = await next(request);
       if (response.status === 429) pacer.throttled();
-      const remaining = response.headers.get('x-ms-ratelimit-remaining-subscription-writes');
+      const remaining = response.headers.get(`x-ms-ratelimit-remaining-subscription-${kind}`);
       if (remaining !== undefined && remaining.trim() !== '') pacer.observe(Number(remaining));
       return response;
     },
@@ -172,26 +179,22 @@ export function createArmFactory(connection: ArmConnection): ArmFactory {
   const tls: { policy: PipelinePolicy; position: 'perCall' | 'perRetry' }[] = connection.caPem
     ? [{ policy: tlsPolicy({ ca: connection.caPem }), position: 'perCall' }]
     : [];
-  // ARM's buckets are per subscription (and principal): one pacer per subscription, shared
-  // by its three clients, in ARM's seconds.
-  const limits = connection.writeLimits ?? ARM_WRITE_LIMITS;
+  // ARM's buckets are per subscription (and principal): one pair of pacers per subscription,
+  // shared by its three clients and its operation polls, in ARM's seconds.
   const timeScale =
     connection.timeScale !== undefined && connection.timeScale > 0 ? connection.timeScale : 1;
-  const pacerOf = (): WritePacer =>
-    new WritePacer(
+  const pacerOf = (limits: { bucket: number; refillPerSecond: number }): RequestPacer =>
+    new RequestPacer(
       limits.bucket,
-      (limits.refillPerSecond * (connection.writePaceShare ?? 0.9)) / timeScale,
+      (limits.refillPerSecond * (connection.paceShare ?? 0.9)) / timeScale,
     );
   // Tokens for this ARM's own audience (a sovereign cloud's, not always management.azure.com).
   const scope = `${connection.endpoint.replace(/\/+$/, '')}/.default`;
-  const optionsWith = (pacer: WritePacer) => ({
+  const optionsWith = (pacers: { reads: RequestPacer; writes: RequestPacer }) => ({
     endpoint: connection.endpoint,
     credentialScopes: [scope],
     credentials: { scopes: [scope] },
-    additionalPolicies: [
-      ...tls,
-      { policy: writePacingPolicy(pacer), position: 'perRetry' as const },
-    ],
+    additionalPolicies: [...tls, { policy: pacingPolicy(pacers), position: 'perRetry' as const }],
     retryOptions: {
       maxRetries: connection.maxRetries ?? 6,
       retryDelayInMs: 200,
@@ -203,7 +206,10 @@ export function createArmFactory(connection: ArmConnection): ArmFactory {
     const key = subscriptionId.toLowerCase();
     let ports = cache.get(key);
     if (!ports) {
-      const options = optionsWith(pacerOf());
+      const options = optionsWith({
+        reads: pacerOf(connection.readLimits ?? ARM_READ_LIMITS),
+        writes: pacerOf(connection.writeLimits ?? ARM_WRITE_LIMITS),
+      });
       const compute = new ComputeManagementClient(connection.credential, subscriptionId, options);
       ports = {
         compute,

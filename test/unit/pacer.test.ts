@@ -1,10 +1,17 @@
-import { WritePacer } from '../../shared/arm';
+import {
+  createHttpHeaders,
+  createPipelineRequest,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
+
+import { pacingPolicy, RequestPacer } from '../../shared/arm';
 
 /** A pacer on a virtual clock: `go(n)` starts n writes at once and returns when each may go. */
 function simulation(bucket: number, refillPerSecond: number) {
   const clock = { now: 0 };
   const wakes: number[] = [];
-  const pacer = new WritePacer(
+  const pacer = new RequestPacer(
     bucket,
     refillPerSecond,
     () => clock.now,
@@ -26,7 +33,7 @@ function simulation(bucket: number, refillPerSecond: number) {
   return { clock, pacer, go };
 }
 
-describe('WritePacer', () => {
+describe('RequestPacer', () => {
   test('when the bucket is full, then a burst of its size goes at once and the rest at the refill rate', async () => {
     const { go } = simulation(5, 10);
     const at = await go(8);
@@ -53,5 +60,47 @@ describe('WritePacer', () => {
     const { go, pacer } = simulation(200, 10);
     pacer.throttled();
     expect(await go(2)).toEqual([100, 200]);
+  });
+});
+
+describe('pacingPolicy', () => {
+  const frozen = (bucket: number): RequestPacer =>
+    new RequestPacer(
+      bucket,
+      1,
+      () => 0,
+      () => Promise.resolve(),
+    );
+  const send = (
+    pacers: { reads: RequestPacer; writes: RequestPacer },
+    method: 'GET' | 'POST' | 'PUT',
+    status: number,
+    headers: Record<string, string> = {},
+  ): Promise<PipelineResponse> =>
+    pacingPolicy(pacers).sendRequest(
+      createPipelineRequest({ url: 'https://arm.example/subscriptions/s', method }),
+      (request: PipelineRequest) =>
+        Promise.resolve({ request, status, headers: createHttpHeaders(headers) }),
+    );
+
+  test("when reads and writes go through it, then each spends its own bucket and follows ARM's count of it", async () => {
+    const pacers = { reads: frozen(250), writes: frozen(200) };
+    await send(pacers, 'GET', 200, {
+      'x-ms-ratelimit-remaining-subscription-reads': '17',
+      'x-ms-ratelimit-remaining-subscription-writes': '3',
+    });
+    expect(pacers.reads.balance).toBe(17);
+    expect(pacers.writes.balance).toBe(200);
+    await send(pacers, 'POST', 202, { 'x-ms-ratelimit-remaining-subscription-writes': '150' });
+    await send(pacers, 'PUT', 200);
+    expect(pacers.writes.balance).toBe(149);
+    expect(pacers.reads.balance).toBe(17);
+  });
+
+  test('when a read is throttled, then the read bucket is empty and the write bucket is not', async () => {
+    const pacers = { reads: frozen(250), writes: frozen(200) };
+    await send(pacers, 'GET', 429);
+    expect(pacers.reads.balance).toBe(0);
+    expect(pacers.writes.balance).toBe(200);
   });
 });
