@@ -131,7 +131,7 @@ export const SETTINGS = {
       .max(60_000),
   },
   ACCELNET_ARM_TIME_SCALE: {
-    doc: "ARM's clock against real time, for polling: 1 for Azure; the emulator's time scale locally.",
+    doc: "ARM's clock against real time, for polling and request pacing: 1 for Azure; the emulator's time scale locally.",
     default: '1',
     schema: z.coerce
       .number({ message: 'ACCELNET_ARM_TIME_SCALE must be a number' })
