@@ -70,7 +70,8 @@ describe('the dashboard in headless Chromium', () => {
   }
 
   beforeAll(async () => {
-    // Fails (never skips) with what to run when Chromium is not installed.
+    // Installs Chromium where it is missing (the project's script), and fails, never skips,
+    // saying what to do where it cannot.
     browser = await launchChromium();
     dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-dashboard-'));
     twin = await startLocal({ port: 0, dataDir, timeScale: 0.01 });
@@ -114,7 +115,7 @@ describe('the dashboard in headless Chromium', () => {
       if (Date.now() > deadline) throw new Error('the per-VM approval never showed');
       await sleep(50);
     }
-  }, 120_000);
+  }, 600_000);
   afterAll(async () => {
     await browser?.close();
     await twin?.stop();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,15 +24,21 @@ export interface HeadlessChromium {
   close(): Promise<void>;
 }
 
+const INSTALL_SCRIPT = path.join(__dirname, '..', '..', '.ci', 'install-chromium');
+
 /**
- * Headless Chromium with a fresh profile in a temp dir. Fails, never skips, when Chromium is
- * not installed.
+ * Headless Chromium with a fresh profile in a temp dir. Where Chromium is missing, the
+ * project's own script installs Debian's package first (a minute or two); where that cannot
+ * be done, it fails, never skips, saying what to do.
  */
 export async function launchChromium(): Promise<HeadlessChromium> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: run .ci/install-chromium (it installs Debian's chromium package) and try again.`,
-    );
+    const install = spawnSync('bash', [INSTALL_SCRIPT], { encoding: 'utf8', timeout: 600_000 });
+    if (install.status !== 0 || !existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing and .ci/install-chromium could not install it (${(install.stderr || install.error?.message || '').trim().split('\n').pop() ?? ''}): install Chromium so that ${CHROMIUM} exists, and try again.`,
+      );
+    }
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'accelnet-chromium-'));
   try {
