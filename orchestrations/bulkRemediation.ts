@@ -58,7 +58,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
     } satisfies RecordVmResultsInput);
 
   // 4. Once planned and approved (the run continued as new), the lanes.
-  if (input.remediate) return yield* remediate(context, input, input.remediate);
+  if (input.remediate) return yield* remediate(context, input, input.remediate, recordRun);
 
   let queue: WorkUnit[];
   let counts: BulkCounts;
@@ -279,10 +279,9 @@ function* remediate(
   context: OrchestrationContext,
   input: BulkInput,
   work: NonNullable<BulkInput['remediate']>,
+  recordRun: (status: RecordRunInput['status'], error?: string) => df.Task,
 ): Generator<df.Task, BulkCounts, unknown> {
-  const { runId, request } = input;
-  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
-  retry.backoffCoefficient = 2;
+  const { runId } = input;
   const counts = { ...work.counts };
   const { sets } = work;
   context.df.setCustomStatus({ phase: 'remediating', counts });
@@ -332,13 +331,7 @@ function* remediate(
       // reached stay in progress, and the run ends failed saying so. Every VM a lane started
       // has its own outcome.
       const message = `a lane failed: ${failureMessage(error)}`;
-      yield context.df.callActivityWithRetry(ACTIVITY.recordRun, retry, {
-        runId,
-        status: 'failed',
-        createdAt: input.createdAt,
-        request,
-        error: message,
-      } satisfies RecordRunInput);
+      yield recordRun('failed', message);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return counts;
     }
@@ -361,12 +354,7 @@ function* remediate(
     for (const o of results) bump(counts, o.outcome);
   }
 
-  yield context.df.callActivityWithRetry(ACTIVITY.recordRun, retry, {
-    runId,
-    status: 'completed',
-    createdAt: input.createdAt,
-    request,
-  } satisfies RecordRunInput);
+  yield recordRun('completed');
   context.df.setCustomStatus({ phase: 'done', counts });
   return counts;
 }

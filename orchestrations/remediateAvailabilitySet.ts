@@ -64,95 +64,97 @@ export const remediateAvailabilitySet: OrchestrationHandler = function* (
   const original = new Map<string, PowerState>(
     input.items.map((i) => [i.vm.id, i.plan.powerState]),
   );
+  const powerOf = (i: PlanItem): PowerState => original.get(i.vm.id) ?? i.plan.powerState;
+  const finals = new Map<string, PowerState>();
   let outcome: VmOutcome['outcome'] = 'remediated';
   let reason: string | undefined;
-  /** False when the members could not be read again: then nothing is changed. */
-  let ready = true;
+  const finish = function* (): Generator<df.Task, VmOutcome[], unknown> {
+    const results: VmOutcome[] = input.items.map((i) => ({
+      vmId: i.vm.id,
+      outcome,
+      ...(reason !== undefined ? { reason } : {}),
+      reasons: i.plan.decision.reasons,
+      originalPowerState: powerOf(i),
+      finalPowerState: finals.get(i.vm.id) ?? powerOf(i),
+      steps: steps.get(i.vm.id) ?? [],
+    }));
+    yield context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
+      runId: input.runId,
+      results,
+    } satisfies RecordVmResultsInput);
+    context.df.setCustomStatus({ phase: 'done', set: input.setId, outcome });
+    return results;
+  };
+
   if (!(planAgeMs <= (input.planMaxAgeMs ?? PLAN_MAX_AGE_MS))) {
     try {
       const fresh = (yield* each(input.items, ACTIVITY.assessVm)) as AssessOutput[];
       fresh.forEach((a, n) => original.set(input.items[n]?.vm.id ?? '', a.facts.powerState));
       mark(input.items, 'assess', 'ok', 'the plan was old: power states read again');
     } catch (error) {
-      ready = false;
+      // Nothing was changed: the set is left as it is.
       const message = error instanceof Error ? error.message : String(error);
       outcome = 'failed';
       reason = `availability set ${input.setId}: reading its members again failed: ${message}`;
       mark(input.items, 'assess', 'failed', message);
+      return yield* finish();
     }
   }
-  const powerOf = (i: PlanItem): PowerState => original.get(i.vm.id) ?? i.plan.powerState;
   const running = input.items.filter((i) => powerOf(i) === 'running' || powerOf(i) === 'starting');
-  const finals = new Map<string, PowerState>(original);
 
   context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'powerOff' });
-  if (ready)
+  try {
+    yield* each(running, ACTIVITY.powerOffVm);
+    mark(running, 'powerOff', 'ok');
+    context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'deallocate' });
+    const deallocated = (yield* each(input.items, ACTIVITY.deallocateVm)) as PowerOutput[];
+    deallocated.forEach((d, n) => finals.set(input.items[n]?.vm.id ?? '', d.powerState));
+    mark(input.items, 'deallocate', 'ok', `all ${input.items.length} VMs of the set`);
+    context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'enableNics' });
+    const enabled = (yield* each(input.items, ACTIVITY.enableAcceleratedNetworking, (i) => ({
+      nicIds: i.plan.decision.nicsToEnable,
+    }))) as EnableOutput[];
+    mark(input.items, 'enableNics', 'ok');
+    context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'start' });
+    yield* each(running, ACTIVITY.startVm);
+    for (const i of running) finals.set(i.vm.id, 'running');
+    mark(running, 'start', 'ok');
+    const verified = (yield* each(input.items, ACTIVITY.verifyVm, (i) => ({
+      expectedPowerState: running.includes(i) ? 'running' : 'deallocated',
+      confirmedNicIds: enabled[input.items.indexOf(i)]?.nics.map((n) => n.id) ?? [],
+    }))) as VerifyOutput[];
+    const problems = verified.flatMap((v) => v.problems);
+    mark(
+      input.items,
+      'verify',
+      problems.length === 0 ? 'ok' : 'failed',
+      problems.join('; ') || undefined,
+    );
+    if (problems.length > 0) {
+      outcome = 'failed';
+      reason = `verification failed: ${problems.join('; ')}`;
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    outcome = 'failed';
+    reason = `availability set ${input.setId}: ${message}`;
+    mark(input.items, 'error', 'failed', message);
     try {
-      yield* each(running, ACTIVITY.powerOffVm);
-      mark(running, 'powerOff', 'ok');
-      context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'deallocate' });
-      const deallocated = (yield* each(input.items, ACTIVITY.deallocateVm)) as PowerOutput[];
-      deallocated.forEach((d, n) => finals.set(input.items[n]?.vm.id ?? '', d.powerState));
-      mark(input.items, 'deallocate', 'ok', `all ${input.items.length} VMs of the set`);
-      context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'enableNics' });
-      const enabled = (yield* each(input.items, ACTIVITY.enableAcceleratedNetworking, (i) => ({
-        nicIds: i.plan.decision.nicsToEnable,
-      }))) as EnableOutput[];
-      mark(input.items, 'enableNics', 'ok');
-      context.df.setCustomStatus({ phase: 'remediating', set: input.setId, step: 'start' });
       yield* each(running, ACTIVITY.startVm);
       for (const i of running) finals.set(i.vm.id, 'running');
-      mark(running, 'start', 'ok');
-      const verified = (yield* each(input.items, ACTIVITY.verifyVm, (i) => ({
-        expectedPowerState: running.includes(i) ? 'running' : 'deallocated',
-        confirmedNicIds: enabled[input.items.indexOf(i)]?.nics.map((n) => n.id) ?? [],
-      }))) as VerifyOutput[];
-      const problems = verified.flatMap((v) => v.problems);
+      mark(running, 'compensate-start', 'ok');
+      reason += '; the VMs that were running were started again';
+    } catch (startError) {
       mark(
-        input.items,
-        'verify',
-        problems.length === 0 ? 'ok' : 'failed',
-        problems.join('; ') || undefined,
+        running,
+        'compensate-start',
+        'failed',
+        startError instanceof Error ? startError.message : String(startError),
       );
-      if (problems.length > 0) {
-        outcome = 'failed';
-        reason = `verification failed: ${problems.join('; ')}`;
-      }
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      outcome = 'failed';
-      reason = `availability set ${input.setId}: ${message}`;
-      mark(input.items, 'error', 'failed', message);
-      try {
-        yield* each(running, ACTIVITY.startVm);
-        for (const i of running) finals.set(i.vm.id, 'running');
-        mark(running, 'compensate-start', 'ok');
-        reason += '; the VMs that were running were started again';
-      } catch (startError) {
-        mark(
-          running,
-          'compensate-start',
-          'failed',
-          startError instanceof Error ? startError.message : String(startError),
-        );
-        for (const i of running) finals.set(i.vm.id, 'unknown');
-        reason += '; starting them again also failed';
-      }
+      for (const i of running) finals.set(i.vm.id, 'unknown');
+      reason += '; starting them again also failed';
     }
+  }
 
-  const results: VmOutcome[] = input.items.map((i) => ({
-    vmId: i.vm.id,
-    outcome,
-    ...(reason !== undefined ? { reason } : {}),
-    reasons: i.plan.decision.reasons,
-    originalPowerState: powerOf(i),
-    finalPowerState: finals.get(i.vm.id) ?? 'unknown',
-    steps: steps.get(i.vm.id) ?? [],
-  }));
-  yield context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
-    runId: input.runId,
-    results,
-  } satisfies RecordVmResultsInput);
-  context.df.setCustomStatus({ phase: 'done', set: input.setId, outcome });
-  return results;
+  return yield* finish();
 };
