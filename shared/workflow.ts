@@ -108,8 +108,8 @@ export interface PlannedVm {
 }
 
 /**
- * What remediating a planned VM needs of its plan, and no more: a bulk run's history and its
- * lanes' inputs hold one per VM.
+ * What remediating a planned VM needs of its plan, and no more: the runs table holds one per
+ * VM of a bulk run, and each lane's history the ones it has read.
  */
 export interface PlannedRemediation {
   powerState: PowerState;
