@@ -2,14 +2,10 @@
  * End to end: the function app under the local host, with the ARM emulator and Azurite,
  * driven by VM writes made through the real Azure SDK clients.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import type { ArmEmulator } from '../../emulator/server';
-import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
+import { EVENT_FUNCTION } from '../../host/local';
 import { admin, armClients, FAST, SUB, vmId } from '../support/arm';
 import { request } from '../support/http';
+import { useLocalTwin } from '../support/twin';
 
 const JAMMY = {
   publisher: 'Canonical',
@@ -41,36 +37,18 @@ interface RunView {
 }
 
 describe('event-driven remediation end to end', () => {
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-e2e-'));
-    twin = await startLocal({
-      port: 0,
-      dataDir,
-      timeScale: 0.01,
-      settings: { ACCELNET_MODE: 'enforce' },
-    });
-    if (!twin.emulator) throw new Error('no emulator');
-    em = twin.emulator;
-  }, 60_000);
-  afterAll(async () => {
-    await twin.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const local = useLocalTwin({ ACCELNET_MODE: 'enforce' });
 
   const vms = async (): Promise<VmView[]> =>
-    (await admin<{ vms: VmView[] }>(em, 'GET', '/_emulator/vms')).body.vms;
+    (await admin<{ vms: VmView[] }>(local.em, 'GET', '/_emulator/vms')).body.vms;
   const view = async (id: string): Promise<VmView | undefined> =>
     (await vms()).find((v) => v.id.toLowerCase() === id.toLowerCase());
   const ops = async (): Promise<Op[]> =>
-    (await admin<{ operations: Op[] }>(em, 'GET', '/_emulator/operations')).body.operations;
+    (await admin<{ operations: Op[] }>(local.em, 'GET', '/_emulator/operations')).body.operations;
 
   async function run(id: string): Promise<{ status: number; view?: RunView }> {
     const res = await request(
-      `${twin.host.url}/api/vms/${encodeURIComponent(id)}/remediation?code=${encodeURIComponent(twin.functionKey)}`,
+      `${local.twin.host.url}/api/vms/${encodeURIComponent(id)}/remediation?code=${encodeURIComponent(local.twin.functionKey)}`,
     );
     return {
       status: res.status,
@@ -89,7 +67,7 @@ describe('event-driven remediation end to end', () => {
   }
 
   async function createVm(rg: string, name: string, size = 'Standard_D4s_v5'): Promise<string> {
-    const { compute, network, resources } = armClients(em, 'app-team');
+    const { compute, network, resources } = armClients(local.em, 'app-team');
     await resources.resourceGroups.createOrUpdate(rg, { location: 'westus2' });
     const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait(
       rg,
@@ -163,7 +141,7 @@ describe('event-driven remediation end to end', () => {
   });
 
   test('when 20 duplicate events arrive for one VM, then there is one run and one deallocation', async () => {
-    await admin(em, 'POST', '/_emulator/seed?events=false', {
+    await admin(local.em, 'POST', '/_emulator/seed?events=false', {
       subscriptionId: SUB,
       resourceGroups: [
         { name: 'rg-dup', vms: [{ name: 'burst', size: 'Standard_D4s_v5', image: JAMMY }] },
@@ -186,14 +164,14 @@ describe('event-driven remediation end to end', () => {
         authorization: { evidence: { principalId: 'app-team' } },
       },
     };
-    const url = `${twin.host.url}/runtime/webhooks/eventgrid?functionName=${EVENT_FUNCTION}&code=${encodeURIComponent(twin.functionKey)}`;
+    const url = `${local.twin.host.url}/runtime/webhooks/eventgrid?functionName=${EVENT_FUNCTION}&code=${encodeURIComponent(local.twin.functionKey)}`;
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => request(url, 'POST', [event])),
     );
     expect(answers.every((a) => a.status >= 200 && a.status < 300)).toBe(true);
     expect((await settled(id)).outcome).toBe('remediated');
     expect((await view(id))?.deallocations).toBe(1);
-    const runs = twin.host.taskHub
+    const runs = local.twin.host.taskHub
       .list()
       .filter((i) => i.name === 'remediateVm' && (i.input ?? '').includes('/rg-dup/'));
     expect(runs).toHaveLength(1);
@@ -233,7 +211,7 @@ describe('event-driven remediation end to end', () => {
     'when a VM with %s is written, then it is skipped and never touched',
     async (_what, spec, code) => {
       const rg = `rg-skip-${spec.name}`;
-      await admin(em, 'POST', '/_emulator/seed', {
+      await admin(local.em, 'POST', '/_emulator/seed', {
         subscriptionId: SUB,
         resourceGroups: [{ name: rg, vms: [spec] }],
       });
@@ -253,9 +231,9 @@ describe('event-driven remediation end to end', () => {
   );
 
   test('when the host stops mid-run and a new host starts over the same data dir, then the run finishes', async () => {
-    await admin(em, 'PUT', '/_emulator/config', { latencies: { deallocate: 150 } });
+    await admin(local.em, 'PUT', '/_emulator/config', { latencies: { deallocate: 150 } });
     try {
-      await admin(em, 'POST', '/_emulator/seed', {
+      await admin(local.em, 'POST', '/_emulator/seed', {
         subscriptionId: SUB,
         resourceGroups: [
           { name: 'rg-crash', vms: [{ name: 'phoenix', size: 'Standard_D4s_v5', image: JAMMY }] },
@@ -267,14 +245,14 @@ describe('event-driven remediation end to end', () => {
         if (Date.now() > deadline) throw new Error('the run never reached deallocation');
         await new Promise((r) => setTimeout(r, 20));
       }
-      await twin.restartHost();
+      await local.twin.restartHost();
       const outcome = await settled(id);
       expect(outcome.outcome).toBe('remediated');
       const vm = await view(id);
       expect(vm).toMatchObject({ powerState: 'running', deallocations: 1 });
       expect(vm?.nics.every((n) => n.acceleratedNetworkingEffective)).toBe(true);
     } finally {
-      await admin(em, 'PUT', '/_emulator/config', { latencies: { deallocate: 29.6 } });
+      await admin(local.em, 'PUT', '/_emulator/config', { latencies: { deallocate: 29.6 } });
     }
   });
 
@@ -282,7 +260,7 @@ describe('event-driven remediation end to end', () => {
     expect((await run('/subscriptions/x/resourceGroups/../../etc')).status).toBe(400);
     expect((await run(vmId('rg-none', 'ghost'))).status).toBe(404);
     const noKey = await request(
-      `${twin.host.url}/api/vms/${encodeURIComponent(vmId('rg-e2e', 'web-new'))}/remediation`,
+      `${local.twin.host.url}/api/vms/${encodeURIComponent(vmId('rg-e2e', 'web-new'))}/remediation`,
     );
     expect(noKey.status).toBe(401);
   });

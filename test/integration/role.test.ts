@@ -5,16 +5,11 @@
  * enforce mode, the compliance report), plus the linked-access checks Azure makes on a NIC
  * write that the emulator does not log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { DEMO_FLEET } from '../../emulator/demo-fleet';
-import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
 import { admin, armClients, FAST, SUB, vmId } from '../support/arm';
 import { request } from '../support/http';
 import { roleActions } from '../support/infra';
+import { useLocalTwin } from '../support/twin';
 
 /** The principal the service runs as in this test (its bearer token against the emulator). */
 const SELF = 'accelnet-role-test';
@@ -82,29 +77,11 @@ const lower = (names: Iterable<string>): string[] =>
   [...new Set([...names].map((n) => n.toLowerCase()))].sort();
 
 describe('the custom role of the deployment', () => {
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-role-'));
-    twin = await startLocal({
-      port: 0,
-      dataDir,
-      timeScale: 0.01,
-      settings: { ACCELNET_MODE: 'enforce', ACCELNET_SELF_PRINCIPAL_ID: SELF },
-    });
-    if (!twin.emulator) throw new Error('no emulator');
-    em = twin.emulator;
-  }, 60_000);
-  afterAll(async () => {
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const local = useLocalTwin({ ACCELNET_MODE: 'enforce', ACCELNET_SELF_PRINCIPAL_ID: SELF });
 
   const call = async (method: string, route: string, body?: unknown): Promise<unknown> => {
-    const url = new URL(route, twin.host.url);
-    url.searchParams.set('code', twin.functionKey);
+    const url = new URL(route, local.twin.host.url);
+    url.searchParams.set('code', local.twin.functionKey);
     const res = await request(url.toString(), method, body);
     if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${res.body}`);
     return res.body ? (JSON.parse(res.body) as unknown) : undefined;
@@ -121,7 +98,7 @@ describe('the custom role of the deployment', () => {
 
   /** A VM written by someone else, through the SDK: Event Grid tells the service about it. */
   async function createVm(rg: string, name: string): Promise<string> {
-    const { compute, network, resources } = armClients(em, 'app-team');
+    const { compute, network, resources } = armClients(local.em, 'app-team');
     await resources.resourceGroups.createOrUpdate(rg, { location: 'westus2' });
     const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait(
       rg,
@@ -166,7 +143,7 @@ describe('the custom role of the deployment', () => {
 
   test('when the service runs a bulk remediation, an event-triggered remediation and the compliance report, then the operations it makes are exactly the role actions, plus the documented linked-access joins', async () => {
     // A fleet with every kind of VM, and a VM with a static public IP that is remediated.
-    const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', {
+    const seeded = await admin(local.em, 'POST', '/_emulator/seed?events=false', {
       ...DEMO_FLEET,
       subscriptionId: SUB,
       resourceGroups: [
@@ -188,7 +165,7 @@ describe('the custom role of the deployment', () => {
     // The run is readable once its planning is recorded (404 until then).
     const runView = async (): Promise<{ status: string; summary: Record<string, number> }> => {
       const res = await request(
-        `${twin.host.url}/api/remediations/${id}?code=${encodeURIComponent(twin.functionKey)}`,
+        `${local.twin.host.url}/api/remediations/${id}?code=${encodeURIComponent(local.twin.functionKey)}`,
       );
       if (res.status === 404) return { status: 'not-yet', summary: {} };
       if (res.status !== 200) throw new Error(`GET run: ${res.status} ${res.body}`);
@@ -217,7 +194,7 @@ describe('the custom role of the deployment', () => {
     const created = await createVm('rg-events', 'fresh');
     const event = await until('the event-triggered run to end', async () => {
       const res = await request(
-        `${twin.host.url}/api/vms/${encodeURIComponent(created)}/remediation?code=${encodeURIComponent(twin.functionKey)}`,
+        `${local.twin.host.url}/api/vms/${encodeURIComponent(created)}/remediation?code=${encodeURIComponent(local.twin.functionKey)}`,
       );
       if (res.status !== 200) return undefined;
       const view = JSON.parse(res.body) as { outcome: string };
@@ -229,7 +206,7 @@ describe('the custom role of the deployment', () => {
     const rows = (await call('GET', `/api/compliance?subscriptionId=${SUB}`)) as unknown[];
     expect(rows.length).toBeGreaterThan(0);
 
-    const ops = (await admin<{ operations: Op[] }>(em, 'GET', '/_emulator/operations')).body
+    const ops = (await admin<{ operations: Op[] }>(local.em, 'GET', '/_emulator/operations')).body
       .operations;
     const own = ops.filter((o) => o.principal === SELF);
     expect(own.length).toBeGreaterThan(0);

@@ -4,14 +4,9 @@
  * meanwhile is remediated but not started. Here the plan is old at once (PT0S), as after an
  * approval that came hours later.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
 import { admin, armClients, FAST, SUB } from '../support/arm';
 import { request } from '../support/http';
+import { useLocalTwin } from '../support/twin';
 
 const JAMMY = {
   publisher: 'Canonical',
@@ -42,27 +37,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const nameOf = (id: string): string => id.split('/').pop() ?? id;
 
 describe('bulk runs on an old plan', () => {
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let dataDir: string;
+  const local = useLocalTwin({ ACCELNET_PLAN_MAX_AGE: 'PT0S', ACCELNET_APPROVAL_TIMEOUT: 'PT5M' });
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-stale-'));
-    twin = await startLocal({
-      port: 0,
-      dataDir,
-      timeScale: 0.01,
-      settings: { ACCELNET_PLAN_MAX_AGE: 'PT0S', ACCELNET_APPROVAL_TIMEOUT: 'PT5M' },
-    });
-    if (!twin.emulator) throw new Error('no emulator');
-    em = twin.emulator;
-  }, 60_000);
-  afterAll(async () => {
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const api = (route: string): string => `${twin.host.url}${route}?code=${twin.functionKey}`;
+  const api = (route: string): string =>
+    `${local.twin.host.url}${route}?code=${local.twin.functionKey}`;
   async function runUntil(id: string, done: (run: RunView) => boolean): Promise<RunView> {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -86,7 +64,7 @@ describe('bulk runs on an old plan', () => {
     await runUntil(id, (r) => r.status === 'pending-approval');
     await meanwhile();
     const raised = await request(
-      `${twin.host.url}/runtime/webhooks/durabletask/instances/${id}/raiseEvent/ApprovalDecision?code=${twin.functionKey}`,
+      `${local.twin.host.url}/runtime/webhooks/durabletask/instances/${id}/raiseEvent/ApprovalDecision?code=${local.twin.functionKey}`,
       'POST',
       { approved: true },
     );
@@ -94,7 +72,7 @@ describe('bulk runs on an old plan', () => {
     return runUntil(id, (r) => r.status === 'completed' || r.status === 'failed');
   }
   async function seed(rg: string, vm: Record<string, unknown>): Promise<void> {
-    const res = await admin(em, 'POST', '/_emulator/seed?events=false', {
+    const res = await admin(local.em, 'POST', '/_emulator/seed?events=false', {
       subscriptionId: SUB,
       resourceGroups: [{ name: rg, vms: [vm] }],
     });
@@ -102,13 +80,13 @@ describe('bulk runs on an old plan', () => {
   }
   const fleet = async (rg: string): Promise<Map<string, VmView>> =>
     new Map(
-      (await admin<{ vms: VmView[] }>(em, 'GET', '/_emulator/vms')).body.vms
+      (await admin<{ vms: VmView[] }>(local.em, 'GET', '/_emulator/vms')).body.vms
         .filter((v) => v.resourceGroup.toLowerCase() === rg)
         .map((v) => [v.name, v]),
     );
   /** The VM's owner deallocates it while the run waits for its approval. */
   const ownerDeallocates = (rg: string, name: string) => async (): Promise<void> => {
-    const owner = armClients(em, 'vm-owner');
+    const owner = armClients(local.em, 'vm-owner');
     await owner.compute.virtualMachines.beginDeallocateAndWait(rg, name, FAST);
   };
   const enabled = (vm: VmView | undefined): boolean =>
