@@ -75,16 +75,25 @@ export class TableRunStore implements RunStore {
   }
 
   async putVmResults(runId: string, results: VmOutcome[]): Promise<void> {
-    if (results.length === 0) return;
+    await this.upsertAll(
+      results.map((result) => ({
+        partitionKey: key(runId),
+        rowKey: vmRow(result.vmId),
+        json: JSON.stringify(result),
+      })),
+    );
+  }
+
+  /** Upserts rows of one partition, 100 per transaction (Table storage's most). */
+  private async upsertAll(
+    rows: { partitionKey: string; rowKey: string; json: string }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
     await this.ensure();
-    for (let i = 0; i < results.length; i += 100) {
-      const batch: TableTransaction['actions'] = results
+    for (let i = 0; i < rows.length; i += 100) {
+      const batch: TableTransaction['actions'] = rows
         .slice(i, i + 100)
-        .map((result) => [
-          'upsert',
-          { partitionKey: key(runId), rowKey: vmRow(result.vmId), json: JSON.stringify(result) },
-          'Replace',
-        ]);
+        .map((row) => ['upsert', row, 'Replace']);
       await this.table.submitTransaction(batch);
     }
   }
@@ -97,13 +106,7 @@ export class TableRunStore implements RunStore {
         json: JSON.stringify(item),
       })),
     );
-    if (rows.length === 0) return;
-    await this.ensure();
-    for (let i = 0; i < rows.length; i += 100) {
-      await this.table.submitTransaction(
-        rows.slice(i, i + 100).map((row) => ['upsert', row, 'Replace'] as const),
-      );
-    }
+    await this.upsertAll(rows);
   }
 
   async getLaneWork(runId: string, lane: number, offset: number, limit: number): Promise<LaneVm[]> {
