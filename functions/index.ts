@@ -10,10 +10,12 @@ import { bulkLane, bulkRemediation } from '../orchestrations/bulkRemediation';
 import { remediateAvailabilitySet } from '../orchestrations/remediateAvailabilitySet';
 import { remediateVm } from '../orchestrations/remediateVm';
 import { type LogPort } from '../shared/activities';
+import { VM_ENTITY } from '../shared/domain/locks';
+import { asActivityFailure } from '../shared/errors';
 import { ACTIVITY, ORCHESTRATION } from '../shared/workflow';
 import { decideByLink, decideByOperator, listApprovals } from './approvals';
 import { compliance } from './compliance';
-import { contextLog, getServices, type Services } from './composition';
+import { contextLog, getServices } from './composition';
 import { dashboard } from './dashboard';
 import { getRemediation, startRemediation } from './remediations';
 import { vmWriteEvents } from './vmEvents';
@@ -37,29 +39,33 @@ df.app.orchestration(ORCHESTRATION.bulkLane, bulkLane);
 df.app.orchestration(ORCHESTRATION.remediateAvailabilitySet, remediateAvailabilitySet);
 df.app.orchestration(ORCHESTRATION.approveVm, approveVm);
 
-const activity = <K extends keyof Services['activities']>(name: K): void => {
-  df.app.activity(ACTIVITY[name], {
-    handler: (input: unknown, context: InvocationContext) =>
-      (getServices().activities[name] as (i: unknown, log: LogPort) => Promise<unknown>)(
-        input,
-        contextLog(context),
-      ),
+// A VM's lock (shared/domain/locks.ts): every run that may take the VM down holds this entity
+// in a critical section while it reads the VM again and acts. It keeps no state of its own.
+df.app.entity(VM_ENTITY, (context) => {
+  context.df.return(null);
+});
+
+/**
+ * Every activity, from the composition root's services. A failure leaves as a tagged message
+ * (code, and whether it is worth retrying) that orchestrators read to decide on retries.
+ */
+for (const name of Object.values(ACTIVITY)) {
+  df.app.activity(name, {
+    handler: async (input: unknown, context: InvocationContext) => {
+      const activities = getServices().activities as unknown as Record<
+        string,
+        (input: unknown, log: LogPort) => Promise<unknown>
+      >;
+      const activity = activities[name];
+      if (!activity) throw new Error(`The app has no activity '${name}'.`);
+      try {
+        return await activity(input, contextLog(context));
+      } catch (error) {
+        throw asActivityFailure(error);
+      }
+    },
   });
-};
-activity('assessVm');
-activity('powerOffVm');
-activity('deallocateVm');
-activity('enableAcceleratedNetworking');
-activity('startVm');
-activity('verifyVm');
-activity('recordAudit');
-activity('planRemediation');
-activity('recordRun');
-activity('recordVmResults');
-activity('requestApproval');
-activity('readRunProgress');
-activity('storeLaneWork');
-activity('readLaneWork');
+}
 
 app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
   handler: vmWriteEvents,

@@ -37,7 +37,7 @@ export async function startRemediation(
     // Progress refreshes a few times per retry interval's worth of ARM time: 15 s in Azure.
     progressIntervalMs: Math.max(1_000, settings.retryIntervalMs * 3),
     approvalTimeoutMs: settings.approvalTimeoutMs,
-    planMaxAgeMs: settings.planMaxAgeMs,
+    pausePollMs: settings.pausePollMs,
   };
   await df.getClient(context).startNew(ORCHESTRATION.bulkRemediation, { instanceId: id, input });
   contextLog(context)({

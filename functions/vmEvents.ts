@@ -1,6 +1,8 @@
 import type { EventGridEvent, InvocationContext } from '@azure/functions';
+import type { DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
+import { AccelnetError } from '../shared/errors';
 import { classifyEvent, vmInstanceId } from '../shared/events';
 import { ORCHESTRATION, type RemediateVmInput } from '../shared/workflow';
 import { contextLog, getServices } from './composition';
@@ -9,11 +11,13 @@ import { findStatus } from './durable';
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
 
 /**
- * Event Grid trigger: a VM was written. Duplicates and bursts collapse into the VM's one
- * run (its instance id is derived from the VM id); a VM written after its run started gets a
- * new run once that one has ended. Event Grid delivers at least once and in no order, so a
- * delivery that arrives after the run ended is a new write only if the write happened after
- * the run began: the run read the VM after any earlier write.
+ * Event Grid trigger: a VM was written. The VM's event runs share one instance id (derived
+ * from the VM id), so duplicates and bursts collapse into one run. No write is lost: a write the
+ * VM's run has seen, or will see because it reads the VM again before acting, is collapsed into
+ * it; a write made after the run read the VM is deferred until that run ends (the delivery fails
+ * and Event Grid delivers it again), then starts a run of its own. Event Grid delivers at least
+ * once and in no order, so a delivery after a run ended is new only if the write came after the
+ * run's last read of the VM.
  */
 export async function vmWriteEvents(
   event: EventGridEvent,
@@ -34,28 +38,38 @@ export async function vmWriteEvents(
   }
   const client = df.getClient(context);
   const instanceId = vmInstanceId(verdict.vm);
-  const existing = await findStatus(client, instanceId);
-  if (existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus)) {
+  const existing = await findStatus(client, instanceId, { showInput: true });
+  const running =
+    existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus);
+  if (existing?.runtimeStatus !== undefined && seenByRun(verdict, existing)) {
     log({
       level: 'info',
       step: 'event',
       vmId: verdict.vm.id,
       eventId: verdict.eventId,
-      result: 'collapsed',
+      result: running ? 'collapsed' : 'already-handled',
       instanceId,
     });
     return;
   }
-  if (existing?.runtimeStatus !== undefined && seenBy(verdict.eventTime, existing.createdTime)) {
+  if (running) {
+    // The run read the VM before this write and acts on what it read: the write must not be
+    // lost, and must not start a second run on the VM now. Failing the delivery makes Event
+    // Grid deliver it again later (10 s, 30 s, 1 min, 5 min, …); by then the run has ended and
+    // the write starts a run of its own, which reads the VM afresh.
     log({
       level: 'info',
       step: 'event',
       vmId: verdict.vm.id,
       eventId: verdict.eventId,
-      result: 'already-handled',
+      result: 'deferred',
       instanceId,
     });
-    return;
+    throw new AccelnetError(
+      'WriteDeferred',
+      `VM ${verdict.vm.name} was written after run ${instanceId} read it; the write is handled once that run ends (Event Grid delivers it again).`,
+      { retryable: true },
+    );
   }
   const input: RemediateVmInput = {
     vm: verdict.vm,
@@ -65,6 +79,7 @@ export async function vmWriteEvents(
     eventId: verdict.eventId,
     approvalTimeoutMs: settings.approvalTimeoutMs,
     retryIntervalMs: settings.retryIntervalMs,
+    pausePollMs: settings.pausePollMs,
   };
   try {
     await client.startNew(ORCHESTRATION.remediateVm, { instanceId, input });
@@ -96,11 +111,26 @@ export async function vmWriteEvents(
 }
 
 /**
- * Whether a write at `eventTime` was already seen by a run created at `runCreated`: the run
- * began after the write. An event without a readable time is treated as new.
+ * Whether a run of the VM has seen (or will see) a write: the run was started by this very
+ * event; or it is waiting (no `readFrom` in its status), so it reads the VM again before acting;
+ * or it read the VM after the write (`readFrom`, or a finished run's `factsReadAt`, is later than
+ * the event's time). Runs from before `factsReadAt` existed fall back to their creation time.
  */
-export function seenBy(eventTime: string, runCreated: Date | string | undefined): boolean {
-  const written = Date.parse(eventTime);
-  const created = runCreated === undefined ? Number.NaN : new Date(runCreated).getTime();
-  return Number.isFinite(written) && Number.isFinite(created) && written < created;
+export function seenByRun(
+  event: { eventId: string; eventTime: string },
+  run: Pick<DurableOrchestrationStatus, 'runtimeStatus' | 'input' | 'customStatus' | 'output' | 'createdTime'>,
+): boolean {
+  const input = run.input as { eventId?: unknown } | undefined;
+  if (input?.eventId === event.eventId) return true;
+  const written = Date.parse(event.eventTime);
+  if (!Number.isFinite(written)) return false;
+  if (ACTIVE.has(run.runtimeStatus)) {
+    const readFrom = (run.customStatus as { readFrom?: unknown } | undefined)?.readFrom;
+    if (typeof readFrom !== 'string') return true;
+    return written < Date.parse(readFrom);
+  }
+  const readAt = (run.output as { factsReadAt?: unknown } | undefined)?.factsReadAt;
+  const since =
+    typeof readAt === 'string' ? Date.parse(readAt) : new Date(run.createdTime).getTime();
+  return Number.isFinite(since) && written < since;
 }

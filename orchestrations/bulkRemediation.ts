@@ -1,6 +1,8 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import * as df from 'durable-functions';
 
+import { addFinalCounts, bump, COUNT_OF, emptyCounts } from '../shared/domain/outcomes';
+import { retryPolicy } from '../shared/domain/retry';
 import {
   ACTIVITY,
   type ApprovalDecision,
@@ -13,20 +15,21 @@ import {
   type LaneInput,
   type LaneVm,
   ORCHESTRATION,
-  type PlanInput,
+  type Outcome,
   type PlanItem,
   type PlanOutput,
-  type ReadLaneWorkInput,
   type RecordRunInput,
-  type RecordVmResultsInput,
   type RemediateVmInput,
   type RunProgress,
-  type StoreLaneWorkInput,
   type VmOutcome,
   type WorkUnit,
 } from '../shared/workflow';
 import { awaitApproval } from './approval';
+import { call, durableRetryOptions } from './call';
 import { failureMessage } from './failures';
+
+/** An activity call made through the typed helper. */
+type Step = Generator<df.Task, unknown, unknown>;
 
 /**
  * A bulk run over a subscription or resource group: plan with few ARM reads, record what
@@ -40,22 +43,23 @@ export const bulkRemediation: OrchestrationHandler = function* (
 ): Generator<df.Task, BulkCounts, unknown> {
   const input = context.df.getInput<BulkInput>();
   const { runId, request } = input;
-  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
-  retry.backoffCoefficient = 2;
+  const policy = retryPolicy(input.retryIntervalMs ?? 5_000);
   const at = (): string => context.df.currentUtcDateTime.toISOString();
-  const recordRun = (status: RecordRunInput['status'], error?: string): df.Task =>
-    context.df.callActivityWithRetry(ACTIVITY.recordRun, retry, {
-      runId,
-      status,
-      createdAt: input.createdAt,
-      request,
-      ...(error !== undefined ? { error } : {}),
-    } satisfies RecordRunInput);
-  const recordResults = (results: VmOutcome[]): df.Task =>
-    context.df.callActivityWithRetry(ACTIVITY.recordVmResults, retry, {
-      runId,
-      results,
-    } satisfies RecordVmResultsInput);
+  const recordRun = (status: RecordRunInput['status'], error?: string): Step =>
+    call(
+      context,
+      ACTIVITY.recordRun,
+      {
+        runId,
+        status,
+        createdAt: input.createdAt,
+        request,
+        ...(error !== undefined ? { error } : {}),
+      },
+      policy,
+    );
+  const recordResults = (results: VmOutcome[]): Step =>
+    call(context, ACTIVITY.recordVmResults, { runId, results }, policy);
 
   // 4. Once planned and approved (the run continued as new), the lanes.
   if (input.remediate) return yield* remediate(context, input, input.remediate, recordRun);
@@ -65,18 +69,15 @@ export const bulkRemediation: OrchestrationHandler = function* (
   {
     // 1. Plan.
     context.df.setCustomStatus({ phase: 'planning' });
-    yield recordRun('running');
+    yield* recordRun('running');
     let plan: PlanOutput;
     try {
-      plan = (yield context.df.callActivityWithRetry(ACTIVITY.planRemediation, retry, {
-        runId,
-        request,
-      } satisfies PlanInput)) as PlanOutput;
+      plan = yield* call(context, ACTIVITY.planRemediation, { runId, request }, policy);
     } catch (error) {
       // Planning failed (a resource group that does not exist, no access): the run ends
       // failed, and says why.
       const message = failureMessage(error);
-      yield recordRun('failed', `planning failed: ${message}`);
+      yield* recordRun('failed', `planning failed: ${message}`);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return emptyCounts();
     }
@@ -131,8 +132,8 @@ export const bulkRemediation: OrchestrationHandler = function* (
         vmOutcome(item, 'planned', at(), undefined, item.plan.powerState),
       );
       for (const o of planned) bump(counts, o.outcome);
-      yield recordResults([...immediate, ...planned]);
-      yield recordRun('completed');
+      yield* recordResults([...immediate, ...planned]);
+      yield* recordRun('completed');
       context.df.setCustomStatus({ phase: 'done', counts });
       return counts;
     }
@@ -149,14 +150,14 @@ export const bulkRemediation: OrchestrationHandler = function* (
         item.plan.powerState,
       ),
     );
-    yield recordResults([...immediate, ...waiting]);
+    yield* recordResults([...immediate, ...waiting]);
 
     // 3. Approval: of the whole plan at once, or of each VM on its own, raced against the timeout.
     let approvedWork = work;
     if (needsApproval && work.length > 0) {
       counts.pendingApproval = work.length;
       context.df.setCustomStatus({ phase: 'pending-approval', counts });
-      yield recordRun('pending-approval');
+      yield* recordRun('pending-approval');
       const timeoutMs = input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000;
       const asked = work.map((item) => approvalVm(item));
       let decisions: ApprovalDecision[];
@@ -182,7 +183,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
           runId,
           vms: asked,
           timeoutMs,
-          retry,
+          retry: durableRetryOptions(policy),
           scope: scopeOf(request),
           status: { counts: { ...counts } },
         });
@@ -213,14 +214,14 @@ export const bulkRemediation: OrchestrationHandler = function* (
         rejected.push(vmOutcome(item, 'rejected', at(), reason, item.plan.powerState));
       });
       counts.rejected += rejected.length;
-      if (rejected.length > 0) yield recordResults(rejected);
+      if (rejected.length > 0) yield* recordResults(rejected);
       if (approvedWork.length === 0) {
-        yield recordRun('completed');
+        yield* recordRun('completed');
         context.df.setCustomStatus({ phase: 'done', counts });
         return counts;
       }
-      yield recordRun('running');
-      yield recordResults(
+      yield* recordRun('running');
+      yield* recordResults(
         approvedWork.map((item) =>
           vmOutcome(item, 'in-progress', at(), undefined, item.plan.powerState),
         ),
@@ -236,21 +237,26 @@ export const bulkRemediation: OrchestrationHandler = function* (
   const laneCount = Math.min(Math.max(1, request.maxParallel), vmItems.length);
   if (laneCount > 0) {
     try {
-      yield context.df.callActivityWithRetry(ACTIVITY.storeLaneWork, retry, {
-        runId,
-        lanes: Array.from({ length: laneCount }, (_, lane) =>
-          vmItems.filter((_item, n) => n % laneCount === lane).map(laneVm),
-        ),
-      } satisfies StoreLaneWorkInput);
+      yield* call(
+        context,
+        ACTIVITY.storeLaneWork,
+        {
+          runId,
+          lanes: Array.from({ length: laneCount }, (_, lane) =>
+            vmItems.filter((_item, n) => n % laneCount === lane).map(laneVm),
+          ),
+        },
+        policy,
+      );
     } catch (error) {
       // Nothing was changed yet: every VM to remediate ends failed, and the run says why.
       const message = `storing the lanes' work failed: ${failureMessage(error)}`;
-      yield recordResults(
+      yield* recordResults(
         queue
           .flatMap((u) => (u.kind === 'vm' ? [u.item] : u.items))
           .map((item) => vmOutcome(item, 'failed', at(), message, item.plan.powerState)),
       );
-      yield recordRun('failed', message);
+      yield* recordRun('failed', message);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return counts;
     }
@@ -279,7 +285,7 @@ function* remediate(
   context: OrchestrationContext,
   input: BulkInput,
   work: NonNullable<BulkInput['remediate']>,
-  recordRun: (status: RecordRunInput['status'], error?: string) => df.Task,
+  recordRun: (status: RecordRunInput['status'], error?: string) => Step,
 ): Generator<df.Task, BulkCounts, unknown> {
   const { runId } = input;
   const counts = { ...work.counts };
@@ -296,7 +302,7 @@ function* remediate(
           ...(input.retryIntervalMs !== undefined
             ? { retryIntervalMs: input.retryIntervalMs }
             : {}),
-          ...(input.planMaxAgeMs !== undefined ? { planMaxAgeMs: input.planMaxAgeMs } : {}),
+          ...(input.pausePollMs !== undefined ? { pausePollMs: input.pausePollMs } : {}),
         } satisfies LaneInput,
         `${runId}-lane-${lane}`,
       ),
@@ -331,11 +337,11 @@ function* remediate(
       // reached stay in progress, and the run ends failed saying so. Every VM a lane started
       // has its own outcome.
       const message = `a lane failed: ${failureMessage(error)}`;
-      yield recordRun('failed', message);
+      yield* recordRun('failed', message);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return counts;
     }
-    for (const c of laneCounts) addCounts(counts, c);
+    for (const c of laneCounts) addFinalCounts(counts, c);
   }
   // Availability sets go one at a time, each as a whole unit.
   for (const [n, set] of sets.entries()) {
@@ -347,14 +353,21 @@ function* remediate(
         setId: set.setId,
         items: set.items,
         ...(input.retryIntervalMs !== undefined ? { retryIntervalMs: input.retryIntervalMs } : {}),
-        ...(input.planMaxAgeMs !== undefined ? { planMaxAgeMs: input.planMaxAgeMs } : {}),
+        ...(input.pausePollMs !== undefined ? { pausePollMs: input.pausePollMs } : {}),
       } satisfies AvailabilitySetInput,
       `${runId}-set-${n}`,
     )) as VmOutcome[];
     for (const o of results) bump(counts, o.outcome);
   }
 
-  yield recordRun('completed');
+  // A completed run has no VM without a final outcome: any still open is closed as failed.
+  yield* call(
+    context,
+    ACTIVITY.closeRun,
+    { runId, reason: 'the run ended before this VM got an outcome' },
+    retryPolicy(input.retryIntervalMs ?? 5_000),
+  );
+  yield* recordRun('completed');
   context.df.setCustomStatus({ phase: 'done', counts });
   return counts;
 }
@@ -382,17 +395,16 @@ export const bulkLane: OrchestrationHandler = function* (
   context: OrchestrationContext,
 ): Generator<df.Task, BulkCounts, unknown> {
   const input = context.df.getInput<LaneInput>();
-  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
-  retry.backoffCoefficient = 2;
+  const policy = retryPolicy(input.retryIntervalMs ?? 5_000);
   const counts = input.counts ?? emptyCounts();
   const offset = input.offset ?? 0;
   // This episode's VMs, and one more to know whether another episode follows.
-  const items = (yield context.df.callActivityWithRetry(ACTIVITY.readLaneWork, retry, {
-    runId: input.runId,
-    lane: input.lane,
-    offset,
-    limit: VMS_PER_LANE_EPISODE + 1,
-  } satisfies ReadLaneWorkInput)) as LaneVm[];
+  const items = yield* call(
+    context,
+    ACTIVITY.readLaneWork,
+    { runId: input.runId, lane: input.lane, offset, limit: VMS_PER_LANE_EPISODE + 1 },
+    policy,
+  );
   const now = items.slice(0, VMS_PER_LANE_EPISODE);
   const more = items.length > VMS_PER_LANE_EPISODE;
   const episode = (input.episode ?? 0) + 1;
@@ -407,7 +419,7 @@ export const bulkLane: OrchestrationHandler = function* (
           trigger: 'bulk',
           runId: input.runId,
           planned: item.planned,
-          ...(input.planMaxAgeMs !== undefined ? { planMaxAgeMs: input.planMaxAgeMs } : {}),
+          ...(input.pausePollMs !== undefined ? { pausePollMs: input.pausePollMs } : {}),
           storeOutcome: true,
           ...(input.retryIntervalMs !== undefined
             ? { retryIntervalMs: input.retryIntervalMs }
@@ -416,9 +428,28 @@ export const bulkLane: OrchestrationHandler = function* (
         `${input.runId}-lane-${input.lane}-${episode}-${n}`,
       )) as VmOutcome;
       bump(counts, result.outcome);
-    } catch {
-      // remediateVm records its own outcome; an orchestration that could not even do that counts as failed.
+    } catch (error) {
+      // remediateVm records its own outcome; one that could not even do that gets one here.
       counts.failed += 1;
+      yield* call(
+        context,
+        ACTIVITY.recordVmResults,
+        {
+          runId: input.runId,
+          results: [
+            {
+              vmId: item.vm.id,
+              outcome: 'failed',
+              reason: `the remediation of this VM failed: ${failureMessage(error)}`,
+              reasons: [],
+              originalPowerState: item.planned.powerState,
+              finalPowerState: 'unknown',
+              steps: [],
+            },
+          ],
+        },
+        policy,
+      );
     }
     counts.total += 1;
   }
@@ -432,27 +463,6 @@ export const bulkLane: OrchestrationHandler = function* (
   }
   return counts;
 };
-
-function emptyCounts(): BulkCounts {
-  return {
-    total: 0,
-    remediated: 0,
-    alreadyCompliant: 0,
-    skipped: 0,
-    failed: 0,
-    pendingApproval: 0,
-    rejected: 0,
-    planned: 0,
-  };
-}
-
-function addCounts(into: BulkCounts, from: BulkCounts): void {
-  into.remediated += from.remediated;
-  into.alreadyCompliant += from.alreadyCompliant;
-  into.skipped += from.skipped;
-  into.failed += from.failed;
-  into.rejected += from.rejected;
-}
 
 /** VMs one by one; availability sets as one unit each. */
 function toUnits(work: PlanItem[]): WorkUnit[] {
@@ -501,23 +511,6 @@ function vmOutcome(
   };
 }
 
-/** Which count each outcome adds to. */
-const COUNT_OF: Record<VmOutcome['outcome'], Exclude<keyof BulkCounts, 'total'> | undefined> = {
-  remediated: 'remediated',
-  'already-compliant': 'alreadyCompliant',
-  skipped: 'skipped',
-  failed: 'failed',
-  rejected: 'rejected',
-  'pending-approval': 'pendingApproval',
-  planned: 'planned',
-  'in-progress': undefined,
-};
-
-function bump(counts: BulkCounts, outcome: VmOutcome['outcome']): void {
-  const field = COUNT_OF[outcome];
-  if (field) counts[field] += 1;
-}
-
 function approvalVm(item: PlanItem): ApprovalVm {
   return {
     vmId: item.vm.id,
@@ -540,7 +533,7 @@ function scopeOf(request: BulkRequest): { id: string; name: string } {
 function progressCounts(before: BulkCounts, progress: RunProgress): BulkCounts {
   const counts = { ...before };
   for (const [outcome, n] of Object.entries(progress.counts)) {
-    const field = COUNT_OF[outcome as VmOutcome['outcome']];
+    const field = COUNT_OF[outcome as Outcome];
     if (field && field !== 'pendingApproval') counts[field] = n;
   }
   return counts;

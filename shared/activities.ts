@@ -1,5 +1,7 @@
 import type { ArmFactory, ArmPorts } from './arm';
 import { assessFleet, discoverFleet } from './discovery';
+import { isFinal } from './domain/outcomes';
+import type { FreshVm } from './domain/unit';
 import { AccelnetError, ensureError } from './errors';
 import { parseVmId, type VmRef } from './events';
 import { parseResourceRef, powerStateOf, readSizes, readVmFacts } from './facts';
@@ -11,20 +13,24 @@ import {
   powerActionPollable,
   TYPICAL_DURATIONS_MS,
 } from './lro';
-import type { PowerState, RuleSettings, SizeFacts } from './model';
+import type { PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
 import { decide } from './rules';
 import type { RunStore } from './runs';
 import type {
   AssessOutput,
   AuditInput,
+  CloseRunInput,
   EnableInput,
   EnableOutput,
   LaneVm,
+  PauseState,
   PlanInput,
   PlanItem,
   PlanOutput,
   PowerInput,
   PowerOutput,
+  PrepareInput,
+  PrepareOutput,
   ReadLaneWorkInput,
   RecordRunInput,
   RecordVmResultsInput,
@@ -41,6 +47,11 @@ export interface AuditPort {
   recordMany?(rows: AuditInput[]): Promise<void>;
 }
 
+/** The pause switch, as activities read it (POST /api/pause sets it). */
+export interface PausePort {
+  get(): Promise<PauseState>;
+}
+
 /** Structured log lines: one JSON object per line. */
 export type LogPort = (entry: Record<string, unknown>) => void;
 
@@ -49,6 +60,8 @@ export interface ActivityDeps {
   audit: AuditPort;
   /** Bulk runs and per-VM results; absent where only event-driven runs happen. */
   runs?: RunStore;
+  /** The pause switch; absent means never paused. */
+  pause?: PausePort;
   log: LogPort;
   rules: RuleSettings;
   /** Shortest wait between polls of a long-running ARM operation. */
@@ -62,7 +75,8 @@ export interface ActivityDeps {
 /** Each activity takes its input and, optionally, where this invocation logs (the Functions context). */
 export interface Activities {
   assessVm(input: { vm: VmRef; runId: string }, log?: LogPort): Promise<AssessOutput>;
-  powerOffVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
+  /** The unit's VMs read again at the point of no return, and the pause switch. */
+  prepareUnit(input: PrepareInput, log?: LogPort): Promise<PrepareOutput>;
   deallocateVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
   enableAcceleratedNetworking(input: EnableInput, log?: LogPort): Promise<EnableOutput>;
   startVm(input: PowerInput, log?: LogPort): Promise<PowerOutput>;
@@ -75,6 +89,8 @@ export interface Activities {
   readRunProgress(input: { runId: string }, log?: LogPort): Promise<RunProgress>;
   storeLaneWork(input: StoreLaneWorkInput, log?: LogPort): Promise<{ vms: number }>;
   readLaneWork(input: ReadLaneWorkInput, log?: LogPort): Promise<LaneVm[]>;
+  /** Ends a bulk run's open outcomes: any VM still in progress is failed with the reason. */
+  closeRun(input: CloseRunInput, log?: LogPort): Promise<{ closed: number }>;
 }
 
 /**
@@ -179,6 +195,55 @@ export function createActivities(deps: ActivityDeps): Activities {
     throw conflict;
   }
 
+  /** One VM read again; a VM that no longer exists is `found: false`. */
+  async function readOne(ports: ArmPorts, vm: VmRef, rules: RuleSettings): Promise<FreshVm> {
+    try {
+      const facts = await readVmFacts(ports, vm);
+      const table = await sizes(vm.subscriptionId, facts.location);
+      return {
+        vm,
+        found: true,
+        facts,
+        decision: decide(facts, table.get(facts.size.toLowerCase()), rules),
+      };
+    } catch (error) {
+      const e = ensureError(error);
+      if (e.status === 404 && e.code !== 'ResourceGroupNotFound') return { vm, found: false };
+      throw error;
+    }
+  }
+
+  /**
+   * Every current member of an availability set (the set's members are VMs of its resource
+   * group: Azure keeps a VM and its set in one group), read with few calls, plus the VMs the run
+   * named that no longer exist.
+   */
+  async function readSetMembers(
+    ports: ArmPorts,
+    subscriptionId: string,
+    setId: string,
+    named: VmRef[],
+    rules: RuleSettings,
+  ): Promise<FreshVm[]> {
+    const { resourceGroup } = parseResourceRef(setId);
+    const snapshot = await discoverFleet(ports, { subscriptionId, resourceGroup });
+    const members = snapshot.vms.filter(
+      (f) => f.availabilitySetId?.toLowerCase() === setId.toLowerCase(),
+    );
+    const fresh: FreshVm[] = assessFleet({ ...snapshot, vms: members }, rules).map(
+      ({ facts, decision }) => ({ vm: refOf(facts), found: true, facts, decision }),
+    );
+    const present = new Set(members.map((f) => f.id.toLowerCase()));
+    for (const vm of named) {
+      if (
+        !present.has(vm.id.toLowerCase()) &&
+        !snapshot.vms.some((f) => f.id.toLowerCase() === vm.id.toLowerCase())
+      )
+        fresh.push({ vm, found: false });
+    }
+    return fresh;
+  }
+
   async function powerState(ports: ArmPorts, vm: VmRef): Promise<PowerState> {
     const got = await ports.compute.virtualMachines.get(vm.resourceGroup, vm.name, {
       expand: 'instanceView',
@@ -195,33 +260,58 @@ export function createActivities(deps: ActivityDeps): Activities {
         return { facts, decision };
       }),
 
-    powerOffVm: (input, log = deps.log) =>
-      step('powerOff', input, log, async () => {
-        const ports = deps.arm(input.vm.subscriptionId);
-        const poller = ports.compute.virtualMachines.powerOff(
-          input.vm.resourceGroup,
-          input.vm.name,
-        );
-        try {
-          await poller.submitted();
-        } catch (error) {
-          // ARM refuses powerOff on a deallocated VM: a retry after deallocation started.
-          const e = ensureError(error);
-          if (e.code !== 'OperationNotAllowed') throw error;
-          const state = await powerState(ports, input.vm);
-          if (state === 'deallocated' || state === 'deallocating' || state === 'stopped')
-            return { powerState: state, changed: false };
-          if (state === 'stopping')
-            return awaitState(ports, input.vm, 'stopped', 'stopping', error);
-          throw error;
-        }
-        const changed = !poller.isDone;
-        await drive(
-          'powerOff',
-          powerActionPollable(poller, (url) => ports.operations.get(url)),
-        );
-        return { powerState: 'stopped', changed };
-      }),
+    prepareUnit: async (input, log = deps.log) => {
+      const started = Date.now();
+      const at = new Date().toISOString();
+      const [first] = input.vms;
+      if (!first) throw new AccelnetError('InvalidInput', 'prepareUnit needs at least one VM.');
+      try {
+        const ports = deps.arm(first.subscriptionId);
+        const rules: RuleSettings = {
+          ...deps.rules,
+          allowAvailabilitySets: deps.rules.allowAvailabilitySets || input.includeAvailabilitySets,
+        };
+        const pause = deps.pause ? await deps.pause.get() : { paused: false };
+        const vms = input.availabilitySetId
+          ? await readSetMembers(
+              ports,
+              first.subscriptionId,
+              input.availabilitySetId,
+              input.vms,
+              rules,
+            )
+          : await Promise.all(input.vms.map((vm) => readOne(ports, vm, rules)));
+        log({
+          level: 'info',
+          runId: input.runId,
+          vmId: input.vms.length === 1 ? first.id : null,
+          step: 'prepare',
+          result: 'ok',
+          ms: Date.now() - started,
+          vms: vms.map((v) => ({
+            vmId: v.vm.id,
+            found: v.found,
+            ...(v.found ? { action: v.decision.action, powerState: v.facts.powerState } : {}),
+          })),
+          paused: pause.paused,
+        });
+        return { vms, pause, at };
+      } catch (error) {
+        const e = ensureError(error);
+        log({
+          level: 'warn',
+          runId: input.runId,
+          vmId: input.vms.length === 1 ? first.id : null,
+          step: 'prepare',
+          result: 'failed',
+          ms: Date.now() - started,
+          code: e.code,
+          retryable: e.retryable,
+          message: e.message,
+        });
+        throw e;
+      }
+    },
 
     deallocateVm: (input, log = deps.log) =>
       step('deallocate', input, log, async () => {
@@ -347,12 +437,7 @@ export function createActivities(deps: ActivityDeps): Activities {
         allowAvailabilitySets: deps.rules.allowAvailabilitySets || request.includeAvailabilitySets,
       };
       const items: PlanItem[] = assessFleet(snapshot, rules).map(({ facts, decision }) => ({
-        vm: parseVmId(facts.id) ?? {
-          id: facts.id,
-          subscriptionId: facts.subscriptionId,
-          resourceGroup: facts.resourceGroup,
-          name: facts.name,
-        },
+        vm: refOf(facts),
         plan: {
           decision,
           size: facts.size,
@@ -425,6 +510,19 @@ export function createActivities(deps: ActivityDeps): Activities {
       return deps.runs.getLaneWork(input.runId, input.lane, input.offset, input.limit);
     },
 
+    closeRun: async (input, log = deps.log) => {
+      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+      const open = (await deps.runs.listVmResults(input.runId)).filter((r) => !isFinal(r.outcome));
+      if (open.length > 0) {
+        await deps.runs.putVmResults(
+          input.runId,
+          open.map((r) => ({ ...r, outcome: 'failed', reason: input.reason })),
+        );
+      }
+      log({ level: 'info', runId: input.runId, vmId: null, step: 'closeRun', closed: open.length });
+      return { closed: open.length };
+    },
+
     recordVmResults: async (input, log = deps.log) => {
       if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
       await deps.runs.putVmResults(input.runId, input.results);
@@ -448,4 +546,16 @@ export function createActivities(deps: ActivityDeps): Activities {
       else for (const row of rows) await deps.audit.record(row);
     },
   };
+}
+
+/** A VM's reference from its facts. */
+function refOf(facts: VmFacts): VmRef {
+  return (
+    parseVmId(facts.id) ?? {
+      id: facts.id,
+      subscriptionId: facts.subscriptionId,
+      resourceGroup: facts.resourceGroup,
+      name: facts.name,
+    }
+  );
 }

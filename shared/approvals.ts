@@ -110,11 +110,10 @@ export interface ApprovalPlan {
 
 const running = (state: PowerState): boolean => state === 'running' || state === 'starting';
 
-/** Azure's typical durations: power off, deallocate, one update per NIC, start. */
+/** Azure's typical durations: deallocate, one update per NIC, start. */
 export function downtimeEstimateSeconds(vm: Pick<ApprovalVm, 'powerState' | 'decision'>): number {
   if (!running(vm.powerState)) return 0;
   const ms =
-    (TYPICAL_DURATIONS_MS.powerOff ?? 0) +
     (TYPICAL_DURATIONS_MS.deallocate ?? 0) +
     (TYPICAL_DURATIONS_MS.nicUpdate ?? 0) * Math.max(1, vm.decision.nicsToEnable.length) +
     (TYPICAL_DURATIONS_MS.start ?? 0);

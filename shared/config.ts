@@ -88,16 +88,6 @@ export const SETTINGS = {
         'ACCELNET_APPROVAL_TIMEOUT must be an ISO 8601 duration such as PT24H',
       ),
   },
-  ACCELNET_PLAN_MAX_AGE: {
-    doc: "ISO 8601 duration a bulk run's plan of a VM is acted on without reading the VM again (after an approval wait or a long queue, it is read again).",
-    default: 'PT10M',
-    schema: z
-      .string()
-      .refine(
-        (v) => parseIsoDuration(v) !== undefined,
-        'ACCELNET_PLAN_MAX_AGE must be an ISO 8601 duration such as PT10M',
-      ),
-  },
   ACCELNET_APPROVAL_SECRET: {
     doc: 'Secret that signs the single-use approve/reject links (at least 32 characters; `accelnet start` generates one).',
     default: '',
@@ -197,7 +187,8 @@ export interface Settings {
   allowAvailabilitySets: boolean;
   approvalWebhookUrl: string;
   approvalTimeoutMs: number;
-  planMaxAgeMs: number;
+  /** While paused, how often a waiting run looks at the switch again: a minute of ARM time. */
+  pausePollMs: number;
   approvalSecret: string;
   publicUrl: string;
   approvalsTable: string;
@@ -243,13 +234,13 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     allowAvailabilitySets: read('ACCELNET_ALLOW_AVAILABILITY_SETS'),
     approvalWebhookUrl: read('ACCELNET_APPROVAL_WEBHOOK_URL'),
     approvalTimeoutMs: parseIsoDuration(read('ACCELNET_APPROVAL_TIMEOUT')) ?? 86_400_000,
-    planMaxAgeMs: parseIsoDuration(read('ACCELNET_PLAN_MAX_AGE')) ?? 600_000,
     approvalSecret: read('ACCELNET_APPROVAL_SECRET'),
     publicUrl: publicUrl(read('ACCELNET_PUBLIC_URL'), env.WEBSITE_HOSTNAME),
     approvalsTable: read('ACCELNET_APPROVALS_TABLE'),
     pollIntervalMs: read('ACCELNET_POLL_INTERVAL_MS'),
     retryIntervalMs: read('ACCELNET_RETRY_INTERVAL_MS'),
     armTimeScale: read('ACCELNET_ARM_TIME_SCALE'),
+    pausePollMs: Math.max(250, Math.round(60_000 * read('ACCELNET_ARM_TIME_SCALE'))),
     auditTable: read('ACCELNET_AUDIT_TABLE'),
     runsTable: read('ACCELNET_RUNS_TABLE'),
     storageConnection: read('AzureWebJobsStorage'),

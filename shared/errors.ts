@@ -1,3 +1,5 @@
+import { failureText } from './domain/failures';
+
 /**
  * The one error type of accelnet: a stable `code` that callers, audit rows and tests match
  * on, and a `retryable` flag that retry policies read.
@@ -31,6 +33,25 @@ export class AccelnetError extends Error {
       ...(this.status !== undefined ? { status: this.status } : {}),
     };
   }
+}
+
+/**
+ * The error an activity throws: the same AccelnetError, its message tagged with its code and
+ * whether it is retryable (shared/domain/failures), which is all an orchestrator gets to see.
+ */
+export function asActivityFailure(error: unknown): AccelnetError {
+  const e = ensureError(error);
+  if (e.message.startsWith('[accelnet ')) return e;
+  return new AccelnetError(
+    e.code,
+    failureText({ code: e.code, retryable: e.retryable, message: e.message }),
+    {
+      retryable: e.retryable,
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+      cause: e,
+    },
+  );
 }
 
 /** ARM error codes that mean "try again later", whatever the status. */

@@ -78,6 +78,8 @@ export type ReasonCode =
   | 'resource-group-opted-out'
   | 'provisioning'
   | 'provisioning-failed'
+  | 'vm-deleted'
+  | 'availability-set-blocked'
   | 'eligible';
 
 export interface Reason {

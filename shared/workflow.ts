@@ -2,12 +2,18 @@
  * Names and types shared by orchestrators and activities. Orchestrators import only this
  * file (and model types): never clients, never I/O.
  */
+import type { Outcome, OutcomeCounts } from './domain/outcomes';
+import type { FreshVm } from './domain/unit';
 import type { VmRef } from './events';
 import type { Decision, PowerState, Reason, VmFacts } from './model';
 
+export type { Outcome } from './domain/outcomes';
+/** A bulk run's counts of its VMs by outcome. */
+export type BulkCounts = OutcomeCounts;
+
 export const ACTIVITY = {
   assessVm: 'assessVm',
-  powerOffVm: 'powerOffVm',
+  prepareUnit: 'prepareUnit',
   deallocateVm: 'deallocateVm',
   enableAcceleratedNetworking: 'enableAcceleratedNetworking',
   startVm: 'startVm',
@@ -20,6 +26,7 @@ export const ACTIVITY = {
   readRunProgress: 'readRunProgress',
   storeLaneWork: 'storeLaneWork',
   readLaneWork: 'readLaneWork',
+  closeRun: 'closeRun',
 } as const;
 
 export const ORCHESTRATION = {
@@ -29,6 +36,9 @@ export const ORCHESTRATION = {
   remediateAvailabilitySet: 'remediateAvailabilitySet',
   approveVm: 'approveVm',
 } as const;
+
+/** Default wait between looks at the pause switch while paused: a minute of ARM time. */
+export const PAUSE_POLL_MS = 60_000;
 
 /** The external event a person's approve/reject decision arrives as. */
 export const APPROVAL_EVENT = 'ApprovalDecision';
@@ -88,12 +98,17 @@ export interface RemediateVmInput {
   retryIntervalMs?: number;
   /** How long an approval may take before the run ends rejected (ACCELNET_APPROVAL_TIMEOUT). */
   approvalTimeoutMs?: number;
-  /** A bulk run's plan for this VM: while it is fresh, the VM is not assessed again. */
+  /**
+   * A bulk run's plan for this VM (approved with the run): the VM is not assessed again before
+   * the run reaches it, only at the point of no return.
+   */
   planned?: PlannedRemediation;
-  /** How old `planned` may be and still be acted on (ACCELNET_PLAN_MAX_AGE). */
-  planMaxAgeMs?: number;
   /** Store the outcome in the run store under runId (bulk runs). */
   storeOutcome?: boolean;
+  /** Availability sets are remediated as whole units (a bulk request's includeAvailabilitySets). */
+  includeAvailabilitySets?: boolean;
+  /** While accelnet is paused, how often a waiting run looks again (ARM time, scaled). */
+  pausePollMs?: number;
 }
 
 /** What bulk planning decided for one VM. */
@@ -116,16 +131,9 @@ export interface PlannedRemediation {
   size?: string;
   nicsToEnable: string[];
   effects: Decision['effects'];
-  /** When the facts behind it were read (ISO 8601): an older plan is assessed again. */
+  /** When the facts behind it were read (ISO 8601). */
   at: string;
 }
-
-/**
- * How old a bulk run's plan of a VM may be and still be acted on without reading the VM again,
- * when the run does not say (ACCELNET_PLAN_MAX_AGE): a VM stopped, resized or tagged meanwhile
- * must not be started or changed on old facts.
- */
-export const PLAN_MAX_AGE_MS = 10 * 60 * 1000;
 
 /** A VM a bulk lane remediates. */
 export interface LaneVm {
@@ -166,17 +174,6 @@ export interface PlanOutput {
 export type WorkUnit =
   { kind: 'vm'; item: PlanItem } | { kind: 'availabilitySet'; setId: string; items: PlanItem[] };
 
-export interface BulkCounts {
-  total: number;
-  remediated: number;
-  alreadyCompliant: number;
-  skipped: number;
-  failed: number;
-  pendingApproval: number;
-  rejected: number;
-  planned: number;
-}
-
 export interface BulkInput {
   runId: string;
   request: BulkRequest;
@@ -185,8 +182,8 @@ export interface BulkInput {
   /** How often a running bulk run refreshes the progress in its custom status. */
   progressIntervalMs?: number;
   approvalTimeoutMs?: number;
-  /** How old a VM's plan may be and still be acted on (ACCELNET_PLAN_MAX_AGE). */
-  planMaxAgeMs?: number;
+  /** While accelnet is paused, how often a waiting run looks again. */
+  pausePollMs?: number;
   /**
    * Set when the run continues as new once planned and approved: what is left to remediate,
    * so the planning's large history is not replayed while the lanes run.
@@ -219,18 +216,46 @@ export interface LaneInput {
   /** Where this episode of the lane starts in the lane's VMs (carried across continue-as-new). */
   offset?: number;
   retryIntervalMs?: number;
-  planMaxAgeMs?: number;
+  pausePollMs?: number;
   /** Carried across continue-as-new. */
   counts?: BulkCounts;
   episode?: number;
 }
 
+/** Input of the remediateAvailabilitySet orchestration: an approved set of a bulk run. */
 export interface AvailabilitySetInput {
   runId: string;
   setId: string;
+  /** The members the run planned to change (the set is read again before anything is). */
   items: PlanItem[];
   retryIntervalMs?: number;
-  planMaxAgeMs?: number;
+  pausePollMs?: number;
+}
+
+/** Input of the prepareUnit activity: the VMs of a unit, read again at the point of no return. */
+export interface PrepareInput {
+  runId: string;
+  vms: VmRef[];
+  /** For an availability set: its id; every current member of it is read. */
+  availabilitySetId?: string;
+  /** Judge availability set members as remediable (the run remediates the set as a whole). */
+  includeAvailabilitySets: boolean;
+}
+
+/** Whether accelnet is paused (POST /api/pause): no run takes another VM down meanwhile. */
+export interface PauseState {
+  paused: boolean;
+  reason?: string;
+  since?: string;
+  by?: string;
+}
+
+export interface PrepareOutput {
+  /** Every VM of the unit now (for a set: its current members, and requested VMs now gone). */
+  vms: FreshVm[];
+  pause: PauseState;
+  /** When the facts were read (ISO 8601). */
+  at: string;
 }
 
 export interface RecordRunInput {
@@ -294,16 +319,6 @@ export interface VerifyOutput {
   problems: string[];
 }
 
-export type Outcome =
-  | 'remediated'
-  | 'already-compliant'
-  | 'skipped'
-  | 'failed'
-  | 'rejected'
-  | 'planned'
-  | 'pending-approval'
-  | 'in-progress';
-
 export interface StepRecord {
   name: string;
   at: string;
@@ -319,6 +334,10 @@ export interface VmOutcome {
   originalPowerState: PowerState;
   finalPowerState: PowerState;
   steps: StepRecord[];
+  /** How a remediated VM was changed: deallocated, flipped and started again, or in place. */
+  method?: 'deallocate-cycle' | 'in-place';
+  /** When the facts this outcome rests on were last read (ISO 8601). */
+  factsReadAt?: string;
 }
 
 export interface AuditInput {
@@ -330,3 +349,36 @@ export interface AuditInput {
   detail?: string;
   outcome?: Outcome;
 }
+
+/** Input of closeRun: the last step of a bulk run. */
+export interface CloseRunInput {
+  runId: string;
+  /** Why a VM still without a final outcome gets `failed` (a run never ends with one open). */
+  reason: string;
+}
+
+/**
+ * Every activity: its input and its output. Orchestrators call activities through a helper
+ * typed by this map, so a call site cannot pass or read the wrong shape.
+ */
+export interface ActivityContracts {
+  assessVm: { input: PowerInput; output: AssessOutput };
+  prepareUnit: { input: PrepareInput; output: PrepareOutput };
+  deallocateVm: { input: PowerInput; output: PowerOutput };
+  enableAcceleratedNetworking: { input: EnableInput; output: EnableOutput };
+  startVm: { input: PowerInput; output: PowerOutput };
+  verifyVm: { input: VerifyInput; output: VerifyOutput };
+  recordAudit: { input: AuditInput | AuditInput[]; output: void };
+  planRemediation: { input: PlanInput; output: PlanOutput };
+  recordRun: { input: RecordRunInput; output: void };
+  recordVmResults: { input: RecordVmResultsInput; output: void };
+  requestApproval: { input: RequestApprovalInput; output: RequestApprovalOutput };
+  readRunProgress: { input: { runId: string }; output: RunProgress };
+  storeLaneWork: { input: StoreLaneWorkInput; output: { vms: number } };
+  readLaneWork: { input: ReadLaneWorkInput; output: LaneVm[] };
+  closeRun: { input: CloseRunInput; output: { closed: number } };
+}
+
+export type ActivityName = keyof ActivityContracts & keyof typeof ACTIVITY;
+export type ActivityInput<K extends ActivityName> = ActivityContracts[K]['input'];
+export type ActivityOutput<K extends ActivityName> = ActivityContracts[K]['output'];

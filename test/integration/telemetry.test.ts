@@ -163,7 +163,7 @@ describe('structured logs and OpenTelemetry events', () => {
     const runId = 'run-telemetry-4';
     const vm = ref('rg-app', 'web-3');
     await services.activities.assessVm({ vm, runId });
-    await services.activities.powerOffVm({ vm, runId });
+    await services.activities.deallocateVm({ vm, runId });
     await services.activities.startVm({ vm, runId });
     await expect(
       services.activities.enableAcceleratedNetworking({ vm, runId, nicIds: [] }),
@@ -179,7 +179,7 @@ describe('structured logs and OpenTelemetry events', () => {
 
     expect(entries.map((e) => [e.runId, e.vmId, e.step, e.result])).toEqual([
       [runId, vm.id, 'assess', 'ok'],
-      [runId, vm.id, 'powerOff', 'ok'],
+      [runId, vm.id, 'deallocate', 'ok'],
       [runId, vm.id, 'start', 'ok'],
       [runId, vm.id, 'enableNics', 'failed'],
       [runId, vm.id, 'outcome', 'outcome'],

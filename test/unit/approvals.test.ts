@@ -82,8 +82,8 @@ describe('approvalPlan', () => {
   test('when a running VM is planned, then the plan gives its downtime, NICs and reasons', () => {
     const plan = approvalPlan([vm()]);
     expect(plan.action).toBe('remediate');
-    // power off 4.7 s + deallocate 29.6 s + one NIC 3 s + start 75.6 s
-    expect(plan.downtimeEstimateSeconds).toBe(113);
+    // deallocate 29.6 s + one NIC 3 s + start 75.6 s (deallocation stops the VM: no power off)
+    expect(plan.downtimeEstimateSeconds).toBe(108);
     expect(plan.nics).toEqual([
       { id: expect.stringContaining('web-nic') as string, name: 'web-nic' },
     ]);

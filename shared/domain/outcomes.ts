@@ -1,0 +1,100 @@
+/**
+ * What a VM's outcome means, in one place: the names, their order in reports, which are final
+ * and which count of a run each adds to.
+ */
+
+export type Outcome =
+  | 'remediated'
+  | 'already-compliant'
+  | 'skipped'
+  | 'failed'
+  | 'rejected'
+  | 'planned'
+  | 'pending-approval'
+  | 'in-progress';
+
+/** Report order: what changed first, what is still open last. */
+export const OUTCOMES: readonly Outcome[] = [
+  'remediated',
+  'already-compliant',
+  'skipped',
+  'failed',
+  'rejected',
+  'planned',
+  'pending-approval',
+  'in-progress',
+];
+
+/** Outcomes a VM may still move on from; every other outcome is final. */
+export const OPEN_OUTCOMES: ReadonlySet<Outcome> = new Set(['pending-approval', 'in-progress']);
+
+export function isFinal(outcome: Outcome): boolean {
+  return !OPEN_OUTCOMES.has(outcome);
+}
+
+/** A run's counts of its VMs by outcome (`total`: VMs named by the run). */
+export interface OutcomeCounts {
+  total: number;
+  remediated: number;
+  alreadyCompliant: number;
+  skipped: number;
+  failed: number;
+  pendingApproval: number;
+  rejected: number;
+  planned: number;
+}
+
+type CountField = Exclude<keyof OutcomeCounts, 'total'>;
+
+/** Which count each outcome adds to (`in-progress` adds to none). */
+export const COUNT_OF: Readonly<Record<Outcome, CountField | undefined>> = {
+  remediated: 'remediated',
+  'already-compliant': 'alreadyCompliant',
+  skipped: 'skipped',
+  failed: 'failed',
+  rejected: 'rejected',
+  'pending-approval': 'pendingApproval',
+  planned: 'planned',
+  'in-progress': undefined,
+};
+
+export function emptyCounts(): OutcomeCounts {
+  return {
+    total: 0,
+    remediated: 0,
+    alreadyCompliant: 0,
+    skipped: 0,
+    failed: 0,
+    pendingApproval: 0,
+    rejected: 0,
+    planned: 0,
+  };
+}
+
+export function bump(counts: OutcomeCounts, outcome: Outcome): void {
+  const field = COUNT_OF[outcome];
+  if (field) counts[field] += 1;
+}
+
+/** Adds the final outcomes of `from` to `into` (totals and open counts are the caller's). */
+export function addFinalCounts(into: OutcomeCounts, from: OutcomeCounts): void {
+  into.remediated += from.remediated;
+  into.alreadyCompliant += from.alreadyCompliant;
+  into.skipped += from.skipped;
+  into.failed += from.failed;
+  into.rejected += from.rejected;
+  into.planned += from.planned;
+}
+
+/** A run's summary as the API answers it: every count plus `inProgress`. */
+export function summarize(
+  outcomes: readonly { outcome: Outcome }[],
+): OutcomeCounts & { inProgress: number } {
+  const counts = { ...emptyCounts(), inProgress: 0 };
+  for (const { outcome } of outcomes) {
+    if (outcome === 'in-progress') counts.inProgress += 1;
+    else bump(counts, outcome);
+  }
+  counts.total = outcomes.length;
+  return counts;
+}

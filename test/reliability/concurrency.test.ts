@@ -1,0 +1,417 @@
+/**
+ * Part 6, concurrency: runs that overlap, and owners who act while a run waits. Every case is
+ * judged from the emulator's own view: no VM deallocated twice, every VM that was running ends
+ * running unless its owner deallocated it, no VM touched after it opted out or became
+ * ineligible, and every VM named by a run with a final outcome.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { ArmEmulator } from '../../emulator/server';
+import { type LocalTwin, startLocal } from '../../host/local';
+import { admin, armClients, FAST, SUB } from '../support/arm';
+import { PartFigures } from './support/figures';
+import {
+  call,
+  fleetOf,
+  JAMMY,
+  lastSeq,
+  nameOf,
+  type Op,
+  opsSince,
+  runToEnd,
+  type RunView,
+  sleep,
+  type VmView,
+} from './support/fleet';
+import { sized } from './support/scale';
+
+const OPEN = new Set(['in-progress', 'pending-approval']);
+const DEALLOCATE = 'Microsoft.Compute/virtualMachines/deallocate/action';
+const figures = new PartFigures('6-concurrency', 'Part 6: concurrency and owners acting mid-run');
+
+/** The accelnet operations that change a VM (or its NICs), by VM name. */
+function changesByVm(ops: Op[], fleet: VmView[]): Map<string, Op[]> {
+  const out = new Map<string, Op[]>();
+  for (const op of ops) {
+    if (op.principal !== 'accelnet' || op.method === 'GET' || op.status >= 300) continue;
+    const lower = op.path.toLowerCase();
+    const vm = fleet.find(
+      (v) =>
+        lower.includes(`/virtualmachines/${v.name.toLowerCase()}/`) ||
+        lower.endsWith(`/virtualmachines/${v.name.toLowerCase()}`) ||
+        v.nics.some((n) => n.id.toLowerCase() === lower),
+    );
+    if (!vm) continue;
+    out.set(vm.name, [...(out.get(vm.name) ?? []), op]);
+  }
+  return out;
+}
+
+/** Deallocations accelnet made per VM (the operation log, accelnet's principal). */
+function accelnetDeallocations(ops: Op[], fleet: VmView[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, list] of changesByVm(ops, fleet))
+    out.set(name, list.filter((o) => o.operation === DEALLOCATE).length);
+  return out;
+}
+
+interface Ctx {
+  twin: LocalTwin;
+  em: ArmEmulator;
+  api: (method: string, route: string, body?: unknown) => ReturnType<typeof call>;
+}
+
+function useTwin(settings: Record<string, string>): Ctx {
+  const ctx = {} as Ctx;
+  let dataDir = '';
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-conc-'));
+    ctx.twin = await startLocal({ port: 0, dataDir, timeScale: 0.01, settings });
+    if (!ctx.twin.emulator) throw new Error('no emulator');
+    ctx.em = ctx.twin.emulator;
+    ctx.api = (method, route, body) =>
+      call(ctx.twin.host.url, method, route, {
+        key: ctx.twin.functionKey,
+        ...(body !== undefined ? { body } : {}),
+      });
+  }, 60_000);
+  afterAll(async () => {
+    await ctx.twin?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return ctx;
+}
+
+async function seed(ctx: Ctx, rg: string, vms: Record<string, unknown>[], events = false) {
+  const res = await admin(ctx.em, 'POST', `/_emulator/seed${events ? '' : '?events=false'}`, {
+    subscriptionId: SUB,
+    resourceGroups: [
+      { name: rg, vms: vms.map((v) => ({ size: 'Standard_D4s_v5', image: JAMMY, ...v })) },
+    ],
+  });
+  expect(res.status).toBe(201);
+}
+
+async function startBulk(ctx: Ctx, body: Record<string, unknown>): Promise<string> {
+  const res = await ctx.api('POST', '/api/remediations', { subscriptionId: SUB, ...body });
+  expect(res.status).toBe(202);
+  return (res.json as { id: string }).id;
+}
+
+async function waitForStatus(ctx: Ctx, id: string, status: string): Promise<RunView> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await ctx.api('GET', `/api/remediations/${id}`);
+    const run = res.status === 200 ? (res.json as RunView) : undefined;
+    if (run?.status === status) return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} never reached ${status}: ${res.body}`);
+    await sleep(50);
+  }
+}
+
+async function approve(ctx: Ctx, instanceId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await ctx.api('POST', `/api/approvals/${instanceId}`, { decision: 'approve' });
+    if (res.status === 200) return;
+    if (Date.now() > deadline)
+      throw new Error(`approval of ${instanceId}: ${res.status} ${res.body}`);
+    await sleep(50);
+  }
+}
+
+const finalOutcomes = (run: RunView): boolean => run.vms.every((v) => !OPEN.has(v.outcome));
+
+afterAll(() => figures.report());
+
+describe('reliability: concurrency (enforce mode)', () => {
+  const ctx = useTwin({ ACCELNET_MODE: 'enforce', ACCELNET_APPROVAL_TIMEOUT: 'PT10M' });
+
+  test('when two bulk runs start together over the same VMs, then each VM is remediated once and both runs end with final outcomes', async () => {
+    const rg = 'rg-conc-two';
+    const n = sized(24, 12);
+    await seed(ctx, rg, [
+      { name: 'app', count: n - 2 },
+      { name: 'off', count: 2, powerState: 'deallocated' },
+    ]);
+    const since = await lastSeq(ctx.em);
+    const before = await fleetOf(ctx.em, rg);
+    const [a, b] = await Promise.all([
+      startBulk(ctx, { resourceGroup: rg, maxParallel: 4 }),
+      startBulk(ctx, { resourceGroup: rg, maxParallel: 4 }),
+    ]);
+    const runs = await Promise.all(
+      [a, b].map((id) => runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 120_000)),
+    );
+    const after = await fleetOf(ctx.em, rg);
+    const ops = await opsSince(ctx.em, since);
+    const deallocs = accelnetDeallocations(ops, after);
+
+    for (const run of runs) {
+      expect(run.status).toBe('completed');
+      expect(run.vms).toHaveLength(n);
+      expect(finalOutcomes(run)).toBe(true);
+      expect(run.vms.filter((v) => v.outcome === 'failed')).toEqual([]);
+    }
+    for (const vm of before) {
+      const now = after.find((v) => v.id === vm.id);
+      expect(deallocs.get(vm.name) ?? 0).toBeLessThanOrEqual(1);
+      expect(now?.powerState).toBe(vm.powerState);
+      expect(now?.nics.every((nic) => nic.enableAcceleratedNetworking)).toBe(true);
+      const remediatedBy = runs.filter(
+        (r) =>
+          r.vms.find((v) => v.vmId.toLowerCase() === vm.id.toLowerCase())?.outcome === 'remediated',
+      );
+      expect(remediatedBy).toHaveLength(1);
+    }
+    figures.set('two bulk runs over the same VMs', `${n} VMs, 2 runs`);
+    figures.set('  most deallocations of one VM', Math.max(...deallocs.values()));
+    figures.set(
+      '  remediated once / already compliant in the other run',
+      `${n} / ${runs.flatMap((r) => r.vms).filter((v) => v.outcome === 'already-compliant').length}`,
+    );
+  });
+
+  test('when VMs are created (event runs start) and a bulk run covers them at once, then no VM is acted on twice and none fails', async () => {
+    const rg = 'rg-conc-events';
+    const n = sized(16, 8);
+    const since = await lastSeq(ctx.em);
+    await seed(ctx, rg, [{ name: 'new', count: n }], true);
+    const id = await startBulk(ctx, { resourceGroup: rg, maxParallel: 4 });
+    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 120_000);
+    // The event runs end too.
+    const deadline = Date.now() + 60_000;
+    let eventOutcomes: { vmId: string; outcome: string }[] = [];
+    for (;;) {
+      eventOutcomes = await Promise.all(
+        run.vms.map(async (v) => {
+          const res = await ctx.api('GET', `/api/vms/${encodeURIComponent(v.vmId)}/remediation`);
+          return {
+            vmId: v.vmId,
+            outcome: (res.json as { outcome?: string } | undefined)?.outcome ?? 'none',
+          };
+        }),
+      );
+      if (eventOutcomes.every((e) => !OPEN.has(e.outcome) && e.outcome !== 'none')) break;
+      if (Date.now() > deadline)
+        throw new Error(`event runs did not end: ${JSON.stringify(eventOutcomes)}`);
+      await sleep(100);
+    }
+    const after = await fleetOf(ctx.em, rg);
+    const deallocs = accelnetDeallocations(await opsSince(ctx.em, since), after);
+    expect(run.status).toBe('completed');
+    expect(finalOutcomes(run)).toBe(true);
+    for (const vm of after) {
+      expect(vm.powerState).toBe('running');
+      expect(deallocs.get(vm.name)).toBe(1);
+      expect(vm.nics.every((nic) => nic.acceleratedNetworkingEffective)).toBe(true);
+      const bulk = run.vms.find((v) => v.vmId.toLowerCase() === vm.id.toLowerCase())?.outcome;
+      const event = eventOutcomes.find(
+        (e) => e.vmId.toLowerCase() === vm.id.toLowerCase(),
+      )?.outcome;
+      expect([bulk, event].sort()).toEqual(['already-compliant', 'remediated']);
+    }
+    figures.set('event runs and a bulk run at once', `${n} VMs`);
+    figures.set(
+      '  remediated by the event run / by the bulk run',
+      `${eventOutcomes.filter((e) => e.outcome === 'remediated').length} / ${run.vms.filter((v) => v.outcome === 'remediated').length}`,
+    );
+  });
+
+  test('when owners start, deallocate, opt out, resize and delete VMs while a bulk run waits for approval, then each is treated as it is now', async () => {
+    const rg = 'rg-conc-owners';
+    await seed(ctx, rg, [
+      { name: 'started', powerState: 'deallocated' },
+      { name: 'stopped', powerState: 'running' },
+      { name: 'optout' },
+      { name: 'resized' },
+      { name: 'deleted' },
+      { name: 'plain' },
+    ]);
+    const id = await startBulk(ctx, { resourceGroup: rg, approval: 'required' });
+    await waitForStatus(ctx, id, 'pending-approval');
+    const owner = armClients(ctx.em, 'vm-owner');
+    await owner.compute.virtualMachines.beginStartAndWait(rg, 'started', FAST);
+    await owner.compute.virtualMachines.beginDeallocateAndWait(rg, 'stopped', FAST);
+    await owner.compute.virtualMachines.beginUpdateAndWait(
+      rg,
+      'optout',
+      { tags: { 'accelnet-exempt': 'true' } },
+      FAST,
+    );
+    await owner.compute.virtualMachines.beginUpdateAndWait(
+      rg,
+      'resized',
+      { hardwareProfile: { vmSize: 'Standard_B2s' } },
+      FAST,
+    );
+    await owner.compute.virtualMachines.beginDeleteAndWait(rg, 'deleted', FAST);
+    const since = await lastSeq(ctx.em);
+    await approve(ctx, id);
+    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
+    const after = await fleetOf(ctx.em, rg);
+    const changes = changesByVm(await opsSince(ctx.em, since), after);
+    const outcome = new Map(run.vms.map((v) => [nameOf(v.vmId), v]));
+    const vm = (name: string): VmView | undefined => after.find((v) => v.name === name);
+
+    expect(run.status).toBe('completed');
+    expect(finalOutcomes(run)).toBe(true);
+    expect(outcome.get('started')).toMatchObject({
+      outcome: 'remediated',
+      originalPowerState: 'running',
+      finalPowerState: 'running',
+    });
+    expect(vm('started')?.powerState).toBe('running');
+    expect(outcome.get('stopped')).toMatchObject({
+      outcome: 'remediated',
+      originalPowerState: 'deallocated',
+      finalPowerState: 'deallocated',
+    });
+    expect(vm('stopped')?.powerState).toBe('deallocated');
+    expect(outcome.get('optout')).toMatchObject({ outcome: 'skipped', reason: 'opted-out' });
+    expect(outcome.get('resized')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'size-not-supported',
+    });
+    expect(outcome.get('deleted')).toMatchObject({ outcome: 'skipped', reason: 'vm-deleted' });
+    expect(outcome.get('plain')).toMatchObject({
+      outcome: 'remediated',
+      finalPowerState: 'running',
+    });
+    expect(changes.get('optout') ?? []).toEqual([]);
+    expect(changes.get('resized') ?? []).toEqual([]);
+    expect(vm('optout')?.powerState).toBe('running');
+    expect(vm('resized')?.powerState).toBe('running');
+    figures.set(
+      'owners acting during a bulk approval wait',
+      '6 VMs: start, deallocate, opt-out, resize, delete, none',
+    );
+    figures.set(
+      '  outcomes',
+      ['started', 'stopped', 'optout', 'resized', 'deleted', 'plain']
+        .map(
+          (n) =>
+            `${n}: ${outcome.get(n)?.outcome ?? '?'}${outcome.get(n)?.reason && outcome.get(n)?.outcome !== 'remediated' ? ` (${outcome.get(n)?.reason})` : ''}`,
+        )
+        .join(', '),
+    );
+  });
+
+  test('when a member of an availability set is resized while the run waits for approval, then no member of the set is touched', async () => {
+    const rg = 'rg-conc-set';
+    await seed(ctx, rg, [{ name: 'node', count: 3, availabilitySet: 'as-conc' }]);
+    const id = await startBulk(ctx, {
+      resourceGroup: rg,
+      approval: 'required',
+      includeAvailabilitySets: true,
+    });
+    await waitForStatus(ctx, id, 'pending-approval');
+    const owner = armClients(ctx.em, 'vm-owner');
+    await owner.compute.virtualMachines.beginUpdateAndWait(
+      rg,
+      'node-2',
+      { hardwareProfile: { vmSize: 'Standard_B2s' } },
+      FAST,
+    );
+    const since = await lastSeq(ctx.em);
+    await approve(ctx, id);
+    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
+    const after = await fleetOf(ctx.em, rg);
+    const changes = changesByVm(await opsSince(ctx.em, since), after);
+    const outcome = new Map(run.vms.map((v) => [nameOf(v.vmId), v]));
+
+    expect(run.status).toBe('completed');
+    expect(finalOutcomes(run)).toBe(true);
+    expect(outcome.get('node-2')).toMatchObject({
+      outcome: 'skipped',
+      reason: 'size-not-supported',
+    });
+    for (const name of ['node-1', 'node-3']) {
+      expect(outcome.get(name)).toMatchObject({
+        outcome: 'skipped',
+        reason: 'availability-set-blocked',
+      });
+    }
+    for (const vm of after) {
+      expect(vm.powerState).toBe('running');
+      expect(changes.get(vm.name) ?? []).toEqual([]);
+    }
+    figures.set('availability set, a member resized during approval', 'no member touched');
+  });
+
+  test('when a VM is deleted before its lane reaches it, then it ends skipped (vm-deleted) and the run has none in progress', async () => {
+    const rg = 'rg-conc-gone';
+    await seed(ctx, rg, [{ name: 'q', count: 4 }]);
+    const id = await startBulk(ctx, { resourceGroup: rg, maxParallel: 1 });
+    // The lane goes one VM after another: the last one is still ahead of it.
+    await waitForStatus(ctx, id, 'running');
+    const owner = armClients(ctx.em, 'vm-owner');
+    await owner.compute.virtualMachines.beginDeleteAndWait(rg, 'q-4', FAST);
+    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
+    expect(run.status).toBe('completed');
+    expect(run.summary).toMatchObject({ inProgress: 0, pendingApproval: 0 });
+    const gone = run.vms.find((v) => nameOf(v.vmId) === 'q-4');
+    expect(gone?.outcome === 'skipped' && gone.reason === 'vm-deleted').toBe(true);
+    figures.set('VM deleted before its lane reached it', `${gone?.outcome} (${gone?.reason})`);
+  });
+});
+
+describe('reliability: concurrency (approval mode, event runs)', () => {
+  const ctx = useTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT10M' });
+
+  async function eventRun(
+    vmId: string,
+    done: (o: string) => boolean,
+  ): Promise<{ outcome: string; reason?: string; finalPowerState?: string }> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await ctx.api('GET', `/api/vms/${encodeURIComponent(vmId)}/remediation`);
+      const got = res.json as
+        { outcome?: string; reason?: string; finalPowerState?: string } | undefined;
+      if (res.status === 200 && got?.outcome && done(got.outcome))
+        return got as { outcome: string };
+      if (Date.now() > deadline) throw new Error(`event run of ${vmId}: ${res.status} ${res.body}`);
+      await sleep(50);
+    }
+  }
+
+  test('when owners deallocate or resize a VM while its event run waits for approval, then it is treated as it is now', async () => {
+    const rg = 'rg-conc-approval';
+    await seed(ctx, rg, [{ name: 'off' }, { name: 'small' }], true);
+    const vms = await fleetOf(ctx.em, rg);
+    const idOf = (name: string): string => vms.find((v) => v.name === name)?.id ?? '';
+    for (const name of ['off', 'small'])
+      await eventRun(idOf(name), (o) => o === 'pending-approval');
+    const owner = armClients(ctx.em, 'vm-owner');
+    await owner.compute.virtualMachines.beginDeallocateAndWait(rg, 'off', FAST);
+    await owner.compute.virtualMachines.beginUpdateAndWait(
+      rg,
+      'small',
+      { hardwareProfile: { vmSize: 'Standard_B2s' } },
+      FAST,
+    );
+    const pending = (await ctx.api('GET', '/api/approvals')).json as {
+      pending: { instanceId: string; vmId: string }[];
+    };
+    for (const p of pending.pending.filter((p) => [idOf('off'), idOf('small')].includes(p.vmId)))
+      await approve(ctx, p.instanceId);
+    const off = await eventRun(idOf('off'), (o) => !OPEN.has(o));
+    const small = await eventRun(idOf('small'), (o) => !OPEN.has(o));
+    const after = await fleetOf(ctx.em, rg);
+    expect(off).toMatchObject({ outcome: 'remediated', finalPowerState: 'deallocated' });
+    expect(after.find((v) => v.name === 'off')?.powerState).toBe('deallocated');
+    expect(
+      after.find((v) => v.name === 'off')?.nics.every((n) => n.enableAcceleratedNetworking),
+    ).toBe(true);
+    expect(small).toMatchObject({ outcome: 'skipped', reason: 'size-not-supported' });
+    const smallVm = after.find((v) => v.name === 'small');
+    expect(smallVm?.powerState).toBe('running');
+    expect(smallVm?.deallocations).toBe(0);
+    figures.set(
+      'event runs in approval mode, owner acts during the wait',
+      `deallocated: ${off.outcome}, resized: ${small.outcome} (${small.reason ?? ''})`,
+    );
+  });
+});
