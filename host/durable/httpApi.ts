@@ -4,10 +4,13 @@
  */
 import { errorResponse, type HostResponse, json } from '../http/body';
 import { errorMessage } from '../log';
+import { entityStatusOf, handleEntityApi } from './entityApi';
+import { isEntityInstance } from './entityMessages';
 import { eventTypeName } from './history';
 import {
   InstanceExistsError,
   type InstanceRecord,
+  InvalidArgumentError,
   type RuntimeStatus,
   type TaskHub,
   UnknownOrchestratorError,
@@ -51,6 +54,7 @@ export function handleDurableApi(
       const payload = links(instanceId);
       return json(202, payload, { Location: payload.statusQueryGetUri ?? '', 'Retry-After': '10' });
     }
+    if (head === 'entities') return handleEntityApi(hub, req, parts.slice(1));
     if (head !== 'instances')
       return errorResponse(404, 'NotFound', `no durable API route ${req.path}`);
     if (!id) {
@@ -65,6 +69,12 @@ export function handleDurableApi(
       return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
     }
     if (!verb) {
+      const entity = isEntityInstance(id) ? hub.entity(id) : undefined;
+      if (entity && method === 'GET')
+        return json(202, {
+          ...entityStatusOf(entity, req.query.get('showInput') !== 'false'),
+          ...(req.query.get('showHistory') === 'true' ? { historyEvents: [] } : {}),
+        });
       if (method === 'GET') {
         const rec = hub.get(id);
         if (!rec) return json(404, {});
@@ -110,7 +120,7 @@ export function handleDurableApi(
     return errorResponse(404, 'NotFound', `no durable API route ${req.path}`);
   } catch (err) {
     if (err instanceof InstanceExistsError) return errorResponse(409, 'Conflict', err.message);
-    if (err instanceof UnknownOrchestratorError)
+    if (err instanceof UnknownOrchestratorError || err instanceof InvalidArgumentError)
       return errorResponse(400, 'BadRequest', err.message);
     return errorResponse(500, 'InternalServerError', errorMessage(err));
   }
@@ -161,7 +171,14 @@ export function statusOf(
   return body;
 }
 
-function filterInstances(all: InstanceRecord[], query: URLSearchParams): InstanceRecord[] {
+/** What the instance queries filter on. */
+interface Listed {
+  instanceId: string;
+  runtimeStatus: RuntimeStatus;
+  createdTime: string;
+}
+
+function filterInstances<T extends Listed>(all: T[], query: URLSearchParams): T[] {
   const statuses = (query.get('runtimeStatus') ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -180,25 +197,43 @@ function filterInstances(all: InstanceRecord[], query: URLSearchParams): Instanc
     );
 }
 
+/**
+ * `GET instances`: orchestrations and, as the extension lists them too, entities (each an
+ * instance `@name@key`); `instanceIdPrefix=@` lists entities alone.
+ */
 function listInstances(hub: TaskHub, req: DurableApiRequest): HostResponse {
-  const matches = filterInstances(hub.list(), req.query);
-  const tokenHeader = req.headers['x-ms-continuation-token'];
-  const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
-  const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) || 0 : 0;
-  const top = Number(req.query.get('top') ?? '') || 100;
-  const page = matches.slice(offset, offset + top);
   const options = {
     showInput: req.query.get('showInput') === 'true',
     showHistory: false,
     showHistoryOutput: false,
   };
+  const all: (Listed & { body: () => Record<string, unknown> })[] = [
+    ...hub.list().map((r) => ({
+      instanceId: r.instanceId,
+      runtimeStatus: r.runtimeStatus,
+      createdTime: r.createdTime,
+      body: () => statusOf(r, options),
+    })),
+    ...hub.entities().map((e) => ({
+      instanceId: e.id,
+      runtimeStatus: 'Running' as const,
+      createdTime: e.createdTime,
+      body: () => entityStatusOf(e, options.showInput),
+    })),
+  ];
+  const matches = filterInstances(all, req.query);
+  const tokenHeader = req.headers['x-ms-continuation-token'];
+  const token = Array.isArray(tokenHeader) ? tokenHeader[0] : tokenHeader;
+  const offset = token ? Number(Buffer.from(token, 'base64').toString('utf8')) || 0 : 0;
+  const top = Number(req.query.get('top') ?? '') || 100;
+  const page = matches.slice(offset, offset + top);
   const headers: Record<string, string> = {};
   if (offset + top < matches.length) {
     headers['x-ms-continuation-token'] = Buffer.from(String(offset + top)).toString('base64');
   }
   return json(
     200,
-    page.map((r) => statusOf(r, options)),
+    page.map((r) => r.body()),
     headers,
   );
 }

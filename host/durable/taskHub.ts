@@ -1,12 +1,11 @@
 /**
  * A task hub that runs orchestrations with the real durable-functions replay engine: each
  * episode calls the registered orchestrator with the payload the Durable extension builds,
- * then executes the returned actions and records DTFx history. State is persisted per
- * instance after every change so a new hub over the same directory resumes work in flight.
+ * then executes the returned actions and records DTFx history. Entities run beside them
+ * (entities.ts). State is persisted per instance and per entity after every change so a new
+ * hub over the same directory resumes work in flight.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { types } from 'node:util';
 
 import { errorMessage, type HostLogger } from '../log';
@@ -20,9 +19,24 @@ import {
   type RetryOptionsWire,
   type WireAction,
 } from './actions';
+import { Checkpoint } from './checkpoint';
+import { Entities, type EntityRecord, isEntityRecord } from './entities';
+import {
+  hasInvalidKeyCharacter,
+  isEntityInstance,
+  type Outgoing,
+  schedulerId,
+} from './entityMessages';
 import { EventType, type HistoryEvent, historyEvent, OrchestrationStatusCode } from './history';
+import {
+  type CriticalSection,
+  entityStep,
+  isEntityAction,
+  noteLockResponses,
+  release,
+} from './orchestrationEntities';
 import { Semaphore } from './semaphore';
-import { InstanceStore } from './store';
+import { durableSetting } from './settings';
 
 export type RuntimeStatus =
   'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
@@ -33,7 +47,9 @@ const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Te
 export type WorkItem =
   | { kind: 'activity'; id: number; name: string; input?: string }
   | { kind: 'timer'; id: number; fireAt: string }
-  | { kind: 'subOrchestration'; id: number; name: string; instanceId: string; input?: string };
+  | { kind: 'subOrchestration'; id: number; name: string; instanceId: string; input?: string }
+  /** The response of an entity to a call or to a lock request, by request id. */
+  | { kind: 'entity'; id: number; requestId: string };
 
 /** An activity or sub-orchestration called with retry options. */
 interface RetryChain {
@@ -66,7 +82,14 @@ export interface InstanceRecord {
   nextSeq: number;
   work: WorkItem[];
   retries: RetryChain[];
+  /** Messages to entities its episodes sent that are not yet known to be delivered. */
+  outbox?: Outgoing[];
+  /** The critical section it asked for or holds. */
+  critical?: CriticalSection;
 }
+
+/** What the hub writes: an orchestration instance or an entity. */
+type StoredRecord = InstanceRecord | EntityRecord;
 
 export interface TaskHubOptions {
   registry: Registry;
@@ -75,6 +98,7 @@ export interface TaskHubOptions {
   taskHubName?: string;
   maxConcurrentActivityFunctions?: number;
   maxConcurrentOrchestratorFunctions?: number;
+  maxEntityOperationBatchSize?: number;
 }
 
 /** Thrown when starting an instance whose id is Pending or Running. */
@@ -93,80 +117,38 @@ export class UnknownOrchestratorError extends Error {
   }
 }
 
-const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
-
-type DurableLimit = 'maxConcurrentActivityFunctions' | 'maxConcurrentOrchestratorFunctions';
-
-/** A positive integer, or undefined. */
-function positiveInt(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : undefined;
-}
-
-/**
- * The app's host.json `extensions.durableTask`, as the Functions host reads it: host.json is
- * at the app's root (a deployed zip's root), found by walking up from the entry module's
- * directory (dist/functions/index.js -> the project). Undefined when there is none.
- */
-function hostJsonDurableTask(entry: string | undefined): Record<string, unknown> | undefined {
-  if (entry === undefined) return undefined;
-  let dir = path.dirname(path.resolve(entry));
-  for (;;) {
-    const file = path.join(dir, 'host.json');
-    if (existsSync(file)) {
-      try {
-        const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-        const extensions = isRecord(json) ? json.extensions : undefined;
-        const durable = isRecord(extensions) ? extensions.durableTask : undefined;
-        return isRecord(durable) ? durable : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
+/** Thrown for an argument the extension refuses (answered 400, as its ArgumentException is). */
+export class InvalidArgumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidArgumentError';
   }
 }
 
-/**
- * A durableTask concurrency limit: the app setting that overrides any host.json value,
- * `AzureFunctionsJobHost__extensions__durableTask__<name>`, else the app's host.json, else
- * the extension's default (10).
- */
-function durableSetting(name: DurableLimit, entry: string | undefined): number {
-  return (
-    positiveInt(process.env[`AzureFunctionsJobHost__extensions__durableTask__${name}`]) ??
-    positiveInt(hostJsonDurableTask(entry)?.[name]) ??
-    10
-  );
-}
+const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
 
 export class TaskHub {
   readonly name: string;
   readonly #registry: Registry;
   readonly #log: HostLogger;
-  readonly #store: InstanceStore<InstanceRecord>;
+  readonly #checkpoint: Checkpoint<StoredRecord>;
   readonly #instances = new Map<string, InstanceRecord>();
+  readonly #entities: Entities;
   readonly #activities: Semaphore;
+  /** Slots for episodes of orchestrations and entities alike (one work-item queue for both). */
   readonly #orchestrators: Semaphore;
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #busy = new Set<string>();
   readonly #again = new Set<string>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  /** Instances changed since they were last written, written together once the turn ends. */
-  readonly #dirty = new Map<string, InstanceRecord>();
-  /** Work to dispatch once the next flush of dirty instances is on disk. */
-  #checkpointed: (() => void)[] = [];
-  #flush: NodeJS.Immediate | undefined;
   #stopped = false;
 
   constructor(options: TaskHubOptions) {
     this.name = options.taskHubName ?? 'accelnet';
     this.#registry = options.registry;
     this.#log = options.log;
-    this.#store = new InstanceStore<InstanceRecord>(options.dataDir, (message) =>
-      this.#log.error('persisting instances failed', { error: message }),
+    this.#checkpoint = new Checkpoint<StoredRecord>(options.dataDir, options.log, (id, doc) =>
+      isEntityRecord(doc) ? this.#entities.get(id) === doc : this.#instances.get(id) === doc,
     );
     this.#activities = new Semaphore(
       options.maxConcurrentActivityFunctions ??
@@ -176,23 +158,41 @@ export class TaskHub {
       options.maxConcurrentOrchestratorFunctions ??
         durableSetting('maxConcurrentOrchestratorFunctions', options.registry.entry),
     );
+    this.#entities = new Entities({
+      registry: options.registry,
+      log: options.log,
+      batchSize:
+        options.maxEntityOperationBatchSize ??
+        durableSetting('maxEntityOperationBatchSize', options.registry.entry),
+      stopped: () => this.#stopped,
+      persist: (rec) => this.#checkpoint.mark(rec.id, rec),
+      schedule: (id) => this.#schedule(id),
+      dispatch: (rec, messages) => this.#dispatchMessages(rec, messages),
+    });
   }
 
-  /** Loads persisted instances and resumes those in flight. */
+  /** Loads persisted instances and entities, resumes those in flight and sends what was unsent. */
   start(): void {
-    for (const rec of this.#store.loadAll()) this.#instances.set(rec.instanceId, rec);
+    for (const doc of this.#checkpoint.loadAll()) {
+      if (isEntityRecord(doc)) this.#entities.load(doc);
+      else this.#instances.set(doc.instanceId, doc);
+    }
     for (const rec of this.#instances.values()) {
       if (TERMINAL.has(rec.runtimeStatus)) continue;
       this.#log.info('resuming instance', { instanceId: rec.instanceId, work: rec.work.length });
       for (const item of rec.work) this.#dispatch(rec, item, true);
       if (rec.inbox.length > 0) this.#schedule(rec.instanceId);
     }
+    // Messages in an outbox are on disk with the state that sent them; a copy that had
+    // already arrived is recognised by its receiver and dropped.
+    for (const rec of [...this.#instances.values(), ...this.#entities.list()])
+      if (rec.outbox && rec.outbox.length > 0) this.#send(rec, [...rec.outbox]);
+    for (const entity of this.#entities.list()) this.#schedule(entity.id);
   }
 
   /** Stops timers and dispatching; work still running is discarded when it ends. */
   stop(): void {
-    this.#flushDirty();
-    this.#store.close();
+    this.#checkpoint.stop();
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
@@ -202,6 +202,8 @@ export class TaskHub {
   startNew(name: string, options: { instanceId?: string; input?: string } = {}): string {
     const fn = this.#registry.get(name);
     if (!fn || fn.triggerType !== 'orchestrationTrigger') throw new UnknownOrchestratorError(name);
+    if (options.instanceId !== undefined && isEntityInstance(options.instanceId))
+      throw new InvalidArgumentError('Orchestration instance ids must not start with @.');
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     this.#create(name, instanceId, options.input, undefined);
     return instanceId;
@@ -295,14 +297,58 @@ export class TaskHub {
     return 'ok';
   }
 
+  /** Removes an instance or an entity (by its `@name@key` id) and its file. */
   purge(instanceId: string): boolean {
+    if (isEntityInstance(instanceId)) {
+      if (!this.#entities.remove(instanceId)) return false;
+      this.#checkpoint.remove(instanceId);
+      return true;
+    }
     const rec = this.#instances.get(instanceId);
     if (!rec) return false;
     this.#cancelTimers(rec);
     this.#instances.delete(instanceId);
-    this.#dirty.delete(instanceId);
-    if (!this.#stopped) this.#store.remove(instanceId);
+    this.#checkpoint.remove(instanceId);
     return true;
+  }
+
+  // ---- entities, as the durable client reaches them ----
+
+  /** An entity by scheduler id (`@name@key`). */
+  entity(id: string): EntityRecord | undefined {
+    return this.#entities.get(id);
+  }
+
+  entities(): EntityRecord[] {
+    return this.#entities.list();
+  }
+
+  /** A client's signal: the operation is queued for the entity, nobody waits for it. */
+  signalEntity(name: string, key: string, operation: string, input: string | undefined): void {
+    if (hasInvalidKeyCharacter(key))
+      throw new InvalidArgumentError(
+        'Entity keys must not contain /, \\, #, ?, or control characters.',
+      );
+    if (!this.#entities.knows(name))
+      throw new InvalidArgumentError(this.#entities.unknownMessage(name.toLowerCase()));
+    this.#entities.deliver(schedulerId({ name, key }), {
+      name: 'op',
+      message: {
+        op: operation,
+        signal: true,
+        ...(input !== undefined ? { input } : {}),
+        id: randomUUID(),
+      },
+    });
+  }
+
+  /**
+   * The state of an entity as the client reads it: none unless it exists with a state (the
+   * extension reads the scheduler's stored state, absent for an entity that never set one).
+   */
+  readEntityState(name: string, key: string): string | undefined {
+    const rec = this.#entities.get(schedulerId({ name, key }));
+    return rec?.exists ? rec.state : undefined;
   }
 
   /** Resolves once the instance has reached Completed, Failed or Terminated (or on timeout). */
@@ -335,38 +381,41 @@ export class TaskHub {
 
   // ---- episodes ----
 
-  #schedule(instanceId: string): void {
+  /** Runs the episodes of an instance or an entity, one at a time, while it has work. */
+  #schedule(id: string): void {
     if (this.#stopped) return;
-    if (this.#busy.has(instanceId)) {
-      this.#again.add(instanceId);
+    if (this.#busy.has(id)) {
+      this.#again.add(id);
       return;
     }
-    this.#busy.add(instanceId);
+    this.#busy.add(id);
     void this.#orchestrators
       .run(async () => {
         try {
           for (;;) {
-            this.#again.delete(instanceId);
-            const rec = this.#instances.get(instanceId);
-            if (!rec || this.#stopped || TERMINAL.has(rec.runtimeStatus) || rec.inbox.length === 0)
-              break;
-            await this.#episode(rec);
+            this.#again.delete(id);
+            if (this.#stopped || !this.#hasWork(id)) break;
+            const rec = this.#instances.get(id);
+            if (rec) await this.#episode(rec);
+            else await this.#entities.runEpisode(id);
           }
         } catch (err) {
-          this.#log.error('episode failed', { instanceId, error: errorMessage(err) });
+          this.#log.error('episode failed', { instanceId: id, error: errorMessage(err) });
         }
       })
       .finally(() => {
-        this.#busy.delete(instanceId);
-        const rec = this.#instances.get(instanceId);
-        if (
-          this.#again.has(instanceId) ||
-          (rec && rec.inbox.length > 0 && !TERMINAL.has(rec.runtimeStatus))
-        ) {
-          this.#again.delete(instanceId);
-          this.#schedule(instanceId);
+        this.#busy.delete(id);
+        if (this.#again.has(id) || this.#hasWork(id)) {
+          this.#again.delete(id);
+          this.#schedule(id);
         }
       });
+  }
+
+  #hasWork(id: string): boolean {
+    if (isEntityInstance(id)) return this.#entities.hasWork(id);
+    const rec = this.#instances.get(id);
+    return rec !== undefined && !TERMINAL.has(rec.runtimeStatus) && rec.inbox.length > 0;
   }
 
   /**
@@ -414,9 +463,15 @@ export class TaskHub {
       return;
     rec.history.push(...newEvents);
     if (rec.runtimeStatus === 'Pending') rec.runtimeStatus = 'Running';
+    noteLockResponses(rec, batch);
 
     if (outcome.kind === 'failed') {
       rec.history.push(...emitted);
+      // The extension carries out the actions of a failing out-of-process episode before it
+      // fails the orchestration: entity messages among them are sent (so a release in a
+      // `finally` frees the entities).
+      const sent = this.#entityActions(rec, flattenActions(outcome.actions));
+      rec.history.push(...sent.events);
       if (outcome.customStatus !== undefined)
         rec.customStatus = JSON.stringify(outcome.customStatus);
       rec.history.push(
@@ -428,16 +483,18 @@ export class TaskHub {
       );
       this.#log.warn('orchestration failed', { instanceId: rec.instanceId, error: outcome.error });
       this.#finish(rec, 'Failed', JSON.stringify(outcome.error));
+      this.#dispatchMessages(rec, sent.outgoing);
       return;
     }
 
     const state = outcome.state;
     const actions = flattenActions(state.actions);
     let continueAsNew: WireAction | undefined;
-    let unsupported: string | undefined;
+    let failure: string | undefined;
+    const outgoing: Outgoing[] = [];
     for (let i = rec.knownActions; i < actions.length; i++) {
       const action = actions[i];
-      if (!action) continue;
+      if (!action || failure !== undefined) continue;
       let id: number | null = null;
       switch (action.actionType) {
         case ActionType.CallActivity:
@@ -496,13 +553,29 @@ export class TaskHub {
           if (!action.isCanceled) followUps.push({ kind: 'timer', id, fireAt });
           break;
         }
+        case ActionType.CallEntity:
+        case ActionType.SignalEntity:
+        case ActionType.LockEntities:
+        case ActionType.ReleaseEntities: {
+          const step = entityStep(rec, action, this.#entities);
+          if ('error' in step) {
+            failure = step.error;
+            break;
+          }
+          id = step.id;
+          emitted.push(...step.events);
+          outgoing.push(...step.outgoing);
+          if (step.awaits !== undefined)
+            followUps.push({ kind: 'entity', id, requestId: step.awaits });
+          break;
+        }
         case ActionType.WaitForExternalEvent:
           break;
         case ActionType.ContinueAsNew:
           continueAsNew = action;
           break;
         default:
-          unsupported = `action type ${action.actionType} is not supported by the local host`;
+          failure = `action type ${action.actionType} is not supported by the local host`;
       }
       rec.actionIds[i] = id;
     }
@@ -522,13 +595,29 @@ export class TaskHub {
     if (state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
     rec.history.push(...emitted);
 
-    if (unsupported) {
+    if (failure !== undefined) {
+      this.#log.warn('orchestration failed', { instanceId: rec.instanceId, error: failure });
       rec.history.push(historyEvent(EventType.OrchestratorCompleted));
-      this.#finish(rec, 'Failed', JSON.stringify(unsupported));
+      this.#finish(rec, 'Failed', JSON.stringify(failure));
+      this.#dispatchMessages(rec, outgoing);
       return;
+    }
+    // An orchestration that ends (or continues as new) holding locks releases them, as the
+    // extension's orchestration shim does once the orchestrator function has completed.
+    if (state.isDone) {
+      const released = rec.critical?.acquired ? release(rec) : undefined;
+      if (released) {
+        rec.history.push(...released.events);
+        outgoing.push(...released.outgoing);
+        this.#log.info('locks released as the orchestration ended', {
+          instanceId: rec.instanceId,
+          entities: released.outgoing.map((m) => (m.to === 'entity' ? m.target : m.instanceId)),
+        });
+      }
     }
     if (state.isDone && continueAsNew) {
       this.#continueAsNew(rec, processedInputJson(continueAsNew.input));
+      this.#dispatchMessages(rec, outgoing);
       return;
     }
     if (state.isDone) {
@@ -541,6 +630,7 @@ export class TaskHub {
         historyEvent(EventType.OrchestratorCompleted),
       );
       this.#finish(rec, 'Completed', output);
+      this.#dispatchMessages(rec, outgoing);
       return;
     }
     rec.history.push(historyEvent(EventType.OrchestratorCompleted));
@@ -554,6 +644,24 @@ export class TaskHub {
       this.#afterCheckpoint(() => {
         for (const item of followUps) this.#dispatch(rec, item, false);
       });
+    this.#dispatchMessages(rec, outgoing);
+  }
+
+  /** The entity actions among an episode's new actions (those of a failing episode). */
+  #entityActions(
+    rec: InstanceRecord,
+    actions: WireAction[],
+  ): { events: HistoryEvent[]; outgoing: Outgoing[] } {
+    const events: HistoryEvent[] = [];
+    const outgoing: Outgoing[] = [];
+    for (const action of actions.slice(rec.knownActions)) {
+      if (!isEntityAction(action)) continue;
+      const step = entityStep(rec, action, this.#entities);
+      if ('error' in step) continue;
+      events.push(...step.events);
+      outgoing.push(...step.outgoing);
+    }
+    return { events, outgoing };
   }
 
   /** Whether reading this event makes the host allot a sequence number (a retry). */
@@ -646,7 +754,7 @@ export class TaskHub {
         kind: 'state';
         state: { isDone: boolean; actions: unknown; output?: unknown; customStatus?: unknown };
       }
-    | { kind: 'failed'; error: string; customStatus?: unknown }
+    | { kind: 'failed'; error: string; customStatus?: unknown; actions?: unknown }
   > {
     try {
       const response = await this.#registry.invoke(name, {
@@ -672,7 +780,12 @@ export class TaskHub {
         const state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as unknown;
         if (isRecord(state)) {
           const error = typeof state.error === 'string' ? state.error : reason;
-          return { kind: 'failed', error, customStatus: state.customStatus };
+          return {
+            kind: 'failed',
+            error,
+            customStatus: state.customStatus,
+            actions: state.actions,
+          };
         }
       } catch {
         // the message is the error
@@ -684,6 +797,7 @@ export class TaskHub {
   #continueAsNew(rec: InstanceRecord, input: string | undefined): void {
     this.#cancelTimers(rec);
     this.#log.info('continued as new', { instanceId: rec.instanceId });
+    this.#leaveLocks(rec, 'ContinuedAsNew');
     rec.runtimeStatus = 'ContinuedAsNew';
     rec.executionId = randomUUID().replace(/-/g, '');
     rec.input = input;
@@ -706,6 +820,7 @@ export class TaskHub {
 
   #finish(rec: InstanceRecord, status: RuntimeStatus, output: string): void {
     this.#cancelTimers(rec);
+    this.#leaveLocks(rec, status);
     rec.runtimeStatus = status;
     rec.output = output;
     rec.work = [];
@@ -715,6 +830,29 @@ export class TaskHub {
     this.#log.info('instance finished', { instanceId: rec.instanceId, runtimeStatus: status });
     if (rec.parent && status !== 'Terminated') this.#notifyParent(rec, status, output);
     for (const waiter of [...(this.#waiters.get(rec.instanceId) ?? [])]) waiter();
+  }
+
+  /**
+   * An execution that ends still holding (or still asking for) locks leaves them so, as the
+   * extension does: it releases locks only when the orchestrator function completes (incl.
+   * continue-as-new), never when it fails or is terminated. The entities stay locked by this
+   * instance id until an execution under the same id releases them.
+   */
+  #leaveLocks(rec: InstanceRecord, status: RuntimeStatus): void {
+    const section = rec.critical;
+    if (!section) return;
+    rec.critical = undefined;
+    this.#log.warn(
+      section.acquired
+        ? 'orchestration ended holding locks: the entities stay locked'
+        : 'orchestration ended with a lock request pending: the entities will stay locked once it is granted',
+      {
+        instanceId: rec.instanceId,
+        runtimeStatus: status,
+        entities: section.entities,
+        lockRequestId: section.lockRequestId,
+      },
+    );
   }
 
   #notifyParent(child: InstanceRecord, status: RuntimeStatus, output: string): void {
@@ -751,6 +889,9 @@ export class TaskHub {
         break;
       case 'timer':
         this.#armTimer(instanceId, executionId, item, match);
+        break;
+      case 'entity':
+        // The request went out through the outbox; the response comes back by its id.
         break;
       case 'subOrchestration': {
         const child = this.#instances.get(item.instanceId);
@@ -863,6 +1004,58 @@ export class TaskHub {
     this.#schedule(instanceId);
   }
 
+  // ---- messages between orchestrations and entities ----
+
+  /**
+   * Sends what an episode produced once the state that produced it is on disk (checkpoint,
+   * then dispatch): the messages wait in the sender's outbox, written with that state.
+   */
+  #dispatchMessages(sender: StoredRecord, messages: Outgoing[]): void {
+    if (messages.length === 0) return;
+    (sender.outbox ??= []).push(...messages);
+    this.#persist(sender);
+    this.#afterCheckpoint(() => this.#send(sender, messages));
+  }
+
+  /**
+   * Hands messages to their receivers, and drops them from the sender's outbox once the
+   * receivers' records are on disk too. A copy sent again (after a restart in between) is
+   * recognised by its receiver: an entity by the message's id, an orchestration by the
+   * response it no longer waits for.
+   */
+  #send(sender: StoredRecord, messages: Outgoing[]): void {
+    if (this.#stopped) return;
+    for (const m of messages) {
+      if (m.to === 'orchestration') this.#respond(m);
+      else
+        this.#entities.deliver(
+          m.target,
+          m.name === 'op'
+            ? { name: m.name, message: m.message }
+            : { name: m.name, message: m.message },
+        );
+    }
+    this.#afterCheckpoint(() => {
+      sender.outbox = (sender.outbox ?? []).filter((m) => !messages.includes(m));
+      this.#persist(sender);
+    });
+  }
+
+  /** An entity's response, delivered if that execution of the orchestration still waits for it. */
+  #respond(m: Extract<Outgoing, { to: 'orchestration' }>): void {
+    const rec = this.#instances.get(m.instanceId);
+    if (!rec) return;
+    this.#deliver(
+      m.instanceId,
+      m.executionId ?? rec.executionId,
+      (w) => w.kind === 'entity' && w.requestId === m.requestId,
+      historyEvent(EventType.EventRaised, {
+        Name: m.requestId,
+        Input: JSON.stringify(m.response),
+      }),
+    );
+  }
+
   #dropWork(rec: InstanceRecord, match: (w: WorkItem) => boolean): void {
     rec.work = rec.work.filter((w) => {
       if (!match(w)) return true;
@@ -882,50 +1075,13 @@ export class TaskHub {
     this.#timers.delete(key);
   }
 
-  /**
-   * Marks an instance for writing. An instance changes several times in one turn of the event
-   * loop (a completion delivered, then the episode it starts); each change used to rewrite its
-   * whole file (write + rename, synchronously), which at fleet scale was the host's largest
-   * single cost. The file is now written once, after the turn, with the latest state, by the
-   * store's writer thread; stop() writes what is pending and waits for it, so a restarted hub
-   * reads the same state as before.
-   */
-  #persist(rec: InstanceRecord): void {
-    if (this.#stopped) return;
-    this.#dirty.set(rec.instanceId, rec);
-    this.#flush ??= setImmediate(() => this.#flushDirty());
+  #persist(rec: StoredRecord): void {
+    if (isEntityRecord(rec)) this.#checkpoint.mark(rec.id, rec);
+    else this.#checkpoint.mark(rec.instanceId, rec);
   }
 
-  /** Runs `then` once the instances changed so far are on disk. */
+  /** Runs `then` once the records changed so far are on disk. */
   #afterCheckpoint(then: () => void): void {
-    this.#checkpointed.push(then);
-    this.#flush ??= setImmediate(() => this.#flushDirty());
-  }
-
-  #flushDirty(): void {
-    if (this.#flush) clearImmediate(this.#flush);
-    this.#flush = undefined;
-    if (this.#stopped) return;
-    const dirty = [...this.#dirty.values()];
-    this.#dirty.clear();
-    const waiting = this.#checkpointed;
-    this.#checkpointed = [];
-    for (const rec of dirty) {
-      // Purged or replaced since: nothing to write for that record.
-      if (this.#instances.get(rec.instanceId) !== rec) continue;
-      try {
-        this.#store.save(rec.instanceId, rec);
-      } catch (err) {
-        this.#log.error('persisting an instance failed', {
-          instanceId: rec.instanceId,
-          error: errorMessage(err),
-        });
-      }
-    }
-    if (waiting.length === 0) return;
-    void this.#store.written().then(() => {
-      if (this.#stopped) return;
-      for (const then of waiting) then();
-    });
+    this.#checkpoint.after(then);
   }
 }
