@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
+import { ALLOCATION_FAILED_ATTEMPTS } from '../../shared/domain/retry';
 import { parseVmId, vmInstanceId } from '../../shared/events';
 import { admin, armClients, SUB, vmId } from '../support/arm';
 import { request } from '../support/http';
@@ -212,7 +213,14 @@ describe('remediateVm in enforce mode', () => {
       instanceStatus: 'Completed',
     });
     expect(run.reason).toBeUndefined();
-    expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'start', 'verify']);
+    expect(names(run)).toEqual([
+      'assess',
+      'prepare',
+      'deallocate',
+      'enableNics',
+      'start',
+      'verify',
+    ]);
     expect(run.steps.every((s) => s.result === 'ok')).toBe(true);
     const times = run.steps.map((s) => Date.parse(s.at));
     expect(times.every((t) => Number.isFinite(t))).toBe(true);
@@ -285,7 +293,7 @@ describe('remediateVm in enforce mode', () => {
     expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 0 });
   });
 
-  test('when the NIC PUT fails after deallocation, the VM is started again and the run ends failed saying so', async () => {
+  test('when the NIC PUT fails with a permanent 400 after deallocation, it is tried once, the VM is started again at once and the run ends failed saying so', async () => {
     const rg = 'rg-orch-nicfail';
     await h.faults([
       {
@@ -304,11 +312,17 @@ describe('remediateVm in enforce mode', () => {
       originalPowerState: 'running',
       finalPowerState: 'running',
     });
-    expect(run.reason).toMatch(/^failed after deallocate: .*InvalidRequestFormat/);
+    expect(run.reason).toMatch(/^failed at enableNics: InvalidRequestFormat: /);
     expect(run.reason).toMatch(/the VM was started again$/);
-    expect(run.reason).not.toMatch(/Activity function|\n/);
-    expect(names(run)).toEqual(['assess', 'deallocate', 'error', 'compensate-start']);
-    expect(run.steps.find((s) => s.name === 'error')).toMatchObject({ result: 'failed' });
+    expect(run.reason).not.toMatch(/Activity function|\[accelnet|\n/);
+    expect(names(run)).toEqual([
+      'assess',
+      'prepare',
+      'deallocate',
+      'enableNics',
+      'compensate-start',
+    ]);
+    expect(run.steps.find((s) => s.name === 'enableNics')).toMatchObject({ result: 'failed' });
     expect(run.steps.find((s) => s.name === 'compensate-start')).toMatchObject({ result: 'ok' });
 
     const vm = await h.vm(id!);
@@ -319,7 +333,8 @@ describe('remediateVm in enforce mode', () => {
     const failedPuts = writes.filter(
       (o) => o.operation === 'Microsoft.Network/networkInterfaces/write',
     );
-    expect(failedPuts.length).toBeGreaterThan(0);
+    // A 400 cannot succeed later: one attempt, no retries while the VM is down.
+    expect(failedPuts).toHaveLength(1);
     expect(failedPuts.every((o) => o.status === 400 && o.code === 'InvalidRequestFormat')).toBe(
       true,
     );
@@ -350,7 +365,7 @@ describe('remediateVm in enforce mode', () => {
         originalPowerState: powerState,
         finalPowerState: 'deallocated',
       });
-      expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'verify']);
+      expect(names(run)).toEqual(['assess', 'prepare', 'deallocate', 'enableNics', 'verify']);
       expect(run.steps.find((s) => s.name === 'deallocate')?.result).toBe(deallocateResult);
 
       const vm = await h.vm(id!);
@@ -402,7 +417,14 @@ describe('remediateVm in enforce mode', () => {
         originalPowerState: 'running',
         finalPowerState: 'running',
       });
-      expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'start', 'verify']);
+      expect(names(run)).toEqual([
+        'assess',
+        'prepare',
+        'deallocate',
+        'enableNics',
+        'start',
+        'verify',
+      ]);
       expect(await h.vm(id)).toMatchObject({ powerState: 'running', deallocations: 1 });
       expect((await h.vm(id)).nics[0]).toMatchObject({
         enableAcceleratedNetworking: true,
@@ -421,7 +443,7 @@ describe('remediateVm in enforce mode', () => {
     }
   });
 
-  test('when starting the VM fails every time, the run ends failed saying the VM could not be started', async () => {
+  test('when starting the VM fails every time with AllocationFailed, it is tried a bounded number of times and the run ends failed saying the VM could not be started', async () => {
     const rg = 'rg-orch-nostart';
     await h.faults([
       {
@@ -437,13 +459,10 @@ describe('remediateVm in enforce mode', () => {
 
     expect(run).toMatchObject({ outcome: 'failed', originalPowerState: 'running' });
     expect(run.finalPowerState).not.toBe('running');
-    expect(run.reason).toMatch(/^failed after enableNics: .*AllocationFailed/);
-    expect(run.reason).toMatch(/starting the VM again also failed: .*AllocationFailed/);
-    expect(run.reason).not.toMatch(/Activity function|\n/);
-    expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'error', 'compensate-start']);
-    expect(run.steps.find((s) => s.name === 'compensate-start')).toMatchObject({
-      result: 'failed',
-    });
+    expect(run.reason).toMatch(/^failed at start: starting the VM again failed: AllocationFailed/);
+    expect(run.reason).not.toMatch(/Activity function|\[accelnet|\n/);
+    expect(names(run)).toEqual(['assess', 'prepare', 'deallocate', 'enableNics', 'start']);
+    expect(run.steps.find((s) => s.name === 'start')).toMatchObject({ result: 'failed' });
 
     const vm = await h.vm(id!);
     expect(vm.powerState).toBe('deallocated');
@@ -451,8 +470,8 @@ describe('remediateVm in enforce mode', () => {
     const starts = (await h.writes(rg)).filter(
       (o) => o.operation === 'Microsoft.Compute/virtualMachines/start/action',
     );
-    // The start of the remediation and the compensating start were both tried.
-    expect(starts.length).toBeGreaterThanOrEqual(2);
+    // AllocationFailed is retried, a bounded number of times (ALLOCATION_FAILED_ATTEMPTS).
+    expect(starts).toHaveLength(ALLOCATION_FAILED_ATTEMPTS);
     expect(starts.every((o) => o.code === 'AllocationFailed')).toBe(true);
   });
 
@@ -485,7 +504,14 @@ describe('remediateVm in enforce mode', () => {
     expect(run).toMatchObject({ outcome: 'failed', originalPowerState: 'running' });
     expect(['stopping', 'stopped']).toContain(run.finalPowerState);
     expect(run.reason).toMatch(/^verification failed: VM is (stopping|stopped), expected running$/);
-    expect(names(run)).toEqual(['assess', 'deallocate', 'enableNics', 'start', 'verify']);
+    expect(names(run)).toEqual([
+      'assess',
+      'prepare',
+      'deallocate',
+      'enableNics',
+      'start',
+      'verify',
+    ]);
     expect(run.steps.at(-1)).toMatchObject({ name: 'verify', result: 'failed' });
     expect((await h.vm(id)).nics[0]?.enableAcceleratedNetworking).toBe(true);
   });
@@ -541,6 +567,7 @@ describe('remediateVm in approval mode', () => {
     expect(names(run)).toEqual([
       'assess',
       'approval',
+      'prepare',
       'deallocate',
       'enableNics',
       'start',
