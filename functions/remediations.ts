@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import { parseBulkRequest } from '../shared/requests';
+import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/requests';
 import type { RunRecord } from '../shared/runs';
 import { type BulkInput, ORCHESTRATION, type VmOutcome } from '../shared/workflow';
 import { contextLog, getServices } from './composition';
@@ -17,7 +17,11 @@ export async function startRemediation(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const text = await readBodyText(request);
+  const text = await readBodyText(
+    request,
+    MAX_BULK_BODY_BYTES,
+    `the most a valid request can be (${MAX_VM_IDS} VM ids of the longest valid length)`,
+  );
   if (!text.ok) return text.response;
   let body: unknown;
   try {
