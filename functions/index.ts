@@ -57,6 +57,7 @@ activity('planRemediation');
 activity('recordRun');
 activity('recordVmResults');
 activity('requestApproval');
+activity('closeApproval');
 activity('readRunProgress');
 activity('storeLaneWork');
 activity('readLaneWork');
