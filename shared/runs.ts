@@ -21,8 +21,9 @@ export interface RunRecord {
 /** Where runs and their per-VM results are kept (Azure Table storage). */
 export interface RunStore {
   /**
-   * Records a run; the request's VM ids are written with the first record of it (a run's
-   * request never changes), before its row, so a run's row means its ids are there.
+   * Records a run. Its request is recorded by its first record, its VM ids before its row (so
+   * a run's row means its ids are there); later records change the rest and keep the request,
+   * whether or not they repeat it.
    */
   putRun(run: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
@@ -77,13 +78,16 @@ export class TableRunStore implements RunStore {
 
   async putRun(run: RunRecord): Promise<void> {
     await this.ensure();
-    let { request } = run;
-    if (isObject(request) && Array.isArray(request.vmIds)) {
-      const { vmIds, ...rest } = request;
-      const ids = vmIds.map(String);
-      // Written once, with the run's first record: later records of the run find them there.
-      if (!(await this.getRun(run.id))) await this.putRunVmIds(run.id, ids);
-      request = { ...rest, vmCount: ids.length };
+    // A run's request never changes: its first record keeps it, later ones keep that.
+    let request = (await this.getRun(run.id))?.request;
+    if (request === undefined) {
+      request = run.request;
+      if (isObject(request) && Array.isArray(request.vmIds)) {
+        const { vmIds, ...rest } = request;
+        const ids = vmIds.map(String);
+        await this.putRunVmIds(run.id, ids);
+        request = { ...rest, vmCount: ids.length };
+      }
     }
     const error = run.error !== undefined ? { error: run.error.slice(0, MAX_ERROR_LENGTH) } : {};
     await this.table.upsertEntity(

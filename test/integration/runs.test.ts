@@ -75,7 +75,9 @@ describe('TableRunStore on Azurite', () => {
     const request = { subscriptionId: SUB, vmIds, dryRun: false, maxParallel: 10 };
     const base = { id: runId, createdAt: 'c', updatedAt: 'u', request };
     await runs.putRun({ ...base, status: 'running' });
-    // Recorded again (each step of the run records it): the ids are the same rows.
+    // Recorded again (each step of the run records it), with or without its request: the
+    // request is the first record's, and the ids are the same rows.
+    await runs.putRun({ ...base, status: 'pending-approval', request: { subscriptionId: SUB } });
     await runs.putRun({ ...base, status: 'failed', error: `why ${'x'.repeat(70_000)}` });
 
     const run = await runs.getRun(runId);
