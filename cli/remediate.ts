@@ -218,7 +218,8 @@ class HostApi {
       });
       const text = await res.text();
       if (res.status === 200) delivered += 1;
-      else if (res.status !== 403 && res.status !== 404)
+      // Decided already (409), expired (410), or no longer asked (403, 404): not this one.
+      else if (![403, 404, 409, 410].includes(res.status))
         throw new Error(
           `POST /api/approvals/${instanceId} answered ${res.status}: ${text.slice(0, 300)}`,
         );

@@ -2,11 +2,17 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { z } from 'zod';
 
-import { type ApprovalRecord, type Verdict, verifyToken } from '../shared/approvals';
+import {
+  type ApprovalStore,
+  readToken,
+  type RecordedDecision,
+  type Verdict,
+} from '../shared/approvals';
 import { AccelnetError, ensureError } from '../shared/errors';
 import { describeIssue } from '../shared/requests';
 import { APPROVAL_EVENT, type ApprovalDecision } from '../shared/workflow';
 import { contextLog, getServices } from './composition';
+import { findStatus } from './durable';
 import { errorResponse } from './http';
 
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
@@ -15,7 +21,37 @@ function asVerdict(text: string | undefined): Verdict | undefined {
   return text === 'approve' || text === 'reject' ? text : undefined;
 }
 
-/** Records a decision once, then delivers it to the waiting orchestration. */
+/** Runtime statuses of an instance that may still act on a decision. */
+const WAITING: ReadonlySet<string> = new Set([
+  df.OrchestrationRuntimeStatus.Running,
+  df.OrchestrationRuntimeStatus.Pending,
+  df.OrchestrationRuntimeStatus.ContinuedAsNew,
+]);
+
+/**
+ * A pending request whose run no longer runs (it ended, failed or was terminated) is closed
+ * first, as its timer would: no decision of it would be acted on.
+ */
+async function closeIfRunGone(
+  context: InvocationContext,
+  approvals: ApprovalStore,
+  instanceId: string,
+  nonce: string | undefined,
+): Promise<void> {
+  const found = await approvals.get(instanceId);
+  if (!found || found.status !== 'pending' || (nonce !== undefined && found.nonce !== nonce))
+    return;
+  const live = await findStatus(df.getClient(context), instanceId);
+  if (live && WAITING.has(live.runtimeStatus)) return;
+  await approvals.close(instanceId, found.nonce, new Date());
+}
+
+/**
+ * Records a decision once, then delivers it to the waiting orchestration. A 200 means the run
+ * acts on it: the approvals table takes a decision only while the request is pending, and the
+ * run's timer, when it fires first, closes the request there and takes a decision recorded
+ * before (orchestrations/approval.ts). Later decisions get 409 (decided) or 410 (expired).
+ */
 async function deliver(
   context: InvocationContext,
   instanceId: string,
@@ -24,20 +60,22 @@ async function deliver(
   by: string,
 ): Promise<HttpResponseInit> {
   const { approvals } = getServices();
-  let decided: ApprovalRecord;
+  const log = contextLog(context);
+  let decided: RecordedDecision;
   try {
+    await closeIfRunGone(context, approvals, instanceId, nonce);
     decided = await approvals.decide(instanceId, nonce, verdict, by, new Date());
   } catch (error) {
     const failure = ensureError(error);
-    if (failure instanceof AccelnetError && failure.status === 403) {
-      contextLog(context)({
+    if (failure instanceof AccelnetError && REFUSALS.has(failure.status ?? 0)) {
+      log({
         level: 'warn',
         step: 'approval-decision',
         instanceId,
         result: 'refused',
         code: failure.code,
       });
-      return errorResponse(403, failure.code, failure.message);
+      return errorResponse(failure.status ?? 403, failure.code, failure.message);
     }
     throw failure;
   }
@@ -45,47 +83,54 @@ async function deliver(
   try {
     await df.getClient(context).raiseEvent(instanceId, APPROVAL_EVENT, event);
   } catch (error) {
-    // Not delivered: the decision is not spent, so the same link can be used again.
-    await approvals.reopen(instanceId, decided.nonce);
-    contextLog(context)({
-      level: 'error',
-      step: 'approval-decision',
-      instanceId,
-      result: 'not-delivered',
-      message: ensureError(error).message,
-    });
-    return errorResponse(
-      503,
-      'ApprovalNotDelivered',
-      'The decision could not be delivered to the run; try the link again.',
-    );
+    // Not delivered: the decision is not spent (the same link can be used again), unless the
+    // run's timer has taken it meanwhile; then the run acts on it, and this is a 200.
+    if (await approvals.reopen(instanceId, decided)) {
+      log({
+        level: 'error',
+        step: 'approval-decision',
+        instanceId,
+        result: 'not-delivered',
+        message: ensureError(error).message,
+      });
+      return errorResponse(
+        503,
+        'ApprovalNotDelivered',
+        'The decision could not be delivered to the run; try the link again.',
+      );
+    }
   }
-  contextLog(context)({
+  const { record } = decided;
+  log({
     level: 'info',
     step: 'approval-decision',
-    runId: decided.runId,
-    vmId: decided.vmId,
+    runId: record.runId,
+    vmId: record.vmId,
     instanceId,
-    result: decided.status,
+    result: record.status,
     by,
   });
   return {
     status: 200,
     jsonBody: {
       instanceId,
-      runId: decided.runId,
-      vmId: decided.vmId,
-      vmName: decided.vmName,
-      decision: decided.status,
-      decidedAt: decided.decidedAt,
+      runId: record.runId,
+      vmId: record.vmId,
+      vmName: record.vmName,
+      decision: record.status,
+      decidedAt: record.decidedAt,
     },
   };
 }
 
+/** Refusals of a decision: a link that is not valid (403), decided (409), expired (410). */
+const REFUSALS: ReadonlySet<number> = new Set([403, 409, 410]);
+
 /**
  * GET or POST /api/approvals/{instanceId}/{approve|reject}?token=...: the links in an approval
  * request. The signed token is the credential (the Logic App and a person's browser hold no
- * function key); a forged, altered, expired or reused one gets 403 and changes nothing.
+ * function key); a forged or altered one gets 403 and changes nothing. A genuine one used too
+ * late gets 410, or 409 once the request was decided.
  */
 export async function decideByLink(
   request: HttpRequest,
@@ -101,12 +146,8 @@ export async function decideByLink(
   const { settings } = getServices();
   let nonce: string;
   try {
-    nonce = verifyToken(
-      settings.approvalSecret,
-      token,
-      { instanceId, decision: verdict },
-      Date.now(),
-    ).nonce;
+    // Its expiry is the request's: the approvals table answers a late link (410 or 409).
+    nonce = readToken(settings.approvalSecret, token, { instanceId, decision: verdict }).nonce;
   } catch (error) {
     const failure = ensureError(error);
     const code = failure instanceof AccelnetError ? failure.code : 'ApprovalTokenInvalid';
@@ -130,7 +171,7 @@ const operatorBody = z.strictObject({
 /**
  * POST /api/approvals/{instanceId} {decision, by?}: an operator holding the function key
  * decides (the dashboard's and the CLI's way, and the way when no webhook is configured).
- * The same single-use rule applies.
+ * The same rule applies: the first decision while the request is pending, 409 or 410 after.
  */
 export async function decideByOperator(
   request: HttpRequest,

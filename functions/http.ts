@@ -6,21 +6,31 @@ export function errorResponse(status: number, code: string, message: string): Ht
 }
 
 /**
- * Largest request body a route of this app reads. A Functions host accepts up to 100 MB, so
- * the app refuses more itself, by the declared content-length and by the bytes it reads.
+ * Largest request body a route of this app reads unless it says otherwise. A Functions host
+ * accepts up to 100 MB (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), in Azure as under the local host,
+ * so each route refuses more than it can need itself, by the declared content-length and by
+ * the bytes it reads: the same code, hence the same limit, wherever the app runs.
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export type BodyText = { ok: true; text: string } | { ok: false; response: HttpResponseInit };
 
-/** The request body as text, or a 413 response once it is over `limit` bytes. */
+/**
+ * The request body as text, or a 413 response once it is over `limit` bytes; `why` tells the
+ * caller what the limit is made of.
+ */
 export async function readBodyText(
   request: HttpRequest,
   limit = MAX_BODY_BYTES,
+  why?: string,
 ): Promise<BodyText> {
   const tooLarge: BodyText = {
     ok: false,
-    response: errorResponse(413, 'PayloadTooLarge', `The body is larger than ${limit} bytes.`),
+    response: errorResponse(
+      413,
+      'PayloadTooLarge',
+      `The body is larger than ${limit} bytes${why !== undefined ? `, ${why}` : ''}.`,
+    ),
   };
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return tooLarge;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { parseBulkRequest } from '../shared/requests';
+import { ensureError } from '../shared/errors';
+import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/requests';
 import type { RunRecord } from '../shared/runs';
 import { type BulkInput, ORCHESTRATION, type VmOutcome } from '../shared/workflow';
 import { contextLog, getServices } from './composition';
@@ -17,7 +19,11 @@ export async function startRemediation(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const text = await readBodyText(request);
+  const text = await readBodyText(
+    request,
+    MAX_BULK_BODY_BYTES,
+    `the most a valid request can be (${MAX_VM_IDS} VM ids of the longest valid length)`,
+  );
   if (!text.ok) return text.response;
   let body: unknown;
   try {
@@ -27,26 +33,53 @@ export async function startRemediation(
   }
   const parsed = parseBulkRequest(body);
   if (!parsed.ok) return errorResponse(400, 'InvalidRequest', parsed.message);
-  const { settings } = getServices();
+  const { settings, runs } = getServices();
+  const log = contextLog(context);
   const id = `bulk-${randomUUID()}`;
+  const createdAt = new Date().toISOString();
+  const { vmIds, ...scope } = parsed.request;
+  const logged = { ...scope, ...(vmIds ? { vmCount: vmIds.length } : {}) };
+  // Recorded before it starts: an accepted run always has a record for its status URL.
+  const record: RunRecord = {
+    id,
+    status: 'running',
+    createdAt,
+    updatedAt: createdAt,
+    request: parsed.request,
+  };
+  try {
+    await runs.putRun(record);
+  } catch (error) {
+    const message = ensureError(error).message;
+    log({ level: 'error', step: 'bulk', runId: id, result: 'not-recorded', message });
+    return errorResponse(
+      503,
+      'RunNotRecorded',
+      `The run could not be recorded, so it was not started: ${message}`,
+    );
+  }
   const input: BulkInput = {
     runId: id,
     request: parsed.request,
-    createdAt: new Date().toISOString(),
+    createdAt,
     retryIntervalMs: settings.retryIntervalMs,
     // Progress refreshes a few times per retry interval's worth of ARM time: 15 s in Azure.
     progressIntervalMs: Math.max(1_000, settings.retryIntervalMs * 3),
     approvalTimeoutMs: settings.approvalTimeoutMs,
     pausePollMs: settings.pausePollMs,
   };
-  await df.getClient(context).startNew(ORCHESTRATION.bulkRemediation, { instanceId: id, input });
-  contextLog(context)({
-    level: 'info',
-    step: 'bulk',
-    runId: id,
-    result: 'started',
-    request: parsed.request,
-  });
+  try {
+    await df.getClient(context).startNew(ORCHESTRATION.bulkRemediation, { instanceId: id, input });
+  } catch (error) {
+    // The record says so, and the status URL answers it.
+    const message = `the run could not be started: ${ensureError(error).message}`;
+    log({ level: 'error', step: 'bulk', runId: id, result: 'not-started', message });
+    await runs
+      .putRun({ ...record, status: 'failed', updatedAt: new Date().toISOString(), error: message })
+      .catch(() => undefined);
+    return errorResponse(503, 'RunNotStarted', `The ${message}`);
+  }
+  log({ level: 'info', step: 'bulk', runId: id, result: 'started', request: logged });
   const statusUrl = `${new URL(request.url).origin}/api/remediations/${id}`;
   return { status: 202, headers: { Location: statusUrl }, jsonBody: { id, statusUrl } };
 }
@@ -65,9 +98,26 @@ export async function getRemediation(
     );
   const { runs } = getServices();
   const run = await runs.getRun(id);
-  if (!run) return errorResponse(404, 'NotFound', `No remediation run ${id}.`);
+  if (!run) {
+    // No record, but an orchestration (a run accepted before runs were recorded at once):
+    // its status, and its error if it failed, rather than 404.
+    const live = await findStatus(df.getClient(context), id);
+    if (!live) return errorResponse(404, 'NotFound', `No remediation run ${id}.`);
+    const failed = liveFailure(live);
+    return {
+      status: 200,
+      jsonBody: {
+        id,
+        status: failed !== undefined ? 'failed' : 'running',
+        createdAt: new Date(live.createdTime).toISOString(),
+        summary: summarize([]),
+        vms: [],
+        ...(failed !== undefined ? { error: failed } : {}),
+      },
+    };
+  }
   const vms = await runs.listVmResults(id);
-  const status = await runStatus(run, context, id);
+  const { status, error } = await runStatus(run, context, id);
   return {
     status: 200,
     jsonBody: {
@@ -76,25 +126,34 @@ export async function getRemediation(
       createdAt: run.createdAt,
       summary: summarize(vms),
       vms,
-      ...(run.error ? { error: run.error } : {}),
+      ...(error !== undefined ? { error } : {}),
     },
   };
 }
 
-/** The stored status, unless the orchestration itself ended abnormally. */
+/**
+ * The stored status, unless the orchestration itself ended abnormally (it could not record
+ * its end: the store failed after retries); then `failed`, with the orchestration's error.
+ */
 async function runStatus(
   run: RunRecord,
   context: InvocationContext,
   id: string,
-): Promise<RunRecord['status']> {
-  if (run.status === 'completed' || run.status === 'failed') return run.status;
+): Promise<{ status: RunRecord['status']; error?: string }> {
+  const stored = { status: run.status, ...(run.error !== undefined ? { error: run.error } : {}) };
+  if (run.status === 'completed' || run.status === 'failed') return stored;
   const live = await findStatus(df.getClient(context), id);
-  const ended: string[] = [
-    df.OrchestrationRuntimeStatus.Failed,
-    df.OrchestrationRuntimeStatus.Terminated,
-  ];
-  if (live?.runtimeStatus !== undefined && ended.includes(live.runtimeStatus)) return 'failed';
-  return run.status;
+  const failed = live && liveFailure(live);
+  return failed !== undefined ? { status: 'failed', error: failed } : stored;
+}
+
+/** Why an orchestration ended abnormally, or undefined while it runs or once it completed. */
+function liveFailure(live: DurableOrchestrationStatus): string | undefined {
+  if (live.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated)
+    return `the run was terminated${typeof live.output === 'string' ? `: ${live.output}` : ''}`;
+  if (live.runtimeStatus !== df.OrchestrationRuntimeStatus.Failed) return undefined;
+  const output = typeof live.output === 'string' ? live.output : JSON.stringify(live.output);
+  return `the run failed: ${output ?? 'no reason given'}`.slice(0, 4000);
 }
 
 export function summarize(vms: VmOutcome[]): Record<string, number> {

@@ -11,7 +11,15 @@ import { durableClientData } from './durable/clientBinding';
 import { handleDurableApi } from './durable/httpApi';
 import { TaskHub } from './durable/taskHub';
 import { handleEventGrid } from './eventGrid';
-import { BodyTooLargeError, errorResponse, type HostResponse, readBody, send } from './http/body';
+import {
+  BodyTooLargeError,
+  errorResponse,
+  EVENT_GRID_MAX_BODY_BYTES,
+  hostBodyLimit,
+  type HostResponse,
+  readBody,
+  send,
+} from './http/body';
 import { compileRoute } from './http/routes';
 import { createLogger, errorMessage, type LogSink } from './log';
 import { type InputFor, loadApp, type RegisteredFunction, type Registry } from './registry';
@@ -44,6 +52,7 @@ export interface RunningHost {
 }
 
 const DURABLE_PREFIX = '/runtime/webhooks/durabletask/';
+const EVENT_GRID_WEBHOOK = '/runtime/webhooks/eventgrid';
 
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const log = createLogger(options.log, 'host');
@@ -114,18 +123,23 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     return a.length === b.length && timingSafeEqual(a, b);
   };
 
+  const bodyLimit = hostBodyLimit(env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT);
+
   const handle = async (req: IncomingMessage): Promise<HostResponse> => {
     const url = new URL(req.url ?? '/', baseUrl);
     const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname;
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readBody(
+        req,
+        path === EVENT_GRID_WEBHOOK ? Math.min(bodyLimit, EVENT_GRID_MAX_BODY_BYTES) : bodyLimit,
+      );
     } catch (err) {
       if (err instanceof BodyTooLargeError)
         return errorResponse(413, 'PayloadTooLarge', err.message);
       throw err;
     }
-    const path = url.pathname;
     try {
       decodeURIComponent(path);
     } catch {
@@ -147,7 +161,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         managementLinks,
       );
     }
-    if (path === '/runtime/webhooks/eventgrid') {
+    if (path === EVENT_GRID_WEBHOOK) {
       if (!hasKey(req, url))
         return errorResponse(401, 'Unauthorized', 'a valid system key is required');
       return handleEventGrid(

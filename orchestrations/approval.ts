@@ -7,6 +7,8 @@ import {
   type ApprovalDecision,
   type ApprovalVm,
   type ApproveVmInput,
+  type CloseApprovalInput,
+  type CloseApprovalOutput,
   type RequestApprovalInput,
 } from '../shared/workflow';
 import { failureMessage } from './failures';
@@ -23,9 +25,11 @@ export interface ApprovalAsk {
 
 /**
  * Asks a person (through the approval webhook) and races the decision against a durable
- * timer; the timer is cancelled when the decision wins. No decision in time is a rejection
- * with reason `approval-timeout`; a request that could not be sent is a rejection that says so
- * (nothing has been touched yet).
+ * timer; the timer is cancelled when the decision wins. When the timer wins, the approvals
+ * table settles the race (closeApproval, one conditional write): a decision recorded there
+ * first (answered 200, its event not here yet) is acted on; otherwise the request is closed,
+ * later decisions get 410, and the run ends rejected with reason `approval-timeout`. A request
+ * that could not be sent is a rejection that says so (nothing has been touched yet).
  */
 export function* awaitApproval(
   context: OrchestrationContext,
@@ -51,9 +55,29 @@ export function* awaitApproval(
   const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
   const timer = context.df.createTimer(expires);
   const winner = yield context.df.Task.any([decision, timer]);
-  if (winner !== decision) return { approved: false, reason: 'approval-timeout' };
-  timer.cancel();
-  const value = decision.result as Partial<ApprovalDecision> | undefined;
+  if (winner === decision) {
+    timer.cancel();
+    return decided(decision.result as Partial<ApprovalDecision> | undefined);
+  }
+  let closed: CloseApprovalOutput;
+  try {
+    closed = (yield context.df.callActivityWithRetry(ACTIVITY.closeApproval, ask.retry, {
+      instanceId: request.instanceId,
+      nonce: request.nonce,
+    } satisfies CloseApprovalInput)) as CloseApprovalOutput;
+  } catch (error) {
+    // Whether a decision came first is unknown: nothing is touched on an unknown answer.
+    return { approved: false, reason: `approval-close-failed: ${failureMessage(error)}` };
+  }
+  if (closed.status === 'expired') return { approved: false, reason: 'approval-timeout' };
+  return decided({
+    approved: closed.status === 'approved',
+    ...(closed.by !== undefined ? { by: closed.by } : {}),
+  });
+}
+
+/** A person's decision, from its event or from the approvals table, as the run acts on it. */
+function decided(value: Partial<ApprovalDecision> | undefined): ApprovalDecision {
   const approved = value?.approved === true;
   return {
     approved,

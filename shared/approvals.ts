@@ -6,14 +6,23 @@ import type { LogPort } from './activities';
 import { AccelnetError, ensureError } from './errors';
 import { TYPICAL_DURATIONS_MS } from './lro';
 import type { PowerState } from './model';
-import type { ApprovalVm, RequestApprovalInput, RequestApprovalOutput } from './workflow';
+import type {
+  ApprovalVm,
+  CloseApprovalInput,
+  CloseApprovalOutput,
+  RequestApprovalInput,
+  RequestApprovalOutput,
+} from './workflow';
 
 /**
  * Approvals: a person decides whether a remediation may take a VM down. The service posts the
  * request (with an approve and a reject link) to the approval webhook (a Logic App in Azure);
  * each link carries a token signed with ACCELNET_APPROVAL_SECRET, bound to the orchestration
  * instance, the decision and this round of asking (a nonce), with an expiry. The approvals
- * table makes a decision single-use: the first valid one wins, every later one is refused.
+ * table is where a decision and the timeout meet: its row of a request changes once, under
+ * optimistic concurrency, from pending to the first decision or, when the run's timer fires
+ * first, to expired (closeApproval). A decision recorded is one the run acts on; every later
+ * one is refused: 409 when the request was decided, 410 when it expired.
  */
 
 export type Verdict = 'approve' | 'reject';
@@ -55,6 +64,22 @@ export function signToken(secret: string, claims: TokenClaims): string {
 const refused = (code: string, message: string): AccelnetError =>
   new AccelnetError(code, message, { status: 403 });
 
+/** A decision on a request that was decided already: 409. */
+const alreadyDecided = (status: string): AccelnetError =>
+  new AccelnetError(
+    'ApprovalAlreadyDecided',
+    `This approval was already decided (${status}); a decision counts once.`,
+    { status: 409 },
+  );
+
+/** A decision after the request's expiry: the run does not act on it (410). */
+const expired = (): AccelnetError =>
+  new AccelnetError(
+    'ApprovalExpired',
+    'This approval request has expired: the run no longer waits for a decision (approval-timeout).',
+    { status: 410 },
+  );
+
 /**
  * Checks a token's signature, that it was made for this instance and this decision, and that it
  * has not expired. Every failure is a 403 with a code that says which check failed.
@@ -64,6 +89,22 @@ export function verifyToken(
   token: string,
   expected: { instanceId: string; decision: Verdict },
   now: number,
+): TokenClaims {
+  const claims = readToken(secret, token, expected);
+  if (now >= claims.expiresAt)
+    throw refused('ApprovalTokenExpired', 'The approval link has expired.');
+  return claims;
+}
+
+/**
+ * Checks a token's signature and that it was made for this instance and this decision, not its
+ * expiry: a genuine link used late is answered by the approvals table (410, or 409 when it was
+ * decided), a forged or altered one is a 403 ApprovalTokenInvalid.
+ */
+export function readToken(
+  secret: string,
+  token: string,
+  expected: { instanceId: string; decision: Verdict },
 ): TokenClaims {
   const invalid = refused('ApprovalTokenInvalid', 'The approval link is not valid.');
   if (secret.length < 32) throw invalid;
@@ -91,8 +132,6 @@ export function verifyToken(
   }
   if (claims.instanceId !== expected.instanceId || claims.decision !== expected.decision)
     throw invalid;
-  if (now >= claims.expiresAt)
-    throw refused('ApprovalTokenExpired', 'The approval link has expired.');
   return claims;
 }
 
@@ -196,25 +235,47 @@ export interface ApprovalRecord {
   vmName: string;
   requestedAt: string;
   expiresAt: string;
-  status: 'pending' | 'approved' | 'rejected';
+  /** pending, then exactly one of: the first decision, or expired (closed by the timeout). */
+  status: 'pending' | 'approved' | 'rejected' | 'expired';
   decidedAt?: string;
   decidedBy?: string;
+  /** When the run's timer closed the request: taking the decision recorded, or expiring it. */
+  closedAt?: string;
+}
+
+/** A decision as recorded, with the row's version (its etag) that the recording made. */
+export interface RecordedDecision {
+  record: ApprovalRecord;
+  etag: string;
 }
 
 /** Where approval requests and their decisions are kept. */
 export interface ApprovalStore {
   /** Records a pending request (again, for the same round, without changing a decision). */
   open(record: ApprovalRecord): Promise<void>;
-  /** Records a decision once: throws ApprovalAlreadyDecided if this round was decided. */
+  /**
+   * Records a decision of a pending request, once: the first write wins. Throws 403
+   * ApprovalTokenInvalid when there is no such round, 409 ApprovalAlreadyDecided when it was
+   * decided, 410 ApprovalExpired when its expiry has passed or the timeout closed it.
+   */
   decide(
     instanceId: string,
     nonce: string | undefined,
     verdict: Verdict,
     by: string,
     now: Date,
-  ): Promise<ApprovalRecord>;
-  /** Puts a decision back to pending (when it could not be delivered). */
-  reopen(instanceId: string, nonce: string): Promise<void>;
+  ): Promise<RecordedDecision>;
+  /**
+   * Puts a decision that could not be delivered back to pending, unless the run has taken it
+   * meanwhile (its timer closed the request on it): false then, and the decision stands.
+   */
+  reopen(instanceId: string, decided: RecordedDecision): Promise<boolean>;
+  /**
+   * The timeout's side, in one conditional write: a pending request of this round is closed as
+   * expired; a decided one is kept, marked taken. Returns the request as closed (undefined when
+   * there is no such round). Idempotent: closing again returns the same.
+   */
+  close(instanceId: string, nonce: string, now: Date): Promise<ApprovalRecord | undefined>;
   get(instanceId: string): Promise<ApprovalRecord | undefined>;
   listPending(now: Date): Promise<ApprovalRecord[]>;
 }
@@ -222,6 +283,9 @@ export interface ApprovalStore {
 const ROW = 'request';
 const keyOf = (instanceId: string): string =>
   createHash('sha256').update(instanceId).digest('hex').slice(0, 40);
+
+/** Conditional writes that lost a race are read again and retried, at most this many times. */
+const WRITE_ATTEMPTS = 5;
 
 function toRecord(entity: ApprovalRecord): ApprovalRecord {
   return {
@@ -235,10 +299,14 @@ function toRecord(entity: ApprovalRecord): ApprovalRecord {
     status: entity.status,
     ...(entity.decidedAt !== undefined ? { decidedAt: entity.decidedAt } : {}),
     ...(entity.decidedBy !== undefined ? { decidedBy: entity.decidedBy } : {}),
+    ...(entity.closedAt !== undefined ? { closedAt: entity.closedAt } : {}),
   };
 }
 
-/** The approvals table: one row per waiting instance; decisions use optimistic concurrency. */
+const lostRace = (error: unknown): boolean =>
+  error instanceof RestError && error.statusCode === 412;
+
+/** The approvals table: one row per waiting instance; every change is conditional on its etag. */
 export class TableApprovalStore implements ApprovalStore {
   private ready: Promise<void> | undefined;
 
@@ -276,6 +344,19 @@ export class TableApprovalStore implements ApprovalStore {
     }
   }
 
+  /** Replaces the row if it is still at `etag` (else RestError 412); the new etag. */
+  private async replace(record: ApprovalRecord, etag: string): Promise<string> {
+    const table = await this.table_();
+    const written = await table.updateEntity(
+      { partitionKey: keyOf(record.instanceId), rowKey: ROW, ...record },
+      'Replace',
+      { etag },
+    );
+    if (written.etag === undefined)
+      throw new AccelnetError('ApprovalStoreError', 'The approvals table answered no etag.');
+    return written.etag;
+  }
+
   async open(record: ApprovalRecord): Promise<void> {
     const table = await this.table_();
     const existing = await this.read(record.instanceId);
@@ -297,50 +378,63 @@ export class TableApprovalStore implements ApprovalStore {
     verdict: Verdict,
     by: string,
     now: Date,
-  ): Promise<ApprovalRecord> {
-    const found = await this.read(instanceId);
-    if (!found || (nonce !== undefined && found.record.nonce !== nonce))
-      throw refused('ApprovalTokenInvalid', 'The approval link is not valid.');
-    if (found.record.status !== 'pending')
-      throw refused(
-        'ApprovalAlreadyDecided',
-        `This approval was already decided (${found.record.status}); a link works once.`,
-      );
-    if (now.getTime() >= Date.parse(found.record.expiresAt))
-      throw refused('ApprovalTokenExpired', 'The approval request has expired.');
-    const decided: ApprovalRecord = {
-      ...found.record,
-      status: verdict === 'approve' ? 'approved' : 'rejected',
-      decidedAt: now.toISOString(),
-      decidedBy: by,
-    };
-    const table = await this.table_();
-    try {
-      await table.updateEntity(
-        { partitionKey: keyOf(instanceId), rowKey: ROW, ...decided },
-        'Replace',
-        { etag: found.etag },
-      );
-    } catch (error) {
-      if (error instanceof RestError && error.statusCode === 412)
-        throw refused(
-          'ApprovalAlreadyDecided',
-          'This approval was already decided; a link works once.',
-        );
-      throw error;
+  ): Promise<RecordedDecision> {
+    for (let attempt = 1; ; attempt += 1) {
+      const found = await this.read(instanceId);
+      if (!found || (nonce !== undefined && found.record.nonce !== nonce))
+        throw refused('ApprovalTokenInvalid', 'The approval link is not valid.');
+      const { record } = found;
+      if (record.status === 'approved' || record.status === 'rejected')
+        throw alreadyDecided(record.status);
+      // Expired, or due to be: the timer's close takes it from here, as approval-timeout.
+      if (record.status === 'expired' || now.getTime() >= Date.parse(record.expiresAt))
+        throw expired();
+      const decided: ApprovalRecord = {
+        ...record,
+        status: verdict === 'approve' ? 'approved' : 'rejected',
+        decidedAt: now.toISOString(),
+        decidedBy: by,
+      };
+      try {
+        return { record: decided, etag: await this.replace(decided, found.etag) };
+      } catch (error) {
+        // Another decision or the close came first: read what it made, and answer by that.
+        if (!lostRace(error) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
     }
-    return decided;
   }
 
-  async reopen(instanceId: string, nonce: string): Promise<void> {
-    const found = await this.read(instanceId);
-    if (!found || found.record.nonce !== nonce) return;
-    const table = await this.table_();
-    const { decidedAt: _at, decidedBy: _by, ...rest } = found.record;
-    await table.upsertEntity(
-      { partitionKey: keyOf(instanceId), rowKey: ROW, ...rest, status: 'pending' },
-      'Replace',
-    );
+  async reopen(instanceId: string, decided: RecordedDecision): Promise<boolean> {
+    const { decidedAt: _at, decidedBy: _by, ...rest } = decided.record;
+    try {
+      await this.replace({ ...rest, instanceId, status: 'pending' }, decided.etag);
+      return true;
+    } catch (error) {
+      // Changed since the decision: only the close changes a decided request; the run took it.
+      if (lostRace(error)) return false;
+      throw error;
+    }
+  }
+
+  async close(instanceId: string, nonce: string, now: Date): Promise<ApprovalRecord | undefined> {
+    for (let attempt = 1; ; attempt += 1) {
+      const found = await this.read(instanceId);
+      if (!found || found.record.nonce !== nonce) return undefined;
+      const { record } = found;
+      if (record.status === 'expired' || record.closedAt !== undefined) return record;
+      const closed: ApprovalRecord = {
+        ...record,
+        ...(record.status === 'pending' ? { status: 'expired' as const } : {}),
+        closedAt: now.toISOString(),
+      };
+      try {
+        await this.replace(closed, found.etag);
+        return closed;
+      } catch (error) {
+        // A decision (or its reopening) came first: read it, and close on what it made.
+        if (!lostRace(error) || attempt >= WRITE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   async listPending(now: Date): Promise<ApprovalRecord[]> {
@@ -407,11 +501,34 @@ export function approvalUrls(
   return { approveUrl: link('approve'), rejectUrl: link('reject') };
 }
 
-/** The requestApproval activity: record the request, then post it to the webhook. */
+/**
+ * The approval activities: requestApproval records the request, then posts it to the webhook;
+ * closeApproval is the timeout's side of the race with a decision (ApprovalStore.close).
+ */
 export function createApprovalActivities(deps: ApprovalDeps): {
   requestApproval(input: RequestApprovalInput, log?: LogPort): Promise<RequestApprovalOutput>;
+  closeApproval(input: CloseApprovalInput, log?: LogPort): Promise<CloseApprovalOutput>;
 } {
   return {
+    closeApproval: async (input, log = deps.log) => {
+      const closed = await deps.store.close(input.instanceId, input.nonce, new Date());
+      // No such round (it was never recorded): nothing was decided, so the time is up.
+      const status = closed?.status === 'pending' || !closed ? 'expired' : closed.status;
+      log({
+        level: 'info',
+        runId: closed?.runId ?? null,
+        vmId: closed?.vmId ?? null,
+        step: 'approval-close',
+        instanceId: input.instanceId,
+        result: status,
+      });
+      return {
+        status,
+        ...(status !== 'expired' && closed?.decidedBy !== undefined
+          ? { by: closed.decidedBy }
+          : {}),
+      };
+    },
     requestApproval: async (input, log = deps.log) => {
       const first = input.vms[0];
       if (!first) throw new AccelnetError('InvalidInput', 'An approval request needs a VM.');

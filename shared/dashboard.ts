@@ -206,11 +206,13 @@ function rank(order: string[], value: string): number {
 
 /** A bulk run's scope in words: subscription, resource group, or a list of VMs. */
 export function runScope(request: unknown): string {
-  const r = (request ?? {}) as Partial<BulkRequest>;
+  const r = (request ?? {}) as Partial<BulkRequest> & { vmCount?: unknown };
   const parts: string[] = [];
   if (typeof r.subscriptionId === 'string') parts.push(`subscription ${r.subscriptionId}`);
   if (typeof r.resourceGroup === 'string') parts.push(`resource group ${r.resourceGroup}`);
-  if (Array.isArray(r.vmIds)) parts.push(`${r.vmIds.length} VM${r.vmIds.length === 1 ? '' : 's'}`);
+  // A recorded request counts its VM ids (shared/runs.ts keeps them in rows of their own).
+  const vms = Array.isArray(r.vmIds) ? r.vmIds.length : r.vmCount;
+  if (typeof vms === 'number') parts.push(`${vms} VM${vms === 1 ? '' : 's'}`);
   if (r.dryRun === true) parts.push('dry run');
   return parts.join(', ') || 'unknown scope';
 }

@@ -11,8 +11,20 @@ export interface VmRef {
   name: string;
 }
 
-const VM_ID =
-  /^\/subscriptions\/([0-9a-fA-F-]{36})\/resourceGroups\/([-\w._()]{1,90})\/providers\/Microsoft\.Compute\/virtualMachines\/([a-zA-Z0-9][a-zA-Z0-9._-]{0,63})$/i;
+/** Longest resource group name Azure accepts. */
+export const RESOURCE_GROUP_MAX_LENGTH = 90;
+/**
+ * Longest VM name Azure accepts: 64 characters for a Linux VM (15 for Windows), as "Naming
+ * rules and restrictions for Azure resources", Microsoft.Compute/virtualMachines, states:
+ * https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftcompute
+ */
+export const VM_NAME_MAX_LENGTH = 64;
+
+const VM_ID = new RegExp(
+  `^/subscriptions/([0-9a-fA-F-]{36})/resourceGroups/([-\\w._()]{1,${RESOURCE_GROUP_MAX_LENGTH}})` +
+    `/providers/Microsoft\\.Compute/virtualMachines/([a-zA-Z0-9][a-zA-Z0-9._-]{0,${VM_NAME_MAX_LENGTH - 1}})$`,
+  'i',
+);
 
 /** Parses a VM resource id strictly: anything else (other types, traversal, child resources) is refused. */
 export function parseVmId(id: string): VmRef | undefined {

@@ -1,10 +1,34 @@
 import { z } from 'zod';
 
-import { parseVmId } from './events';
+import { parseVmId, RESOURCE_GROUP_MAX_LENGTH, VM_NAME_MAX_LENGTH } from './events';
 import type { BulkRequest } from './workflow';
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const RESOURCE_GROUP = /^[-\w._()]{1,90}$/;
+const RESOURCE_GROUP = new RegExp(`^[-\\w._()]{1,${RESOURCE_GROUP_MAX_LENGTH}}$`);
+
+/** The most VM ids one bulk request may name. */
+export const MAX_VM_IDS = 5000;
+
+/**
+ * The longest VM id the schema accepts (266 characters): a subscription GUID, a resource
+ * group name and a VM name each at its longest (shared/events.ts).
+ */
+export const MAX_VM_ID_LENGTH =
+  '/subscriptions/'.length +
+  36 +
+  '/resourceGroups/'.length +
+  RESOURCE_GROUP_MAX_LENGTH +
+  '/providers/Microsoft.Compute/virtualMachines/'.length +
+  VM_NAME_MAX_LENGTH;
+
+/**
+ * The largest body POST /api/remediations reads, derived from the schema's own limits so that
+ * every valid request fits: MAX_VM_IDS ids of MAX_VM_ID_LENGTH, each a JSON string (2 quotes)
+ * whose 8 slashes a serializer may escape as `\/` (8), with its comma (1) and a line break and
+ * indentation (16) of pretty-printed JSON; plus 4 KiB for every other field, each of them
+ * bounded (a GUID, a 90-character name, two enums, two flags, a number). 1,469,096 bytes.
+ */
+export const MAX_BULK_BODY_BYTES = MAX_VM_IDS * (MAX_VM_ID_LENGTH + 2 + 8 + 1 + 16) + 4096;
 
 /** POST /api/remediations: every field checked; unknown fields refused, so a typo is never ignored. */
 const bulkBody = z
@@ -24,7 +48,7 @@ const bulkBody = z
           .refine((id) => parseVmId(id) !== undefined, 'must be a virtual machine resource id'),
       )
       .min(1, 'must list at least one VM id')
-      .max(5000, 'may list at most 5000 VM ids')
+      .max(MAX_VM_IDS, `may list at most ${MAX_VM_IDS} VM ids`)
       .optional(),
     dryRun: z.boolean().default(false),
     maxParallel: z

@@ -10,12 +10,21 @@ export interface RunRecord {
   status: 'running' | 'pending-approval' | 'completed' | 'failed';
   createdAt: string;
   updatedAt: string;
+  /**
+   * The run's request. Its `vmIds` (up to 5,000 ids, 1.3 MB) are kept in rows of their own
+   * (getRunVmIds): read back, the request has `vmCount` in their place.
+   */
   request: unknown;
   error?: string;
 }
 
 /** Where runs and their per-VM results are kept (Azure Table storage). */
 export interface RunStore {
+  /**
+   * Records a run. Its request is recorded by its first record, its VM ids before its row (so
+   * a run's row means its ids are there); later records change the rest and keep the request,
+   * whether or not they repeat it.
+   */
   putRun(run: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   putVmResults(runId: string, results: VmOutcome[]): Promise<void>;
@@ -32,8 +41,20 @@ export interface RunStore {
 const RUN_ROW = 'run';
 
 /**
+ * VM ids per row of a run's requested ids: 100 ids of the longest (266 characters) make a
+ * 27,000-character property, under Table storage's 64 KiB (32K UTF-16 characters) for one,
+ * and 5,000 ids make 50 rows: one transaction.
+ */
+export const VM_IDS_PER_ROW = 100;
+
+/** The longest error message a run's row keeps (its property stays far under 64 KiB). */
+const MAX_ERROR_LENGTH = 4000;
+
+/**
  * Runs in one table: a `run` row per run and one row per VM result, partitioned by run, so a
- * run's results are one partition query and writes are batched 100 per transaction.
+ * run's results are one partition query and writes are batched 100 per transaction. No
+ * property holds an unbounded list: a request's VM ids are in rows of 100 beside the run, and
+ * the run's row keeps the rest of the request and their count.
  */
 export class TableRunStore implements RunStore {
   private ready: Promise<void> | undefined;
@@ -57,8 +78,24 @@ export class TableRunStore implements RunStore {
 
   async putRun(run: RunRecord): Promise<void> {
     await this.ensure();
+    // A run's request never changes: its first record keeps it, later ones keep that.
+    let request = (await this.getRun(run.id))?.request;
+    if (request === undefined) {
+      request = run.request;
+      if (isObject(request) && Array.isArray(request.vmIds)) {
+        const { vmIds, ...rest } = request;
+        const ids = vmIds.map(String);
+        await this.putRunVmIds(run.id, ids);
+        request = { ...rest, vmCount: ids.length };
+      }
+    }
+    const error = run.error !== undefined ? { error: run.error.slice(0, MAX_ERROR_LENGTH) } : {};
     await this.table.upsertEntity(
-      { partitionKey: key(run.id), rowKey: RUN_ROW, json: JSON.stringify(run) },
+      {
+        partitionKey: key(run.id),
+        rowKey: RUN_ROW,
+        json: JSON.stringify({ ...run, request, ...error }),
+      },
       'Replace',
     );
   }
@@ -72,6 +109,31 @@ export class TableRunStore implements RunStore {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
+  }
+
+  private async putRunVmIds(runId: string, ids: string[]): Promise<void> {
+    const rows: { partitionKey: string; rowKey: string; json: string }[] = [];
+    for (let i = 0; i < ids.length; i += VM_IDS_PER_ROW) {
+      rows.push({
+        partitionKey: vmIdsPartition(runId),
+        rowKey: String(i / VM_IDS_PER_ROW).padStart(7, '0'),
+        json: JSON.stringify(ids.slice(i, i + VM_IDS_PER_ROW)),
+      });
+    }
+    await this.upsertAll(rows);
+  }
+
+  /** The VM ids a run's request named, in order ([] when it named none). */
+  async getRunVmIds(runId: string): Promise<string[]> {
+    await this.ensure();
+    const filter = `PartitionKey eq '${vmIdsPartition(runId).replace(/'/g, "''")}'`;
+    const rows: { rowKey: string; ids: string[] }[] = [];
+    for await (const entity of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter },
+    })) {
+      rows.push({ rowKey: entity.rowKey ?? '', ids: JSON.parse(entity.json) as string[] });
+    }
+    return rows.sort((a, b) => a.rowKey.localeCompare(b.rowKey)).flatMap((r) => r.ids);
   }
 
   async putVmResults(runId: string, results: VmOutcome[]): Promise<void> {
@@ -149,6 +211,15 @@ export class TableRunStore implements RunStore {
 
 function key(text: string): string {
   return [...text].map((ch) => (/[/\\#?]/.test(ch) || ch.charCodeAt(0) < 32 ? '_' : ch)).join('');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A run's requested VM ids sit in a partition of their own, beside the run's results. */
+function vmIdsPartition(runId: string): string {
+  return `${key(runId)}~vmIds`;
 }
 
 /** A run's lane work sits in a partition of its own, beside the run's results. */

@@ -23,6 +23,7 @@ export const ACTIVITY = {
   recordRun: 'recordRun',
   recordVmResults: 'recordVmResults',
   requestApproval: 'requestApproval',
+  closeApproval: 'closeApproval',
   readRunProgress: 'readRunProgress',
   storeLaneWork: 'storeLaneWork',
   readLaneWork: 'readLaneWork',
@@ -77,6 +78,21 @@ export interface RequestApprovalInput {
 export interface RequestApprovalOutput {
   /** Whether the request reached the webhook (false when none is configured). */
   posted: boolean;
+}
+
+/** Input of the closeApproval activity: the round of asking whose timer fired. */
+export interface CloseApprovalInput {
+  instanceId: string;
+  nonce: string;
+}
+
+/**
+ * What the approvals table holds once the timeout has closed a request: `expired` when no
+ * decision came first, else the decision recorded first, which the run acts on.
+ */
+export interface CloseApprovalOutput {
+  status: 'approved' | 'rejected' | 'expired';
+  by?: string;
 }
 
 /** Input of the approveVm orchestration: one VM of a bulk run approved on its own. */
@@ -373,6 +389,7 @@ export interface ActivityContracts {
   recordRun: { input: RecordRunInput; output: void };
   recordVmResults: { input: RecordVmResultsInput; output: void };
   requestApproval: { input: RequestApprovalInput; output: RequestApprovalOutput };
+  closeApproval: { input: CloseApprovalInput; output: CloseApprovalOutput };
   readRunProgress: { input: { runId: string }; output: RunProgress };
   storeLaneWork: { input: StoreLaneWorkInput; output: { vms: number } };
   readLaneWork: { input: ReadLaneWorkInput; output: LaneVm[] };

@@ -1,26 +1,42 @@
 /** Reading request bodies and writing responses on node:http. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Largest request body the host accepts (bytes). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Largest request body the Functions host accepts, as Azure's: 104,857,600 bytes (100 MB,
+ * https://learn.microsoft.com/azure/azure-functions/functions-bindings-http-webhook-trigger#limits),
+ * or the app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT. A route that needs less refuses more
+ * itself (functions/http.ts), the same way under either host.
+ */
+export const HOST_MAX_BODY_BYTES = 104_857_600;
+
+/** Event Grid delivers at most 1 MB a batch: anything larger is no delivery of its own. */
+export const EVENT_GRID_MAX_BODY_BYTES = 1024 * 1024;
+
+/** The host's limit for an app's settings: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, else Azure's default. */
+export function hostBodyLimit(setting: string | undefined): number {
+  const bytes = Number(setting);
+  return setting !== undefined && Number.isSafeInteger(bytes) && bytes > 0
+    ? bytes
+    : HOST_MAX_BODY_BYTES;
+}
 
 export class BodyTooLargeError extends Error {
-  constructor() {
-    super(`request body exceeds ${MAX_BODY_BYTES} bytes`);
+  constructor(readonly limit: number) {
+    super(`request body exceeds ${limit} bytes`);
     this.name = 'BodyTooLargeError';
   }
 }
 
 /** The whole request body; rejects with BodyTooLargeError past `limit`. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buf.length;
-    if (size > limit) throw new BodyTooLargeError();
+    if (size > limit) throw new BodyTooLargeError(limit);
     chunks.push(buf);
   }
   return Buffer.concat(chunks);

@@ -12,6 +12,8 @@ import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
+import { TableApprovalStore } from '../../shared/approvals';
+import { SETTINGS } from '../../shared/config';
 import { admin, SUB, vmId } from '../support/arm';
 import { request } from '../support/http';
 import {
@@ -205,6 +207,31 @@ function useTwin(timeout: string) {
         await sleep(50);
       }
     },
+    /** VMs seeded without events: only the runs a test starts touch them. */
+    async seedQuiet(rg: string, names: string[]): Promise<string[]> {
+      const res = await admin(em(), 'POST', '/_emulator/seed?events=false', {
+        subscriptionId: SUB,
+        resourceGroups: [
+          { name: rg, vms: names.map((name) => ({ name, size: SIZE, image: JAMMY })) },
+        ],
+      });
+      expect(res.status).toBe(201);
+      return names.map((name) => vmId(rg, name));
+    },
+    /** The approvals table the service decides in. */
+    approvals(): TableApprovalStore {
+      return TableApprovalStore.fromConnectionString(
+        t().storage?.connectionString ?? '',
+        SETTINGS.ACCELNET_APPROVALS_TABLE.default,
+      );
+    },
+    /** An operator's decision, with the function key. */
+    async operator(instanceId: string, decision: 'approve' | 'reject') {
+      return request(`${t().host.url}/api/approvals/${instanceId}?code=${key()}`, 'POST', {
+        decision,
+        by: 'ops',
+      });
+    },
     async pending(): Promise<{ instanceId: string; runId: string; vmId: string }[]> {
       const res = await request(`${t().host.url}/api/approvals?code=${key()}`);
       expect(res.status).toBe(200);
@@ -273,11 +300,11 @@ describe('approval requests and their links', () => {
     expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 1 });
     expect((await h.vm(id!)).nics.every((n) => n.enableAcceleratedNetworking)).toBe(true);
 
-    // Single use: the same link again, or the other one, is refused and changes nothing.
+    // Single use: the same link again, or the other one, is refused (409) and changes nothing.
     const again = await request(posted.approveUrl, 'POST');
-    expect(again.status).toBe(403);
+    expect(again.status).toBe(409);
     expect(JSON.parse(again.body)).toMatchObject({ error: { code: 'ApprovalAlreadyDecided' } });
-    expect((await request(posted.rejectUrl, 'GET')).status).toBe(403);
+    expect((await request(posted.rejectUrl, 'GET')).status).toBe(409);
     expect((await h.vmRun(id!))?.outcome).toBe('remediated');
   });
 
@@ -291,7 +318,7 @@ describe('approval requests and their links', () => {
     expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'rejected', reason: 'rejected' });
     expect(await h.writes(rg)).toEqual([]);
     expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 0 });
-    expect((await request(posted.approveUrl)).status).toBe(403);
+    expect((await request(posted.approveUrl)).status).toBe(409);
   });
 
   test('when a link is forged, altered, or used for the other decision, then it gets 403 and the run still waits', async () => {
@@ -400,7 +427,12 @@ describe('approval requests and their links', () => {
     });
     expect(ok.status).toBe(200);
     expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'remediated' });
-    expect((await request(posted.approveUrl)).status).toBe(403);
+    expect((await request(posted.approveUrl)).status).toBe(409);
+    const again = await request(`${url}?code=${encodeURIComponent(h.twin().functionKey)}`, 'POST', {
+      decision: 'reject',
+    });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body)).toMatchObject({ error: { code: 'ApprovalAlreadyDecided' } });
   });
 });
 
@@ -421,9 +453,124 @@ describe('approval timeout', () => {
       reason: 'approval-timeout',
     });
     const late = await request(posted.approveUrl, 'POST');
-    expect(late.status).toBe(403);
-    expect(JSON.parse(late.body)).toMatchObject({ error: { code: 'ApprovalTokenExpired' } });
+    expect(late.status).toBe(410);
+    expect(JSON.parse(late.body)).toMatchObject({ error: { code: 'ApprovalExpired' } });
+    const operator = await h.operator(posted.instanceId, 'approve');
+    expect(operator.status).toBe(410);
+    expect(JSON.parse(operator.body)).toMatchObject({ error: { code: 'ApprovalExpired' } });
+    // The run's timer closed the request: that is what the late decisions were refused on.
+    expect(await h.approvals().get(posted.instanceId)).toMatchObject({
+      status: 'expired',
+      closedAt: expect.any(String) as string,
+    });
     expect(await h.writes(rg)).toEqual([]);
     expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 0 });
+  });
+
+  test('when a decision was recorded but its event had not reached the run when the timer fired, then the timer takes the decision and the run acts on it; a later decision gets 409', async () => {
+    const rg = 'rg-appr-edge-first';
+    const [id] = await h.seed(rg, ['keeper']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+    // What deciding does first, its event held back: the approvals table has the decision
+    // (a 200 was answered), the run has not heard of it when its timer fires.
+    const decided = await h
+      .approvals()
+      .decide(posted.instanceId, undefined, 'approve', 'operator:ops', new Date());
+    expect(decided.record.status).toBe('approved');
+
+    const outcome = await h.vmSettled(id!);
+    expect(outcome).toMatchObject({ outcome: 'remediated' });
+    expect(outcome.steps.find((s) => s.name === 'approval')).toMatchObject({ result: 'ok' });
+    // Taken by the timer's close (no event was raised), and kept as decided.
+    expect(await h.approvals().get(posted.instanceId)).toMatchObject({
+      status: 'approved',
+      decidedBy: 'operator:ops',
+      closedAt: expect.any(String) as string,
+    });
+    expect(await h.vm(id!)).toMatchObject({ powerState: 'running', deallocations: 1 });
+    expect((await h.vm(id!)).nics.every((n) => n.enableAcceleratedNetworking)).toBe(true);
+
+    for (const late of [
+      await request(posted.rejectUrl, 'POST'),
+      await h.operator(posted.instanceId, 'reject'),
+    ]) {
+      expect(late.status).toBe(409);
+      expect(JSON.parse(late.body)).toMatchObject({ error: { code: 'ApprovalAlreadyDecided' } });
+    }
+  });
+
+  test('when a bulk run asks per VM and only one decision is recorded before the timers fire, then that VM is remediated and the other rejected with approval-timeout; late links get 409 and 410', async () => {
+    const rg = 'rg-appr-edge-bulk';
+    const ids = await h.seedQuiet(rg, ['first', 'second']);
+    const runId = await h.bulk({
+      subscriptionId: SUB,
+      resourceGroup: rg,
+      approval: 'required',
+      approvalScope: 'vm',
+    });
+    const mine = (p: Posted): boolean => p.instanceId.startsWith(`${runId}-approval-`);
+    const first = await h.webhook.next((p) => mine(p) && p.vmName === 'first');
+    const second = await h.webhook.next((p) => mine(p) && p.vmName === 'second');
+    await h.approvals().decide(first.instanceId, undefined, 'approve', 'operator:ops', new Date());
+
+    const run = await h.bulkRun(runId, (r) => r.status === 'completed');
+    const outcome = (name: string): VmRun | undefined =>
+      run.vms.find((v) => v.vmId.endsWith(`/${name}`));
+    expect(outcome('first')).toMatchObject({ outcome: 'remediated' });
+    expect(outcome('second')).toMatchObject({ outcome: 'rejected', reason: 'approval-timeout' });
+    expect(await h.vm(ids[0]!)).toMatchObject({ deallocations: 1, powerState: 'running' });
+    expect(await h.vm(ids[1]!)).toMatchObject({ deallocations: 0, powerState: 'running' });
+
+    const decided = await request(first.rejectUrl, 'POST');
+    expect(decided.status).toBe(409);
+    const expiredLink = await request(second.approveUrl, 'POST');
+    expect(expiredLink.status).toBe(410);
+    expect(JSON.parse(expiredLink.body)).toMatchObject({ error: { code: 'ApprovalExpired' } });
+    expect(await h.vm(ids[1]!)).toMatchObject({ deallocations: 0 });
+  });
+
+  test('when decisions come at the moment of expiry, then the answer and the run agree: 200 and acted on, or 410 and approval-timeout', async () => {
+    const rg = 'rg-appr-edge-moment';
+    // Milliseconds from each request's expiry at which its approve link is posted.
+    const offsets = [-40, -10, 5, 40];
+    const ids = await h.seed(
+      rg,
+      offsets.map((_, n) => `edge-${n}`),
+    );
+    const posts = await Promise.all(
+      ids.map((id) => h.webhook.next((p) => p.vmId.toLowerCase() === id.toLowerCase())),
+    );
+    const answers = await Promise.all(
+      posts.map(async (posted, n) => {
+        await sleep(Date.parse(posted.expiresAt) + (offsets[n] ?? 0) - Date.now());
+        return request(posted.approveUrl, 'POST');
+      }),
+    );
+    for (const [n, id] of ids.entries()) {
+      const answer = answers[n]!;
+      const outcome = await h.vmSettled(id);
+      const vm = await h.vm(id);
+      const seen = { offset: offsets[n], status: answer.status };
+      if (answer.status === 200) {
+        expect({ ...seen, outcome: outcome.outcome, deallocations: vm.deallocations }).toEqual({
+          ...seen,
+          outcome: 'remediated',
+          deallocations: 1,
+        });
+      } else {
+        expect({
+          ...seen,
+          code: (JSON.parse(answer.body) as { error: { code: string } }).error.code,
+        }).toEqual({ ...seen, status: 410, code: 'ApprovalExpired' });
+        expect({ ...seen, outcome: outcome.outcome, reason: outcome.reason }).toEqual({
+          ...seen,
+          outcome: 'rejected',
+          reason: 'approval-timeout',
+        });
+        expect(vm.deallocations).toBe(0);
+      }
+    }
+    // After the expiry, a decision is never taken.
+    expect(answers.slice(2).map((a) => a.status)).toEqual([410, 410]);
   });
 });

@@ -67,4 +67,31 @@ describe('TableRunStore on Azurite', () => {
     await runs.putLaneWork(runId, [[laneVm('c-0')]]);
     expect(await runs.listVmResults(runId)).toEqual([result]);
   });
+
+  test("when a run's request names VM ids, then the run's row keeps the request without them and their count, and the ids read back in order from rows of their own", async () => {
+    const runs = TableRunStore.fromConnectionString(storage.connectionString, 'runsTest3');
+    const runId = 'bulk-4';
+    const vmIds = Array.from({ length: 230 }, (_, n) => laneVm(`v-${n}`).vm.id);
+    const request = { subscriptionId: SUB, vmIds, dryRun: false, maxParallel: 10 };
+    const base = { id: runId, createdAt: 'c', updatedAt: 'u', request };
+    await runs.putRun({ ...base, status: 'running' });
+    // Recorded again (each step of the run records it), with or without its request: the
+    // request is the first record's, and the ids are the same rows.
+    await runs.putRun({ ...base, status: 'pending-approval', request: { subscriptionId: SUB } });
+    await runs.putRun({ ...base, status: 'failed', error: `why ${'x'.repeat(70_000)}` });
+
+    const run = await runs.getRun(runId);
+    expect(run).toMatchObject({
+      status: 'failed',
+      request: { subscriptionId: SUB, dryRun: false, maxParallel: 10, vmCount: 230 },
+    });
+    expect(run?.request).not.toHaveProperty('vmIds');
+    // An error of any length is kept (its start), under Table storage's 64 KiB a property.
+    expect(run?.error?.startsWith('why xxx')).toBe(true);
+    expect(run?.error?.length).toBeLessThanOrEqual(4000);
+    expect(await runs.getRunVmIds(runId)).toEqual(vmIds);
+    expect(await runs.listVmResults(runId)).toEqual([]);
+    expect(await runs.getRunVmIds('bulk-5')).toEqual([]);
+    expect((await runs.listRuns()).map((r) => r.id)).toEqual([runId]);
+  });
 });

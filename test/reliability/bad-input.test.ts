@@ -1,6 +1,6 @@
 /**
- * Part 4, bad input: malformed events, the wrong schema, bodies over 1 MB, hostile resource
- * ids and invalid JSON to the Event Grid webhook and the /api routes, and bad CLI arguments.
+ * Part 4, bad input: malformed events, the wrong schema, bodies over their limits (1 MB for an
+ * Event Grid delivery, the schema's own for a bulk request), hostile resource ids and invalid JSON to the Event Grid webhook and the /api routes, and bad CLI arguments.
  * Each gets a clear refusal (4xx with {"error":{"code","message"}}, or exit status 2 with one
  * line naming the argument), nothing starts (no new orchestration instance, no ARM write),
  * and the host keeps serving.
@@ -16,6 +16,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import type { ArmEmulator } from '../../emulator/server';
 import { startRemediation } from '../../functions/remediations';
 import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
+import { MAX_BULK_BODY_BYTES } from '../../shared/requests';
 import { admin, SUB, vmId } from '../support/arm';
 import { PartFigures } from './support/figures';
 import { type Answer, call, JAMMY, lastSeq, opsSince, runToEnd, sleep } from './support/fleet';
@@ -249,26 +250,32 @@ describe('reliability: bad input', () => {
       expectRefusal(answer, 400);
     });
 
-    test('when the body is over 1 MB by its content-length, then 413 and nothing starts', async () => {
-      const raw = JSON.stringify({ subscriptionId: SUB, padding: 'x'.repeat(MB) });
+    // Over the most a valid request can be (MAX_BULK_BODY_BYTES, derived from the schema).
+    const overLimit = JSON.stringify({
+      subscriptionId: SUB,
+      padding: 'x'.repeat(MAX_BULK_BODY_BYTES),
+    });
+
+    test('when the body is over the limit by its content-length, then 413 and nothing starts', async () => {
+      const raw = overLimit;
       const answer = await startsNothing(() =>
         call(twin.host.url, 'POST', '/api/remediations', { key: twin.functionKey, raw }),
       );
       expectRefusal(answer, 413);
     });
 
-    test('when the body is over 1 MB sent chunked, without a content-length, then 413 and nothing starts', async () => {
+    test('when the body is over the limit sent chunked, without a content-length, then 413 and nothing starts', async () => {
       const answer = await startsNothing(() =>
         chunked(
           `${twin.host.url}/api/remediations?code=${encodeURIComponent(twin.functionKey)}`,
-          2 * MB,
+          MAX_BULK_BODY_BYTES + MB,
         ),
       );
       expectRefusal(answer, 413);
     });
 
-    test('when the function itself (as Azure runs it, up to 100 MB) gets a body over 1 MB, then it answers 413 by content-length and by actual size', async () => {
-      const big = JSON.stringify({ subscriptionId: SUB, padding: 'x'.repeat(MB) });
+    test('when the function itself (as Azure runs it, up to 100 MB) gets a body over the limit, then it answers 413 by content-length and by actual size', async () => {
+      const big = overLimit;
       const context = new InvocationContext({ functionName: 'startRemediation' });
       const declared = await startRemediation(
         new HttpRequest({

@@ -202,9 +202,9 @@ describe('reliability: keys and secrets', () => {
     const crossed = new URL(second.approveUrl);
     crossed.pathname = new URL(first.approveUrl).pathname;
     expect((await fetch(crossed)).status).toBe(403);
-    // Approve one with a GET, reject the other with a POST; a link works once.
+    // Approve one with a GET, reject the other with a POST; a link works once (then 409).
     expect((await fetch(first.approveUrl)).status).toBe(200);
-    expect((await fetch(first.approveUrl)).status).toBe(403);
+    expect((await fetch(first.approveUrl)).status).toBe(409);
     expect((await fetch(second.rejectUrl, { method: 'POST' })).status).toBe(200);
 
     const outcomeOf = async (id: string): Promise<string> => {

@@ -1,4 +1,14 @@
-import { approvalPlan, signToken, type TokenClaims, verifyToken } from '../../shared/approvals';
+import { type LocalStorage, startAzurite } from '../../host/storage';
+import {
+  approvalPlan,
+  type ApprovalRecord,
+  createApprovalActivities,
+  readToken,
+  signToken,
+  TableApprovalStore,
+  type TokenClaims,
+  verifyToken,
+} from '../../shared/approvals';
 import type { Decision } from '../../shared/model';
 import type { ApprovalVm } from '../../shared/workflow';
 
@@ -48,6 +58,13 @@ describe('approval tokens', () => {
   test('when a token has expired, then it is refused as expired', () => {
     expect(codeOf(() => verifyToken(SECRET, token, expected, claims.expiresAt))).toBe(
       'ApprovalTokenExpired',
+    );
+  });
+
+  test('when a genuine token is read without its expiry, then its claims come back even late; a forged one is still invalid', () => {
+    expect(readToken(SECRET, token, expected)).toEqual(claims);
+    expect(codeOf(() => readToken(SECRET, signToken('z'.repeat(40), claims), expected))).toBe(
+      'ApprovalTokenInvalid',
     );
   });
 
@@ -120,5 +137,171 @@ describe('approvalPlan', () => {
     ]);
     expect(plan.effects[0]).toMatch(/^2 VMs: 1 running VMs are stopped/);
     expect(plan.nics).toHaveLength(2);
+  });
+});
+
+/** The status and code of what `run` threw, or 'ok' with its value. */
+async function outcomeOf<T>(run: () => Promise<T>): Promise<{ status?: number; code?: string }> {
+  try {
+    await run();
+    return { code: 'ok' };
+  } catch (error) {
+    const { status, code } = error as { status?: number; code?: string };
+    return { status, code };
+  }
+}
+
+describe('TableApprovalStore on Azurite: a request changes once, to a decision or to expired', () => {
+  let storage: LocalStorage;
+  let store: TableApprovalStore;
+  let n = 0;
+  beforeAll(async () => {
+    storage = await startAzurite();
+    store = TableApprovalStore.fromConnectionString(storage.connectionString, 'approvalsTest');
+  }, 30_000);
+  afterAll(() => storage.stop());
+
+  const T0 = new Date('2026-11-25T12:00:00Z');
+  const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+  /** A pending request, expiring at T0 + 60 s. */
+  async function opened(): Promise<ApprovalRecord> {
+    n += 1;
+    const record: ApprovalRecord = {
+      instanceId: `accelnet-vm-${n}`,
+      nonce: `round-${n}`,
+      runId: `run-${n}`,
+      vmId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm${n}`,
+      vmName: `vm${n}`,
+      requestedAt: T0.toISOString(),
+      expiresAt: at(60).toISOString(),
+      status: 'pending',
+    };
+    await store.open(record);
+    return record;
+  }
+
+  test('when a pending request is decided, then it is recorded once; a second decision is 409, and the timeout then takes the decision', async () => {
+    const r = await opened();
+    const decided = await store.decide(r.instanceId, r.nonce, 'approve', 'link', at(10));
+    expect(decided.record).toMatchObject({ status: 'approved', decidedBy: 'link' });
+    expect(
+      await outcomeOf(() => store.decide(r.instanceId, r.nonce, 'reject', 'x', at(11))),
+    ).toEqual({ status: 409, code: 'ApprovalAlreadyDecided' });
+    expect(
+      await outcomeOf(() => store.decide(r.instanceId, undefined, 'reject', 'op', at(11))),
+    ).toEqual({ status: 409, code: 'ApprovalAlreadyDecided' });
+    const closed = await store.close(r.instanceId, r.nonce, at(60));
+    expect(closed).toMatchObject({
+      status: 'approved',
+      decidedBy: 'link',
+      closedAt: at(60).toISOString(),
+    });
+    // Closing again (an activity retried) answers the same and changes nothing.
+    expect(await store.close(r.instanceId, r.nonce, at(61))).toEqual(closed);
+    expect(await store.get(r.instanceId)).toEqual(closed);
+    // Taken by the run: it cannot be put back to pending.
+    expect(await store.reopen(r.instanceId, decided)).toBe(false);
+    expect((await store.get(r.instanceId))?.status).toBe('approved');
+  });
+
+  test('when the timeout closes a pending request, then it is expired, and a decision after it is 410', async () => {
+    const r = await opened();
+    expect(await store.close(r.instanceId, r.nonce, at(60))).toMatchObject({ status: 'expired' });
+    for (const nonce of [r.nonce, undefined])
+      expect(
+        await outcomeOf(() => store.decide(r.instanceId, nonce, 'approve', 'x', at(30))),
+      ).toEqual({ status: 410, code: 'ApprovalExpired' });
+    expect(await store.listPending(at(0))).not.toContainEqual(
+      expect.objectContaining({ instanceId: r.instanceId }),
+    );
+  });
+
+  test('when a decision comes at or after the expiry but before the close, then it is 410 and the close expires the request', async () => {
+    const r = await opened();
+    expect(
+      await outcomeOf(() => store.decide(r.instanceId, r.nonce, 'approve', 'x', at(60))),
+    ).toEqual({ status: 410, code: 'ApprovalExpired' });
+    expect((await store.get(r.instanceId))?.status).toBe('pending');
+    expect(await store.close(r.instanceId, r.nonce, at(60.5))).toMatchObject({ status: 'expired' });
+  });
+
+  test('when a link is of another round or instance, then it is 403 and changes nothing', async () => {
+    const r = await opened();
+    expect(
+      await outcomeOf(() => store.decide(r.instanceId, 'other', 'approve', 'x', at(1))),
+    ).toEqual({
+      status: 403,
+      code: 'ApprovalTokenInvalid',
+    });
+    expect(await outcomeOf(() => store.decide('nobody', r.nonce, 'approve', 'x', at(1)))).toEqual({
+      status: 403,
+      code: 'ApprovalTokenInvalid',
+    });
+    expect(await store.close(r.instanceId, 'other', at(60))).toBeUndefined();
+    expect((await store.get(r.instanceId))?.status).toBe('pending');
+  });
+
+  test('when a decision could not be delivered before the close, then it is put back to pending and the close expires it', async () => {
+    const r = await opened();
+    const decided = await store.decide(r.instanceId, undefined, 'reject', 'op', at(5));
+    expect(await store.reopen(r.instanceId, decided)).toBe(true);
+    expect(await store.get(r.instanceId)).toMatchObject({ status: 'pending' });
+    expect(await store.get(r.instanceId)).not.toHaveProperty('decidedBy');
+    expect(await store.close(r.instanceId, r.nonce, at(60))).toMatchObject({ status: 'expired' });
+  });
+
+  test('when a decision and the close race, then exactly one wins and both sides agree on which', async () => {
+    for (let round = 0; round < 20; round += 1) {
+      const r = await opened();
+      // The decision is made before the expiry; the close comes at it, at the same moment,
+      // sent first every other round.
+      const decide = (): Promise<{ code: string | undefined; status?: string }> =>
+        store.decide(r.instanceId, r.nonce, 'approve', 'link', at(59.9)).then(
+          (d) => ({ code: 'ok', status: d.record.status }),
+          (e: { code?: string }) => ({ code: e.code }),
+        );
+      const close = (): Promise<ApprovalRecord | undefined> =>
+        store.close(r.instanceId, r.nonce, at(60));
+      const [decision, closed] =
+        round % 2 === 0
+          ? await Promise.all([decide(), close()])
+          : await Promise.all([close(), decide()]).then(([c, d]) => [d, c] as const);
+      const agreed =
+        decision.code === 'ok'
+          ? closed?.status === 'approved'
+          : decision.code === 'ApprovalExpired' && closed?.status === 'expired';
+      expect({ round, decision, closed: closed?.status, agreed }).toEqual({
+        round,
+        decision,
+        closed: closed?.status,
+        agreed: true,
+      });
+      expect((await store.get(r.instanceId))?.status).toBe(closed?.status);
+    }
+  });
+
+  test('when the closeApproval activity runs, then it answers expired, or the decision recorded first and by whom', async () => {
+    const activities = createApprovalActivities({
+      store,
+      secret: SECRET,
+      publicUrl: 'http://localhost',
+      webhookUrl: '',
+      post: () => Promise.resolve(),
+      log: () => undefined,
+    });
+    const waited = await opened();
+    expect(
+      await activities.closeApproval({ instanceId: waited.instanceId, nonce: waited.nonce }),
+    ).toEqual({
+      status: 'expired',
+    });
+    const answered = await opened();
+    await store.decide(answered.instanceId, undefined, 'approve', 'operator:ops', new Date(0));
+    expect(
+      await activities.closeApproval({ instanceId: answered.instanceId, nonce: answered.nonce }),
+    ).toEqual({ status: 'approved', by: 'operator:ops' });
+    expect(await activities.closeApproval({ instanceId: 'never-asked', nonce: 'x' })).toEqual({
+      status: 'expired',
+    });
   });
 });

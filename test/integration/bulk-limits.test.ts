@@ -1,0 +1,225 @@
+/**
+ * Bulk requests at the API's own limits, end to end through the local host running the real
+ * app against the ARM emulator and Azurite: the most VM ids a request may name, each of the
+ * longest valid length, are accepted, recorded, answered and completed; a body one byte over
+ * the limit derived from those limits is refused; a run that cannot record itself, or that
+ * is ended from outside, says so at its status URL.
+ */
+import http from 'node:http';
+
+import { TableClient } from '@azure/data-tables';
+
+import { SETTINGS } from '../../shared/config';
+import { MAX_BULK_BODY_BYTES, MAX_VM_ID_LENGTH, MAX_VM_IDS } from '../../shared/requests';
+import { TableRunStore } from '../../shared/runs';
+import { admin, SUB } from '../support/arm';
+import { useLocalTwin } from '../support/twin';
+
+interface VmResult {
+  vmId: string;
+  outcome: string;
+  reason?: string;
+}
+interface RunView {
+  id: string;
+  status: string;
+  summary: Record<string, number>;
+  vms: VmResult[];
+}
+interface Answer {
+  status: number;
+  body: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A resource group name at its longest (90) and VM names at their longest (64, Linux). */
+const RG = `rg-${'x'.repeat(87)}`;
+const longestId = (n: number): string =>
+  `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/${`vm-${n}`.padEnd(64, 'z')}`;
+
+describe('bulk requests at the API limits', () => {
+  const t = useLocalTwin();
+
+  /** POST or GET with the function key; `chunked` sends the body without a content-length. */
+  function call(
+    method: string,
+    route: string,
+    body?: string,
+    options: { chunked?: boolean } = {},
+  ): Promise<Answer> {
+    const url = new URL(route, t.twin.host.url);
+    url.searchParams.set('code', t.twin.functionKey);
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (body !== undefined && !options.chunked)
+        headers['content-length'] = String(Buffer.byteLength(body));
+      const req = http.request(url, { method, agent: false, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+  const bulkInstances = (): number =>
+    t.twin.host.taskHub.list().filter((i) => i.name === 'bulkRemediation').length;
+
+  test('when a request names 5,000 VM ids of the longest valid length that do not exist, then it is accepted, recorded, answered, and completes with a final outcome for each', async () => {
+    const ids = Array.from({ length: MAX_VM_IDS }, (_, n) => longestId(n));
+    expect(ids.every((id) => id.length === MAX_VM_ID_LENGTH)).toBe(true);
+    expect(new Set(ids).size).toBe(MAX_VM_IDS);
+    const body = JSON.stringify({ subscriptionId: SUB, vmIds: ids });
+    // Over the old 1 MB limit, within the one derived from the schema.
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1024 * 1024);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_BULK_BODY_BYTES);
+
+    const accepted = await call('POST', '/api/remediations', body);
+    expect(accepted.status).toBe(202);
+    const { id, statusUrl } = JSON.parse(accepted.body) as { id: string; statusUrl: string };
+    // Recorded before the 202: the status URL answers at once.
+    const first = await call('GET', new URL(statusUrl).pathname);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.body)).toMatchObject({ id, status: 'running' });
+
+    let run: RunView | undefined;
+    const deadline = Date.now() + 150_000;
+    while (run?.status !== 'completed' && run?.status !== 'failed') {
+      if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${run?.status}`);
+      await sleep(250);
+      const got = await call('GET', `/api/remediations/${id}`);
+      expect(got.status).toBe(200);
+      run = JSON.parse(got.body) as RunView;
+    }
+
+    expect(run.status).toBe('completed');
+    expect(run.vms).toHaveLength(MAX_VM_IDS);
+    expect(new Set(run.vms.map((v) => v.vmId.toLowerCase()))).toEqual(
+      new Set(ids.map((v) => v.toLowerCase())),
+    );
+    const outcomes = new Map<string, number>();
+    for (const v of run.vms) {
+      const key = `${v.outcome}/${v.reason ?? ''}`;
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(outcomes)).toEqual({ 'failed/not-found': MAX_VM_IDS });
+    expect(run.summary).toMatchObject({ total: MAX_VM_IDS, failed: MAX_VM_IDS, inProgress: 0 });
+
+    // The record: no property holds the list; the ids are kept, in order, in rows of their own.
+    const connection = t.twin.storage?.connectionString ?? '';
+    const table = SETTINGS.ACCELNET_RUNS_TABLE.default;
+    const row = await TableClient.fromConnectionString(connection, table, {
+      allowInsecureConnection: true,
+    }).getEntity<{ json: string }>(id, 'run');
+    expect(row.json.length).toBeLessThan(4096);
+    expect(JSON.parse(row.json)).toMatchObject({
+      status: 'completed',
+      request: { subscriptionId: SUB, vmCount: MAX_VM_IDS },
+    });
+    expect(JSON.parse(row.json).request.vmIds).toBeUndefined();
+    expect(await TableRunStore.fromConnectionString(connection, table).getRunVmIds(id)).toEqual(
+      ids,
+    );
+  }, 180_000);
+
+  test('when the body is one byte over the limit derived from the schema, then 413 says so and nothing starts; at the limit it is read', async () => {
+    const before = bulkInstances();
+    const small = JSON.stringify({ subscriptionId: 'not-a-guid' });
+    const atLimit = small + ' '.repeat(MAX_BULK_BODY_BYTES - small.length);
+    const read = await call('POST', '/api/remediations', atLimit);
+    expect(read.status).toBe(400);
+    expect(JSON.parse(read.body)).toMatchObject({ error: { code: 'InvalidRequest' } });
+
+    for (const chunked of [false, true]) {
+      const over = await call('POST', '/api/remediations', `${atLimit} `, { chunked });
+      expect({ chunked, status: over.status }).toEqual({ chunked, status: 413 });
+      const { error } = JSON.parse(over.body) as { error: { code: string; message: string } };
+      expect(error.code).toBe('PayloadTooLarge');
+      expect(error.message).toBe(
+        `The body is larger than ${MAX_BULK_BODY_BYTES} bytes, the most a valid request can be (${MAX_VM_IDS} VM ids of the longest valid length).`,
+      );
+    }
+    await sleep(100);
+    expect(bulkInstances()).toBe(before);
+  });
+
+  /** Polls the status URL (never a 404) until the run has ended. */
+  async function ended(id: string): Promise<RunView & { error?: string }> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const got = await call('GET', `/api/remediations/${id}`);
+      expect(got.status).toBe(200);
+      const run = JSON.parse(got.body) as RunView & { error?: string };
+      if (run.status === 'completed' || run.status === 'failed') return run;
+      if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${got.body}`);
+      await sleep(50);
+    }
+  }
+
+  test('when a run is ended from outside while it waits for approval, then its status URL says failed and why', async () => {
+    const seeded = await admin(t.em, 'POST', '/_emulator/seed?events=false', {
+      subscriptionId: SUB,
+      resourceGroups: [
+        {
+          name: 'rg-ended',
+          vms: [
+            {
+              name: 'waits',
+              size: 'Standard_D4s_v5',
+              image: {
+                publisher: 'Canonical',
+                offer: '0001-com-ubuntu-server-jammy',
+                sku: '22_04-lts-gen2',
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(seeded.status).toBe(201);
+    const accepted = await call(
+      'POST',
+      '/api/remediations',
+      JSON.stringify({ subscriptionId: SUB, resourceGroup: 'rg-ended', approval: 'required' }),
+    );
+    const { id } = JSON.parse(accepted.body) as { id: string };
+    for (;;) {
+      const got = JSON.parse((await call('GET', `/api/remediations/${id}`)).body) as RunView;
+      if (got.status === 'pending-approval') break;
+      await sleep(50);
+    }
+    const terminated = await call(
+      'POST',
+      `/runtime/webhooks/durabletask/instances/${id}/terminate?reason=operator%20stop`,
+    );
+    expect(terminated.status).toBe(202);
+    const run = await ended(id);
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run.error).toContain('terminated');
+    expect(run.error).toContain('operator stop');
+  });
+
+  // Last: it takes the runs table away from the host for the rest of its life.
+  test('when the run store fails under an accepted run, then the run ends failed and its status URL answers why, never 404', async () => {
+    const accepted = await call(
+      'POST',
+      '/api/remediations',
+      JSON.stringify({ subscriptionId: SUB, vmIds: [longestId(0)] }),
+    );
+    expect(accepted.status).toBe(202);
+    const { id } = JSON.parse(accepted.body) as { id: string };
+    const table = TableClient.fromConnectionString(
+      t.twin.storage?.connectionString ?? '',
+      SETTINGS.ACCELNET_RUNS_TABLE.default,
+      { allowInsecureConnection: true },
+    );
+    await table.deleteTable();
+
+    const run = await ended(id);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/^the run failed: .+/);
+    expect(run.error).toMatch(/table/i);
+  });
+});
