@@ -39,8 +39,7 @@ export async function vmWriteEvents(
   const client = df.getClient(context);
   const instanceId = vmInstanceId(verdict.vm);
   const existing = await findStatus(client, instanceId, { showInput: true });
-  const running =
-    existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus);
+  const running = existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus);
   if (existing?.runtimeStatus !== undefined && seenByRun(verdict, existing)) {
     log({
       level: 'info',
@@ -118,7 +117,10 @@ export async function vmWriteEvents(
  */
 export function seenByRun(
   event: { eventId: string; eventTime: string },
-  run: Pick<DurableOrchestrationStatus, 'runtimeStatus' | 'input' | 'customStatus' | 'output' | 'createdTime'>,
+  run: Pick<
+    DurableOrchestrationStatus,
+    'runtimeStatus' | 'input' | 'customStatus' | 'output' | 'createdTime'
+  >,
 ): boolean {
   const input = run.input as { eventId?: unknown } | undefined;
   if (input?.eventId === event.eventId) return true;

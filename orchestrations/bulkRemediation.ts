@@ -45,6 +45,9 @@ export const bulkRemediation: OrchestrationHandler = function* (
   const { runId, request } = input;
   const policy = retryPolicy(input.retryIntervalMs ?? 5_000);
   const at = (): string => context.df.currentUtcDateTime.toISOString();
+  // The run was recorded with its whole request before it started (its VM ids in rows of their
+  // own): its status updates need not carry the ids (up to 5,000) again.
+  const { vmIds: _recordedIds, ...recordedRequest } = request;
   const recordRun = (status: RecordRunInput['status'], error?: string): Step =>
     call(
       context,
@@ -53,7 +56,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
         runId,
         status,
         createdAt: input.createdAt,
-        request,
+        request: recordedRequest,
         ...(error !== undefined ? { error } : {}),
       },
       policy,
