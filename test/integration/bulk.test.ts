@@ -718,6 +718,7 @@ describe('bulk remediation runs', () => {
     const remediated = byName(run).get('one');
     expect(remediated?.steps.map((s) => s.name)).toEqual([
       'assess',
+      'prepare',
       'deallocate',
       'enableNics',
       'start',

@@ -120,6 +120,7 @@ describe('event-driven remediation end to end', () => {
     });
     expect(outcome.steps.map((s) => s.name)).toEqual([
       'assess',
+      'prepare',
       'deallocate',
       'enableNics',
       'start',

@@ -18,6 +18,7 @@ const KNOWN_TRIGGERS = new Set([
   'eventGridTrigger',
   'orchestrationTrigger',
   'activityTrigger',
+  'entityTrigger',
 ]);
 
 function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
@@ -129,6 +130,7 @@ describe('npm run package', () => {
       remediateAvailabilitySet: 'orchestrationTrigger',
       assessVm: 'activityTrigger',
       prepareUnit: 'activityTrigger',
+      vm: 'entityTrigger',
       closeRun: 'activityTrigger',
       deallocateVm: 'activityTrigger',
       enableAcceleratedNetworking: 'activityTrigger',
