@@ -344,19 +344,17 @@ export class TaskHub {
    * new actions stay in the engine's order.
    */
   async #episode(rec: InstanceRecord): Promise<void> {
-    const event = rec.inbox.shift();
-    if (!event) return;
-    const batch = [event];
-    while (rec.inbox[0] && !allotsSequence(rec, rec.inbox[0])) {
-      const next = rec.inbox.shift();
-      if (next) batch.push(next);
+    let size = 0;
+    for (const e of rec.inbox) {
+      if (size > 0 && allotsSequence(rec, e)) break;
+      size++;
     }
+    const batch = rec.inbox.slice(0, size);
+    if (batch.length === 0) return;
     const started = historyEvent(EventType.OrchestratorStarted);
     const newEvents: HistoryEvent[] = [started, ...batch];
     const emitted: HistoryEvent[] = [];
     const followUps: WorkItem[] = [];
-
-    for (const e of batch) advanceRetries(rec, e, emitted, followUps);
 
     const outcome = await invokeOrchestrator(
       this.#registry,
@@ -369,6 +367,13 @@ export class TaskHub {
       TERMINAL.has(rec.runtimeStatus)
     )
       return;
+    // The batch leaves the inbox only now that the episode is applied: the record written
+    // while the orchestrator ran (when a completion arrived meanwhile) still holds it, so a
+    // host stopped or killed mid-episode loses no event.
+    rec.inbox.splice(0, batch.length);
+    // Retries run in the host: the engine allots the retry timer and the next attempt a
+    // sequence number as it reads the failure or the timer, before any new action.
+    for (const e of batch) advanceRetries(rec, e, emitted, followUps);
     rec.history.push(...newEvents);
     if (rec.runtimeStatus === 'Pending') rec.runtimeStatus = 'Running';
     noteLockResponses(rec, batch);
