@@ -16,6 +16,7 @@ import { Checkpoint } from './checkpoint';
 import { Entities, type EntityRecord, isEntityRecord } from './entities';
 import {
   hasInvalidKeyCharacter,
+  inboundOf,
   isEntityInstance,
   type Outgoing,
   schedulerId,
@@ -810,13 +811,7 @@ export class TaskHub {
     if (this.#stopped) return;
     for (const m of messages) {
       if (m.to === 'orchestration') this.#respond(m);
-      else
-        this.#entities.deliver(
-          m.target,
-          m.name === 'op'
-            ? { name: m.name, message: m.message }
-            : { name: m.name, message: m.message },
-        );
+      else this.#entities.deliver(m.target, inboundOf(m));
     }
     this.#afterCheckpoint(() => {
       sender.outbox = (sender.outbox ?? []).filter((m) => !messages.includes(m));
