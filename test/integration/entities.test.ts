@@ -290,10 +290,9 @@ describe('entities and critical sections in the local host', () => {
     expect(host.taskHub.get(waiter)?.runtimeStatus).toBe('Running');
 
     const terminated = await start(host, 'lockAndWait', 'held-by-terminated');
-    await waitFor(
-      'the lock',
-      () => host.taskHub.entity('@slot@held-by-terminated')?.lockedBy === terminated,
-    );
+    // Held once the orchestration has read the lock's response, not merely once granted.
+    await waitFor('the lock held', () => host.taskHub.get(terminated)?.critical?.acquired === true);
+    expect(host.taskHub.entity('@slot@held-by-terminated')?.lockedBy).toBe(terminated);
     const stop = await fetch(`${host.url}/api/instances/${terminated}/terminate?code=${key}`, {
       method: 'POST',
     });
