@@ -63,6 +63,13 @@ export type Outgoing =
       response: ResponseMessage;
     };
 
+/** A message to an entity as its receiver keeps it, without the addressing. */
+export function inboundOf(m: EntityInbound): EntityInbound {
+  return m.name === 'op'
+    ? { name: m.name, message: m.message }
+    : { name: m.name, message: m.message };
+}
+
 /** The text of a lock response (ignored by the receiver; shown in history). */
 export const LOCK_GRANTED = 'Lock Acquisition Completed';
 

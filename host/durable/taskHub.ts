@@ -10,83 +10,28 @@ import { types } from 'node:util';
 
 import { errorMessage, type HostLogger } from '../log';
 import type { Registry } from '../registry';
-import { fromTypedData, isRecord } from '../rpc';
-import {
-  ActionType,
-  flattenActions,
-  processedInputJson,
-  retryDelayMs,
-  type RetryOptionsWire,
-  type WireAction,
-} from './actions';
+import { fromTypedData } from '../rpc';
+import { ActionType, flattenActions, processedInputJson, type WireAction } from './actions';
 import { Checkpoint } from './checkpoint';
 import { Entities, type EntityRecord, isEntityRecord } from './entities';
 import {
   hasInvalidKeyCharacter,
+  inboundOf,
   isEntityInstance,
   type Outgoing,
   schedulerId,
 } from './entityMessages';
+import { InstanceExistsError, InvalidArgumentError, UnknownOrchestratorError } from './errors';
 import { EventType, type HistoryEvent, historyEvent, OrchestrationStatusCode } from './history';
-import {
-  type CriticalSection,
-  entityStep,
-  isEntityAction,
-  noteLockResponses,
-  release,
-} from './orchestrationEntities';
+import { entityStep, isEntityAction, noteLockResponses, release } from './orchestrationEntities';
+import { invokeOrchestrator, orchestratorPayload } from './orchestratorCall';
+import { type InstanceRecord, type RuntimeStatus, TERMINAL, type WorkItem } from './records';
+import { advanceRetries, allotsSequence } from './retries';
 import { Semaphore } from './semaphore';
 import { durableSetting } from './settings';
 
-export type RuntimeStatus =
-  'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
-
-const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
-
-/** Work an instance is waiting on. */
-export type WorkItem =
-  | { kind: 'activity'; id: number; name: string; input?: string }
-  | { kind: 'timer'; id: number; fireAt: string }
-  | { kind: 'subOrchestration'; id: number; name: string; instanceId: string; input?: string }
-  /** The response of an entity to a call or to a lock request, by request id. */
-  | { kind: 'entity'; id: number; requestId: string };
-
-/** An activity or sub-orchestration called with retry options. */
-interface RetryChain {
-  kind: 'activity' | 'subOrchestration';
-  name: string;
-  input?: string;
-  instanceId?: string;
-  options: RetryOptionsWire;
-  attempt: number;
-  attemptId: number;
-  timerId?: number;
-}
-
-/** Everything the hub keeps about one instance (also its file on disk). */
-export interface InstanceRecord {
-  instanceId: string;
-  name: string;
-  executionId: string;
-  runtimeStatus: RuntimeStatus;
-  input?: string;
-  output?: string;
-  customStatus?: string;
-  createdTime: string;
-  lastUpdatedTime: string;
-  parent?: { instanceId: string; executionId: string; taskId: number };
-  history: HistoryEvent[];
-  inbox: HistoryEvent[];
-  knownActions: number;
-  actionIds: (number | null)[];
-  nextSeq: number;
-  work: WorkItem[];
-  retries: RetryChain[];
-  /** Messages to entities its episodes sent that are not yet known to be delivered. */
-  outbox?: Outgoing[];
-  /** The critical section it asked for or holds. */
-  critical?: CriticalSection;
-}
+export { InstanceExistsError, InvalidArgumentError, UnknownOrchestratorError } from './errors';
+export type { InstanceRecord, RuntimeStatus, WorkItem } from './records';
 
 /** What the hub writes: an orchestration instance or an entity. */
 type StoredRecord = InstanceRecord | EntityRecord;
@@ -100,32 +45,6 @@ export interface TaskHubOptions {
   maxConcurrentOrchestratorFunctions?: number;
   maxEntityOperationBatchSize?: number;
 }
-
-/** Thrown when starting an instance whose id is Pending or Running. */
-export class InstanceExistsError extends Error {
-  constructor(instanceId: string) {
-    super(`An orchestration with instance ID '${instanceId}' already exists and is running.`);
-    this.name = 'InstanceExistsError';
-  }
-}
-
-/** Thrown when starting an orchestrator the app did not register. */
-export class UnknownOrchestratorError extends Error {
-  constructor(name: string) {
-    super(`The function '${name}' doesn't exist or is not an orchestrator function.`);
-    this.name = 'UnknownOrchestratorError';
-  }
-}
-
-/** Thrown for an argument the extension refuses (answered 400, as its ArgumentException is). */
-export class InvalidArgumentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidArgumentError';
-  }
-}
-
-const OUT_OF_PROC_LABEL = '$OutOfProcData$:';
 
 export class TaskHub {
   readonly name: string;
@@ -426,41 +345,36 @@ export class TaskHub {
    * new actions stay in the engine's order.
    */
   async #episode(rec: InstanceRecord): Promise<void> {
-    const event = rec.inbox.shift();
-    if (!event) return;
-    const batch = [event];
-    while (rec.inbox[0] && !this.#allotsSequence(rec, rec.inbox[0])) {
-      const next = rec.inbox.shift();
-      if (next) batch.push(next);
+    let size = 0;
+    for (const e of rec.inbox) {
+      if (size > 0 && allotsSequence(rec, e)) break;
+      size++;
     }
+    const batch = rec.inbox.slice(0, size);
+    if (batch.length === 0) return;
     const started = historyEvent(EventType.OrchestratorStarted);
     const newEvents: HistoryEvent[] = [started, ...batch];
     const emitted: HistoryEvent[] = [];
     const followUps: WorkItem[] = [];
 
-    // Retries run in the host: the engine allots the retry timer and the next attempt a
-    // sequence number as it reads the failure or the timer, before any new action.
-    for (const e of batch) this.#advanceRetries(rec, e, emitted, followUps);
-
-    const payload = {
-      history: [...rec.history.map((e) => ({ ...e, IsPlayed: true })), ...newEvents],
-      input: rec.input === undefined ? undefined : (JSON.parse(rec.input) as unknown),
-      instanceId: rec.instanceId,
-      isReplaying: rec.history.length > 0,
-      parentInstanceId: rec.parent?.instanceId,
-      upperSchemaVersion: 2,
-      upperSchemaVersionNew: 3,
-      longRunningTimerIntervalDuration: '3.00:00:00',
-      maximumShortTimerDuration: '6.00:00:00',
-      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-    };
-    const outcome = await this.#invokeOrchestrator(rec.name, payload);
+    const outcome = await invokeOrchestrator(
+      this.#registry,
+      rec.name,
+      orchestratorPayload(rec, newEvents),
+    );
     if (
       this.#stopped ||
       this.#instances.get(rec.instanceId) !== rec ||
       TERMINAL.has(rec.runtimeStatus)
     )
       return;
+    // The batch leaves the inbox only now that the episode is applied: the record written
+    // while the orchestrator ran (when a completion arrived meanwhile) still holds it, so a
+    // host stopped or killed mid-episode loses no event.
+    rec.inbox.splice(0, batch.length);
+    // Retries run in the host: the engine allots the retry timer and the next attempt a
+    // sequence number as it reads the failure or the timer, before any new action.
+    for (const e of batch) advanceRetries(rec, e, emitted, followUps);
     rec.history.push(...newEvents);
     if (rec.runtimeStatus === 'Pending') rec.runtimeStatus = 'Running';
     noteLockResponses(rec, batch);
@@ -662,136 +576,6 @@ export class TaskHub {
       outgoing.push(...step.outgoing);
     }
     return { events, outgoing };
-  }
-
-  /** Whether reading this event makes the host allot a sequence number (a retry). */
-  #allotsSequence(rec: InstanceRecord, event: HistoryEvent): boolean {
-    if (event.EventType === EventType.ExecutionStarted) return true;
-    if (
-      event.EventType === EventType.TaskFailed ||
-      event.EventType === EventType.SubOrchestrationInstanceFailed
-    )
-      return true;
-    return (
-      event.EventType === EventType.TimerFired &&
-      rec.retries.some((c) => c.timerId !== undefined && c.timerId === event.TimerId)
-    );
-  }
-
-  #advanceRetries(
-    rec: InstanceRecord,
-    event: HistoryEvent,
-    emitted: HistoryEvent[],
-    followUps: WorkItem[],
-  ): void {
-    const failed =
-      event.EventType === EventType.TaskFailed ||
-      event.EventType === EventType.SubOrchestrationInstanceFailed;
-    const succeeded =
-      event.EventType === EventType.TaskCompleted ||
-      event.EventType === EventType.SubOrchestrationInstanceCompleted;
-    if (failed || succeeded) {
-      const chain = rec.retries.find(
-        (c) => c.timerId === undefined && c.attemptId === event.TaskScheduledId,
-      );
-      if (!chain) return;
-      if (succeeded) {
-        rec.retries.splice(rec.retries.indexOf(chain), 1);
-        return;
-      }
-      const timerId = rec.nextSeq++;
-      const delay =
-        chain.attempt < chain.options.maxNumberOfAttempts
-          ? retryDelayMs(chain.options, chain.attempt)
-          : 0;
-      const fireAt = new Date(Date.now() + delay).toISOString();
-      chain.timerId = timerId;
-      emitted.push(historyEvent(EventType.TimerCreated, { FireAt: fireAt }, timerId));
-      followUps.push({ kind: 'timer', id: timerId, fireAt });
-      return;
-    }
-    if (event.EventType === EventType.TimerFired) {
-      const chain = rec.retries.find((c) => c.timerId !== undefined && c.timerId === event.TimerId);
-      if (!chain) return;
-      if (chain.attempt >= chain.options.maxNumberOfAttempts) {
-        rec.retries.splice(rec.retries.indexOf(chain), 1);
-        return;
-      }
-      const id = rec.nextSeq++;
-      chain.attempt += 1;
-      chain.attemptId = id;
-      chain.timerId = undefined;
-      if (chain.kind === 'activity') {
-        emitted.push(
-          historyEvent(EventType.TaskScheduled, { Name: chain.name, Input: chain.input }, id),
-        );
-        followUps.push({ kind: 'activity', id, name: chain.name, input: chain.input });
-      } else {
-        const instanceId = chain.instanceId ?? `${rec.instanceId}:${id}`;
-        emitted.push(
-          historyEvent(
-            EventType.SubOrchestrationInstanceCreated,
-            { Name: chain.name, InstanceId: instanceId, Input: chain.input },
-            id,
-          ),
-        );
-        followUps.push({
-          kind: 'subOrchestration',
-          id,
-          name: chain.name,
-          instanceId,
-          input: chain.input,
-        });
-      }
-    }
-  }
-
-  async #invokeOrchestrator(
-    name: string,
-    payload: Record<string, unknown>,
-  ): Promise<
-    | {
-        kind: 'state';
-        state: { isDone: boolean; actions: unknown; output?: unknown; customStatus?: unknown };
-      }
-    | { kind: 'failed'; error: string; customStatus?: unknown; actions?: unknown }
-  > {
-    try {
-      const response = await this.#registry.invoke(name, {
-        trigger: { string: JSON.stringify(payload) },
-      });
-      const value = fromTypedData(response.returnValue);
-      if (!isRecord(value)) return { kind: 'failed', error: 'the orchestrator returned no state' };
-      return {
-        kind: 'state',
-        state: {
-          isDone: value.isDone === true,
-          actions: value.actions,
-          output: value.output,
-          customStatus: value.customStatus,
-        },
-      };
-    } catch (err) {
-      const message = errorMessage(err);
-      const at = message.indexOf(OUT_OF_PROC_LABEL);
-      if (at < 0) return { kind: 'failed', error: message };
-      const reason = message.slice(0, at).trim();
-      try {
-        const state = JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)) as unknown;
-        if (isRecord(state)) {
-          const error = typeof state.error === 'string' ? state.error : reason;
-          return {
-            kind: 'failed',
-            error,
-            customStatus: state.customStatus,
-            actions: state.actions,
-          };
-        }
-      } catch {
-        // the message is the error
-      }
-      return { kind: 'failed', error: reason };
-    }
   }
 
   #continueAsNew(rec: InstanceRecord, input: string | undefined): void {
@@ -1027,13 +811,7 @@ export class TaskHub {
     if (this.#stopped) return;
     for (const m of messages) {
       if (m.to === 'orchestration') this.#respond(m);
-      else
-        this.#entities.deliver(
-          m.target,
-          m.name === 'op'
-            ? { name: m.name, message: m.message }
-            : { name: m.name, message: m.message },
-        );
+      else this.#entities.deliver(m.target, inboundOf(m));
     }
     this.#afterCheckpoint(() => {
       sender.outbox = (sender.outbox ?? []).filter((m) => !messages.includes(m));

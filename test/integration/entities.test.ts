@@ -265,6 +265,19 @@ describe('entities and critical sections in the local host', () => {
     expect((await waitDone(host, next)).runtimeStatus).toBe('Completed');
   });
 
+  test('when an orchestration continues as new holding a lock, then the lock is released', async () => {
+    const id = await start(host, 'lockAndContinue', { key: 'continued', round: 0 });
+    const rec = await waitDone(host, id);
+    expect(output(rec)).toBe('next execution');
+    await waitFor(
+      'the release',
+      () => host.taskHub.entity('@slot@continued')?.lockedBy === undefined,
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ msg: 'locks released as the orchestration ended', instanceId: id }),
+    );
+  });
+
   test('when an orchestration fails or is terminated holding a lock, then the lock stays held (as in the extension) and a warning names the instance and the entities', async () => {
     const failed = await start(host, 'lockAndFail', { key: 'stuck', release: false });
     expect((await waitDone(host, failed)).runtimeStatus).toBe('Failed');
@@ -277,10 +290,9 @@ describe('entities and critical sections in the local host', () => {
     expect(host.taskHub.get(waiter)?.runtimeStatus).toBe('Running');
 
     const terminated = await start(host, 'lockAndWait', 'held-by-terminated');
-    await waitFor(
-      'the lock',
-      () => host.taskHub.entity('@slot@held-by-terminated')?.lockedBy === terminated,
-    );
+    // Held once the orchestration has read the lock's response, not merely once granted.
+    await waitFor('the lock held', () => host.taskHub.get(terminated)?.critical?.acquired === true);
+    expect(host.taskHub.entity('@slot@held-by-terminated')?.lockedBy).toBe(terminated);
     const stop = await fetch(`${host.url}/api/instances/${terminated}/terminate?code=${key}`, {
       method: 'POST',
     });

@@ -1,0 +1,55 @@
+/** What the task hub keeps about an orchestration instance (also its file on disk). */
+import type { RetryOptionsWire } from './actions';
+import type { Outgoing } from './entityMessages';
+import type { HistoryEvent } from './history';
+import type { CriticalSection } from './orchestrationEntities';
+
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'ContinuedAsNew';
+
+export const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
+
+/** Work an instance is waiting on. */
+export type WorkItem =
+  | { kind: 'activity'; id: number; name: string; input?: string }
+  | { kind: 'timer'; id: number; fireAt: string }
+  | { kind: 'subOrchestration'; id: number; name: string; instanceId: string; input?: string }
+  /** The response of an entity to a call or to a lock request, by request id. */
+  | { kind: 'entity'; id: number; requestId: string };
+
+/** An activity or sub-orchestration called with retry options. */
+export interface RetryChain {
+  kind: 'activity' | 'subOrchestration';
+  name: string;
+  input?: string;
+  instanceId?: string;
+  options: RetryOptionsWire;
+  attempt: number;
+  attemptId: number;
+  timerId?: number;
+}
+
+/** Everything the hub keeps about one instance (also its file on disk). */
+export interface InstanceRecord {
+  instanceId: string;
+  name: string;
+  executionId: string;
+  runtimeStatus: RuntimeStatus;
+  input?: string;
+  output?: string;
+  customStatus?: string;
+  createdTime: string;
+  lastUpdatedTime: string;
+  parent?: { instanceId: string; executionId: string; taskId: number };
+  history: HistoryEvent[];
+  inbox: HistoryEvent[];
+  knownActions: number;
+  actionIds: (number | null)[];
+  nextSeq: number;
+  work: WorkItem[];
+  retries: RetryChain[];
+  /** Messages to entities its episodes sent that are not yet known to be delivered. */
+  outbox?: Outgoing[];
+  /** The critical section it asked for or holds. */
+  critical?: CriticalSection;
+}
