@@ -422,6 +422,9 @@ function waitForSignal(): Promise<void> {
   });
 }
 
+/** Errors that are the caller's to fix before anything runs: a setting, a data dir in use. */
+const USAGE_CODES = new Set(['InvalidSetting', 'DataDirInUse']);
+
 /** Runs the CLI: bad arguments print one line and exit 2; other failures exit 1. */
 export async function runProgram(program: Command, argv: string[]): Promise<void> {
   try {
@@ -434,7 +437,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
     }
     if (
       error instanceof UsageError ||
-      (error instanceof AccelnetError && error.code === 'InvalidSetting')
+      (error instanceof AccelnetError && USAGE_CODES.has(error.code))
     ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;
