@@ -104,6 +104,37 @@ describe('the data directory lock', () => {
     lock.release();
   });
 
+  (existsSync('/proc/self/stat') ? test : test.skip)(
+    'when the holder has exited but its parent has not reaped it (a zombie), then its lock is taken over',
+    async () => {
+      const dir = freshDir();
+      // The shell's background child exits; the shell, replaced by sleep, never reaps it.
+      const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 30'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      children.push(parent);
+      const zombie = Number(
+        await new Promise<string>((resolve) =>
+          parent.stdout.setEncoding('utf8').once('data', (chunk: string) => resolve(chunk.trim())),
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(() => process.kill(zombie, 0)).not.toThrow();
+      writeLock(dir, {
+        pid: zombie,
+        command: 'start',
+        host: hostname(),
+        since: 'then',
+        nonce: 'n',
+      });
+
+      const lock = await lockDataDir(dir, 'start');
+
+      expect(lock.takenOver?.pid).toBe(zombie);
+      lock.release();
+    },
+  );
+
   test('when the lock file cannot be read, then it is taken over once it is old, and waited on while it is young', async () => {
     const dir = freshDir();
     const file = join(dir, LOCK_FILE);
