@@ -8,10 +8,14 @@ import { startEmulator } from '../emulator/server';
 import { loadSettings } from '../shared/config';
 import { AccelnetError } from '../shared/errors';
 import { parseVmId } from '../shared/events';
+import { outputOption, parseReason, type PauseOutput, runPause } from './pause';
 import { runRemediate } from './remediate';
+import { runResume } from './resume';
 import { type OutputFormat, renderScan, scan } from './scan';
+import { keyOption, serviceOption } from './service';
 import { runStart } from './start';
 import { parseEndpoint, parseResourceGroup, parseSubscription, resolveTarget } from './target';
+import { UsageError } from './usage';
 
 /** Exit status for bad arguments, as the contract says. */
 export const EXIT_USAGE = 2;
@@ -339,6 +343,45 @@ export function buildProgram(): Command {
       },
     );
 
+  program
+    .command('pause')
+    .description(
+      'Pause the running service: no run of any kind takes another VM down until `accelnet resume`; VMs already down are finished and started again.',
+    )
+    .addOption(
+      new Option(
+        '--reason <text>',
+        'why (one line, up to 500 characters; shown on the dashboard)',
+      ).argParser(parseReason),
+    )
+    .option('--show', 'only show whether the service is paused; change nothing')
+    .addOption(serviceOption())
+    .addOption(keyOption())
+    .addOption(outputOption())
+    .exitOverride()
+    .action(
+      async (options: {
+        reason?: string;
+        show?: boolean;
+        service?: string;
+        key?: string;
+        output: PauseOutput;
+      }) => {
+        await runPause(options);
+      },
+    );
+
+  program
+    .command('resume')
+    .description('Resume the running service after `accelnet pause`: runs that waited go on.')
+    .addOption(serviceOption())
+    .addOption(keyOption())
+    .addOption(outputOption())
+    .exitOverride()
+    .action(async (options: { service?: string; key?: string; output: PauseOutput }) => {
+      await runResume(options);
+    });
+
   return program;
 }
 
@@ -367,8 +410,6 @@ async function readFleet(path: string): Promise<unknown> {
   }
 }
 
-class UsageError extends Error {}
-
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
@@ -380,6 +421,9 @@ function waitForSignal(): Promise<void> {
     process.on('SIGTERM', done);
   });
 }
+
+/** Errors that are the caller's to fix before anything runs: a setting, a data dir in use. */
+const USAGE_CODES = new Set(['InvalidSetting', 'DataDirInUse']);
 
 /** Runs the CLI: bad arguments print one line and exit 2; other failures exit 1. */
 export async function runProgram(program: Command, argv: string[]): Promise<void> {
@@ -393,7 +437,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
     }
     if (
       error instanceof UsageError ||
-      (error instanceof AccelnetError && error.code === 'InvalidSetting')
+      (error instanceof AccelnetError && USAGE_CODES.has(error.code))
     ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;

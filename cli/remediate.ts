@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 
@@ -10,6 +10,7 @@ import { type LocalTwin, startLocal } from '../host/local';
 import { parseVmId } from '../shared/events';
 import type { RunRecord } from '../shared/runs';
 import { type BulkRequest, type Outcome, type VmOutcome } from '../shared/workflow';
+import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
 
 /** Exit statuses: no VM failed, some VM failed (or the run did), the API refused the request. */
@@ -66,10 +67,22 @@ const ORDER: Outcome[] = [
   'in-progress',
 ];
 
-/** Starts the local twin, runs one bulk remediation through it, follows it, reports; returns the exit status. */
+/**
+ * Starts the local twin, runs one bulk remediation through it, follows it, reports; returns the
+ * exit status. It holds its --data-dir while it runs: a second command on it is refused.
+ */
 export async function runRemediate(options: RemediateOptions): Promise<number> {
+  const lock = await lockDataDir(options.dataDir, 'remediate');
+  noteTakeover(lock);
+  try {
+    return await remediate(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function remediate(options: RemediateOptions): Promise<number> {
   const embedded = !options.azure && !options.armEndpoint;
-  mkdirSync(options.dataDir, { recursive: true });
   if (embedded) {
     // The embedded emulator starts empty: runs persisted against an earlier one are void.
     rmSync(path.join(options.dataDir, 'durable'), { recursive: true, force: true });

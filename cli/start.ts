@@ -10,6 +10,7 @@ import { vmRunView } from '../functions/vmRemediation';
 import { startLocal } from '../host/local';
 import { parseVmId, vmInstanceId } from '../shared/events';
 import type { VmOutcome } from '../shared/workflow';
+import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
 
 export interface StartOptions {
@@ -23,8 +24,21 @@ export interface StartOptions {
 
 const DONE = new Set(['Completed', 'Failed', 'Terminated']);
 
-/** `accelnet start`: the function app on the local host, and the demo when asked. */
+/**
+ * `accelnet start`: the function app on the local host, and the demo when asked. It holds its
+ * --data-dir while it runs: a second command on it is refused (exit 2), naming this pid.
+ */
 export async function runStart(options: StartOptions, signal: Promise<void>): Promise<void> {
+  const lock = await lockDataDir(options.dataDir, 'start');
+  noteTakeover(lock);
+  try {
+    await serve(options, signal);
+  } finally {
+    lock.release();
+  }
+}
+
+async function serve(options: StartOptions, signal: Promise<void>): Promise<void> {
   const embedded = !options.azure && !options.armEndpoint;
   if (embedded) {
     // The embedded emulator starts empty: runs persisted against an earlier one are void.

@@ -13,6 +13,7 @@ import { type ArmFactory, createArmFactory, isLoopbackEndpoint, readCaFile } fro
 import { TableAudit } from '../shared/audit';
 import { loadSettings, type Settings } from '../shared/config';
 import type { RuleSettings } from '../shared/model';
+import { type PauseStore, TablePauseStore } from '../shared/pause';
 import { TableRunStore } from '../shared/runs';
 import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/telemetry';
 
@@ -23,6 +24,11 @@ export interface Services {
   approvals: ApprovalStore;
   audit: TableAudit;
   runs: TableRunStore;
+  /**
+   * The pause switch. The routes turn it on and off; activities take it as a `PauseGate`
+   * (`{ get(): Promise<PauseState> }`) and read it before they take a VM down.
+   */
+  pause: PauseStore;
   arm: ArmFactory;
   rules: RuleSettings;
   log: LogPort;
@@ -69,6 +75,10 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
   });
   const audit = TableAudit.fromConnectionString(settings.storageConnection, settings.auditTable);
   const runs = TableRunStore.fromConnectionString(settings.storageConnection, settings.runsTable);
+  const pause = TablePauseStore.fromConnectionString(
+    settings.storageConnection,
+    settings.controlTable,
+  );
   const rules: RuleSettings = {
     exemptTag: settings.exemptTag,
     allowUnknownOs: settings.allowUnknownOs,
@@ -103,6 +113,7 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
     approvals,
     audit,
     runs,
+    pause,
     arm,
     rules,
     log,

@@ -14,15 +14,15 @@ import { getServices } from './composition';
 import { findStatus } from './durable';
 
 /**
- * GET /api/dashboard[?subscriptionId=ID[&resourceGroup=RG]]: the operator's page. Fleet
- * compliance, runs in progress, pending approvals and recent outcomes; with a subscription,
- * a live compliance scan too.
+ * GET /api/dashboard[?subscriptionId=ID[&resourceGroup=RG]]: the operator's page. The pause
+ * switch, fleet compliance, runs in progress, pending approvals and recent outcomes; with a
+ * subscription, a live compliance scan too.
  */
 export async function dashboard(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const { audit, runs, arm, rules, approvals } = getServices();
+  const { audit, runs, arm, rules, approvals, pause } = getServices();
   const subscriptionId = request.query.get('subscriptionId')?.trim() ?? '';
   const resourceGroup = request.query.get('resourceGroup')?.trim() || undefined;
   const code = request.query.get('code') ?? undefined;
@@ -52,6 +52,7 @@ export async function dashboard(
       audit,
       runs,
       approvals,
+      pause,
       instances: durableInstances(df.getClient(context)),
       ...(scan ? { scan } : {}),
     },

@@ -51,3 +51,33 @@ export async function readBodyText(
   }
   return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
 }
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
+
+/**
+ * An optional JSON body: `undefined` when there is none. JSON is read whatever the declared
+ * content type (`curl -d` sends application/x-www-form-urlencoded); a body that is not JSON
+ * gets 400 with a message that says what was sent and what is expected.
+ */
+export async function readOptionalJson(
+  request: HttpRequest,
+  limit = MAX_BODY_BYTES,
+): Promise<JsonBody> {
+  const text = await readBodyText(request, limit);
+  if (!text.ok) return text;
+  if (text.text.trim() === '') return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(text.text) as unknown };
+  } catch {
+    const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const sent = type === '' ? 'with no content type' : `as ${type}`;
+    return {
+      ok: false,
+      response: errorResponse(
+        400,
+        'InvalidJson',
+        `The body is not valid JSON (it was sent ${sent}): send a JSON object, with content type application/json.`,
+      ),
+    };
+  }
+}

@@ -17,6 +17,7 @@ import { decideByLink, decideByOperator, listApprovals } from './approvals';
 import { compliance } from './compliance';
 import { contextLog, getServices } from './composition';
 import { dashboard } from './dashboard';
+import { getPause, pauseRuns, resumeRuns } from './pause';
 import { getRemediation, startRemediation } from './remediations';
 import { vmWriteEvents } from './vmEvents';
 import { vmRemediation } from './vmRemediation';
@@ -31,6 +32,9 @@ export const FUNCTION_NAMES = {
   decideByOperator: 'decideByOperator',
   listApprovals: 'listApprovals',
   dashboard: 'dashboard',
+  getPause: 'getPause',
+  pauseRuns: 'pauseRuns',
+  resumeRuns: 'resumeRuns',
 } as const;
 
 df.app.orchestration(ORCHESTRATION.remediateVm, remediateVm);
@@ -125,6 +129,28 @@ app.http(FUNCTION_NAMES.compliance, {
   methods: ['GET'],
   authLevel: 'function',
   handler: compliance,
+});
+
+// The pause switch: one route, a function per method.
+app.http(FUNCTION_NAMES.getPause, {
+  route: 'pause',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getPause,
+});
+
+app.http(FUNCTION_NAMES.pauseRuns, {
+  route: 'pause',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: pauseRuns,
+});
+
+app.http(FUNCTION_NAMES.resumeRuns, {
+  route: 'pause',
+  methods: ['DELETE'],
+  authLevel: 'function',
+  handler: resumeRuns,
 });
 
 // The operator's page: fleet compliance, runs in progress, pending approvals, recent outcomes.

@@ -157,6 +157,16 @@ export const SETTINGS = {
         'ACCELNET_RUNS_TABLE must be 3-63 letters and digits, starting with a letter',
       ),
   },
+  ACCELNET_CONTROL_TABLE: {
+    doc: 'Azure Table storage table of operator switches: the pause state (POST and DELETE /api/pause).',
+    default: 'accelnetControl',
+    schema: z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9]{2,62}$/,
+        'ACCELNET_CONTROL_TABLE must be 3-63 letters and digits, starting with a letter',
+      ),
+  },
   AzureWebJobsStorage: {
     doc: 'Storage connection string (Table storage for the audit trail; durable state in Azure).',
     default: 'UseDevelopmentStorage=true',
@@ -197,6 +207,7 @@ export interface Settings {
   armTimeScale: number;
   auditTable: string;
   runsTable: string;
+  controlTable: string;
   storageConnection: string;
   functionKey: string;
   appInsightsConnectionString: string;
@@ -243,6 +254,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     pausePollMs: Math.max(250, Math.round(60_000 * read('ACCELNET_ARM_TIME_SCALE'))),
     auditTable: read('ACCELNET_AUDIT_TABLE'),
     runsTable: read('ACCELNET_RUNS_TABLE'),
+    controlTable: read('ACCELNET_CONTROL_TABLE'),
     storageConnection: read('AzureWebJobsStorage'),
     functionKey: read('ACCELNET_FUNCTION_KEY'),
     appInsightsConnectionString: read('APPLICATIONINSIGHTS_CONNECTION_STRING'),

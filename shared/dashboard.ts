@@ -1,11 +1,12 @@
 /**
- * The operator's dashboard (`GET /api/dashboard`): fleet compliance by outcome and reason,
- * runs in progress, pending approvals and recent outcomes, as one server-rendered HTML page
- * with no external resources. Queries gather a DashboardModel from narrow ports; the page
- * is a pure function of the model, every value escaped.
+ * The operator's dashboard (`GET /api/dashboard`): the pause switch, fleet compliance by
+ * outcome and reason, runs in progress, pending approvals and recent outcomes, as one
+ * server-rendered HTML page with no external resources. Queries gather a DashboardModel from
+ * narrow ports; the page is a pure function of the model, every value escaped.
  */
 import type { ComplianceRow } from './discovery';
 import { ensureError } from './errors';
+import type { PauseGate, PauseState } from './pause';
 import type { RunRecord } from './runs';
 import type { AuditInput, BulkRequest, Outcome, VmOutcome } from './workflow';
 
@@ -61,10 +62,15 @@ export interface ComplianceScan {
   error?: string;
 }
 
+/** The pause switch as the page shows it; `error` when it could not be read. */
+export type PauseBanner = PauseState | { paused: 'unknown'; error: string };
+
 export interface DashboardModel {
   generatedAt: string;
   /** The function key of the request, kept in the page's links. */
   code?: string;
+  /** The pause switch, when the page has a source for it. */
+  pause?: PauseBanner;
   fleet: {
     total: number;
     byOutcome: { outcome: Outcome; count: number }[];
@@ -109,6 +115,8 @@ export interface DashboardSources extends DashboardStores {
   instances: InstancePort;
   /** The approval requests still undecided: a decided one is not shown while its run moves on. */
   approvals?: { listPending(now: Date): Promise<{ instanceId: string }[]> };
+  /** The pause switch: shown at the top of the page, on or off. */
+  pause?: PauseGate;
   /** A live compliance scan, when a subscription was asked for. */
   scan?: {
     subscriptionId: string;
@@ -291,11 +299,16 @@ export async function loadDashboard(
   sources: DashboardSources,
   options: { now: Date; code?: string },
 ): Promise<DashboardModel> {
-  const [auditRows, runs, active, undecided] = await Promise.all([
+  const [auditRows, runs, active, undecided, pause] = await Promise.all([
     sources.audit.listOutcomes(),
     sources.runs.listRuns(),
     sources.instances.listActive(),
     sources.approvals?.listPending(options.now),
+    // A switch that cannot be read is shown as unknown; the rest of the page still helps.
+    sources.pause?.get().catch((error: unknown): PauseBanner => {
+      const e = ensureError(error);
+      return { paused: 'unknown', error: `${e.code}: ${e.message}` };
+    }),
   ]);
   const waiting = undecided && new Set(undecided.map((a) => a.instanceId));
   const instances = new Map(active.map((i) => [i.instanceId, i]));
@@ -395,6 +408,7 @@ export async function loadDashboard(
   return {
     generatedAt: options.now.toISOString(),
     ...(options.code !== undefined ? { code: options.code } : {}),
+    ...(pause !== undefined ? { pause } : {}),
     fleet: fleetSummary(latest),
     ...(compliance ? { compliance } : {}),
     runs: progress,
@@ -471,6 +485,25 @@ function countsText(counts: Record<string, number>): string {
   return OUTCOMES.filter((o) => (counts[o] ?? 0) > 0)
     .map((o) => `${badge(o)} <span class="num">${counts[o] ?? 0}</span>`)
     .join(' ');
+}
+
+/** The pause switch, on or off, at the top of the page. */
+function pauseSection(model: DashboardModel): string {
+  const state = model.pause;
+  if (state === undefined) return '';
+  let banner: string;
+  if (state.paused === 'unknown')
+    banner = `<div class="banner unknown" role="status"><strong>Pause state unknown</strong> <span>${esc(state.error)}</span></div>`;
+  else if (state.paused)
+    banner =
+      `<div class="banner paused" role="status"><strong>Paused</strong> since ${time(state.since)} by <span class="by">${esc(state.by)}</span>` +
+      (state.reason !== undefined
+        ? `: <span class="reason">${esc(state.reason)}</span>`
+        : ' <span class="muted">(no reason given)</span>') +
+      `<p>No run of any kind takes another VM down. VMs already down are finished and started again; runs wait and go on when resumed. Resume with <code>accelnet resume</code> or <code>DELETE /api/pause</code>.</p></div>`;
+  else
+    banner = `<div class="banner running" role="status"><strong>Not paused</strong>: runs take VMs down as they need to. Pause with <code>accelnet pause --reason TEXT</code> or <code>POST /api/pause</code>.</div>`;
+  return `<section id="pause">${banner}</section>`;
 }
 
 function fleetSection(model: DashboardModel): string {
@@ -642,6 +675,13 @@ time{white-space:nowrap}
 .muted{color:var(--muted)}
 .empty{color:var(--muted);margin:4px 0}
 .error{color:#9b1c1c}
+#pause{padding:0;border:0;background:none}
+.banner{padding:12px 16px;border-radius:8px;border:1px solid var(--line);border-left-width:6px}
+.banner p{margin:6px 0 0}
+.banner.paused{background:#fff1e5;border-color:#e16f24;color:#5c2600}
+.banner.paused strong{font-size:16px}
+.banner.running{background:#eef8f1;border-color:#2da44e;color:#17602e}
+.banner.unknown{background:#fde2e1;border-color:#cf222e;color:#9b1c1c}
 form.decide{display:inline}
 form.decide button{font:inherit;padding:2px 10px;border-radius:4px;cursor:pointer;border:1px solid #c9d1d9;background:#fff}
 form.decide button.approve{border-color:#1a7f37;background:#1a7f37;color:#fff}
@@ -661,6 +701,7 @@ export function renderDashboard(model: DashboardModel): string {
 <title>accelnet dashboard</title><style>${CSS}</style></head>
 <body><header><h1>accelnet</h1><span class="muted">Accelerated Networking across the fleet · ${time(model.generatedAt)}</span><a href="${esc(refresh)}">Refresh</a></header>
 <main>
+${pauseSection(model)}
 ${fleetSection(model)}
 ${runsSection(model)}
 ${pendingSection(model)}

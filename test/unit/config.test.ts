@@ -10,6 +10,7 @@ describe('loadSettings', () => {
       allowUnknownOs: false,
       approvalTimeoutMs: 24 * 3600 * 1000,
       pollIntervalMs: 2000,
+      controlTable: 'accelnetControl',
     });
     for (const spec of Object.values(SETTINGS)) expect(spec.doc.length).toBeGreaterThan(10);
   });
@@ -21,6 +22,7 @@ describe('loadSettings', () => {
     ['ACCELNET_APPROVAL_TIMEOUT', '24 hours'],
     ['ACCELNET_POLL_INTERVAL_MS', '-5'],
     ['ACCELNET_AUDIT_TABLE', 'bad-name!'],
+    ['ACCELNET_CONTROL_TABLE', 'pause-switch'],
     ['ACCELNET_APPROVAL_WEBHOOK_URL', 'not a url'],
   ])('when %s is %s, then loading fails naming the setting', (name, value) => {
     let thrown: unknown;

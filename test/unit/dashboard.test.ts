@@ -145,6 +145,63 @@ describe('renderDashboard', () => {
     expect(sectionText(html, 'recent')).toContain('web-1 rg-app remediated');
   });
 
+  test('when runs are paused, then a banner at the top says since when, by whom and why, and what that means', () => {
+    const html = renderDashboard(
+      model({
+        pause: {
+          paused: true,
+          since: '2026-01-02T03:00:00.000Z',
+          by: 'accelnet-cli:alice',
+          reason: 'storage failover',
+        },
+      }),
+    );
+    expect(html.indexOf('<section id="pause">')).toBeLessThan(html.indexOf('<section id="fleet">'));
+    expect(html).toContain('class="banner paused"');
+    expect(sectionText(html, 'pause')).toBe(
+      'Paused since 2026-01-02 03:00:00Z by accelnet-cli:alice : storage failover No run of any kind takes another VM down. VMs already down are finished and started again; runs wait and go on when resumed. Resume with accelnet resume or DELETE /api/pause .',
+    );
+  });
+
+  test('when runs are paused without a reason, then the banner says so', () => {
+    const html = renderDashboard(
+      model({ pause: { paused: true, since: '2026-01-02T03:00:00.000Z', by: 'operator' } }),
+    );
+    expect(sectionText(html, 'pause')).toMatch(/^Paused since .* by operator \(no reason given\)/);
+  });
+
+  test('when runs are not paused, then the banner says so and how to pause', () => {
+    const html = renderDashboard(model({ pause: { paused: false } }));
+    expect(html).toContain('class="banner running"');
+    expect(sectionText(html, 'pause')).toBe(
+      'Not paused : runs take VMs down as they need to. Pause with accelnet pause --reason TEXT or POST /api/pause .',
+    );
+  });
+
+  test('when the pause switch could not be read, then the banner says it is unknown and why', () => {
+    const html = renderDashboard(
+      model({ pause: { paused: 'unknown', error: 'PauseStateInvalid: <bad row>' } }),
+    );
+    expect(sectionText(html, 'pause')).toBe(
+      'Pause state unknown PauseStateInvalid: &lt;bad row&gt;',
+    );
+  });
+
+  test('when the pause reason and by carry markup, then they are escaped', () => {
+    const html = renderDashboard(
+      model({
+        pause: {
+          paused: true,
+          since: '2026-01-02T03:00:00.000Z',
+          by: '<img src=x onerror=alert(1)>',
+          reason: '<script>alert(1)</script>',
+        },
+      }),
+    );
+    expect(html).not.toContain('<script');
+    expect(html).not.toContain('<img');
+  });
+
   test('when text is escaped, then the five special characters become entities', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
       '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
@@ -349,6 +406,26 @@ describe('loadDashboard', () => {
         expiresAt: '2026-01-03T04:00:00.000Z',
       },
     ]);
+  });
+
+  test('when the pause switch is a source, then the model carries its state; when reading it fails, then the page is still made, with the state unknown', async () => {
+    const paused = { paused: true as const, since: '2026-01-02T03:00:00.000Z', by: 'alice' };
+    const on = await loadDashboard(sources({ pause: { get: () => Promise.resolve(paused) } }), {
+      now: new Date(),
+    });
+    expect(on.pause).toEqual(paused);
+    expect((await loadDashboard(sources(), { now: new Date() })).pause).toBeUndefined();
+
+    const failed = await loadDashboard(
+      sources({
+        pause: {
+          get: () => Promise.reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+        },
+      }),
+      { now: new Date() },
+    );
+    expect(failed.pause).toEqual({ paused: 'unknown', error: 'ETIMEDOUT: timeout' });
+    expect(failed.fleet.total).toBeGreaterThan(0);
   });
 
   test('when the live scan fails, then the page carries the error instead of failing', async () => {

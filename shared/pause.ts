@@ -1,0 +1,229 @@
+/**
+ * The pause switch: while it is on, no run of any kind takes another VM down. An operator
+ * turns it on and off (`POST` and `DELETE /api/pause`, `accelnet pause` and `resume`); the
+ * dashboard shows it; activities read it through the `PauseGate` port before they take a VM
+ * down. It is one row in its own table (ACCELNET_CONTROL_TABLE), read strongly consistently.
+ */
+import { RestError, TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+
+import { AccelnetError } from './errors';
+import { describeIssue } from './requests';
+
+/** Paused: since when, by whom, and why (when given). */
+export interface Paused {
+  paused: true;
+  /** ISO 8601: when it was first paused (pausing again keeps it). */
+  since: string;
+  by: string;
+  reason?: string;
+}
+
+export interface NotPaused {
+  paused: false;
+}
+
+/** The switch as the API, the CLI, the dashboard and activities see it. */
+export type PauseState = Paused | NotPaused;
+
+/** What activities need: whether runs are paused right now (read each time, never cached). */
+export interface PauseGate {
+  get(): Promise<PauseState>;
+}
+
+/** The switch itself: the service's HTTP routes turn it on and off. */
+export interface PauseStore extends PauseGate {
+  /**
+   * Turns it on. Idempotent: when already paused, `since` and `by` are kept, and the reason
+   * is replaced only when a new one is given.
+   */
+  pause(reason: string | undefined, by: string): Promise<Paused>;
+  /** Turns it off. Idempotent. */
+  resume(by: string): Promise<NotPaused>;
+}
+
+export const REASON_MAX = 500;
+export const BY_MAX = 200;
+
+/** One line of printable text: it is shown on terminals and on the dashboard. */
+const line = (max: number) =>
+  z
+    .string({ message: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must be one line of text, without control characters');
+
+export const reasonSchema = line(REASON_MAX);
+export const bySchema = line(BY_MAX);
+
+/** POST /api/pause: `{reason?, by?}`; unknown fields are refused, as on every route. */
+const pauseBody = z.strictObject({ reason: reasonSchema.optional(), by: bySchema.optional() });
+/** DELETE /api/pause: no body, or `{by?}`. */
+const resumeBody = z.strictObject({ by: bySchema.optional() });
+
+export type PauseRequest = z.output<typeof pauseBody>;
+export type ResumeRequest = z.output<typeof resumeBody>;
+
+type Parsed<T> = { ok: true; request: T } | { ok: false; message: string };
+
+function parseWith<T>(schema: z.ZodType<T>, body: unknown): Parsed<T> {
+  // No body at all is a request with no fields.
+  if (body === undefined) body = {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, message: '(body): must be a JSON object' };
+  const parsed = schema.safeParse(body);
+  return parsed.success
+    ? { ok: true, request: parsed.data }
+    : { ok: false, message: describeIssue(parsed.error) };
+}
+
+/** Validates a pause request body (undefined: no body); the message names the bad field. */
+export const parsePauseRequest = (body: unknown): Parsed<PauseRequest> =>
+  parseWith(pauseBody, body);
+
+/** Validates a resume request body (undefined: no body); the message names the bad field. */
+export const parseResumeRequest = (body: unknown): Parsed<ResumeRequest> =>
+  parseWith(resumeBody, body);
+
+/**
+ * A pause state: the stored row (a row edited by hand into something else is refused) and the
+ * routes' answer (which the CLI checks). Other properties are dropped.
+ */
+export const pauseStateSchema = z.discriminatedUnion('paused', [
+  z.object({
+    paused: z.literal(true),
+    since: z.iso.datetime(),
+    by: z.string(),
+    reason: z.string().optional(),
+  }),
+  z.object({ paused: z.literal(false) }),
+]);
+
+const PARTITION = 'control';
+const ROW = 'pause';
+const ATTEMPTS = 5;
+
+const statusOf = (error: unknown): number | undefined =>
+  error instanceof RestError ? error.statusCode : undefined;
+
+/**
+ * The pause switch in Azure Table storage: one row, changed with optimistic concurrency, so
+ * two operators pausing at once both see the same `since`.
+ */
+export class TablePauseStore implements PauseStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  static fromConnectionString(connection: string, tableName: string): TablePauseStore {
+    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
+    return new TablePauseStore(
+      TableClient.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
+    );
+  }
+
+  private async ensure(): Promise<TableClient> {
+    this.ready ??= this.table.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    await this.ready;
+    return this.table;
+  }
+
+  private async read(): Promise<{ state: PauseState; etag: string } | undefined> {
+    const table = await this.ensure();
+    let entity: Record<string, unknown> & { etag: string };
+    try {
+      entity = await table.getEntity<Record<string, unknown>>(PARTITION, ROW);
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+    const parsed = pauseStateSchema.safeParse(entity);
+    // A row nobody can read is not "not paused": the caller fails, and so does the run.
+    if (!parsed.success)
+      throw new AccelnetError(
+        'PauseStateInvalid',
+        `The pause row (${PARTITION}/${ROW}) of the control table is not valid: ${describeIssue(parsed.error)}.`,
+      );
+    const row = parsed.data;
+    const state: PauseState = row.paused
+      ? {
+          paused: true,
+          since: row.since,
+          by: row.by,
+          ...(row.reason !== undefined ? { reason: row.reason } : {}),
+        }
+      : { paused: false };
+    return { state, etag: entity.etag };
+  }
+
+  async get(): Promise<PauseState> {
+    return (await this.read())?.state ?? { paused: false };
+  }
+
+  async pause(reason: string | undefined, by: string): Promise<Paused> {
+    const checked = parsePauseRequest({
+      ...(reason !== undefined ? { reason } : {}),
+      by,
+    });
+    if (!checked.ok) throw new AccelnetError('InvalidRequest', checked.message, { status: 400 });
+    const wanted = checked.request;
+    const table = await this.ensure();
+    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+      const found = await this.read();
+      const current = found?.state;
+      let next: Paused;
+      if (current?.paused) {
+        if (wanted.reason === undefined || wanted.reason === current.reason) return current;
+        next = { ...current, reason: wanted.reason };
+      } else {
+        next = {
+          paused: true,
+          since: this.clock().toISOString(),
+          by: wanted.by ?? by,
+          ...(wanted.reason !== undefined ? { reason: wanted.reason } : {}),
+        };
+      }
+      const entity = { partitionKey: PARTITION, rowKey: ROW, ...next };
+      try {
+        if (found) await table.updateEntity(entity, 'Replace', { etag: found.etag });
+        else await table.createEntity(entity);
+        return next;
+      } catch (error) {
+        // Someone else changed it first: read again and decide again.
+        const status = statusOf(error);
+        if (status === 409 || status === 412) continue;
+        throw error;
+      }
+    }
+    throw new AccelnetError('PauseConflict', 'The pause state kept changing; try again.', {
+      status: 409,
+      retryable: true,
+    });
+  }
+
+  async resume(by: string): Promise<NotPaused> {
+    const checked = parseResumeRequest({ by });
+    if (!checked.ok) throw new AccelnetError('InvalidRequest', checked.message, { status: 400 });
+    const table = await this.ensure();
+    // Who resumed it and when stay in the row, for whoever reads the table; the state is "off".
+    await table.upsertEntity(
+      {
+        partitionKey: PARTITION,
+        rowKey: ROW,
+        paused: false,
+        resumedAt: this.clock().toISOString(),
+        resumedBy: checked.request.by ?? by,
+      },
+      'Replace',
+    );
+    return { paused: false };
+  }
+}
