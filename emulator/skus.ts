@@ -5,7 +5,8 @@
  * The sizes are the catalog in emulator/data/vm-sizes.json (see vm-catalog.ts): every VM size
  * Azure offers in the emulated regions, with the capabilities the Resource SKUs API reports
  * and, per family, the source they came from. This module turns the catalog into what the
- * emulator serves, once, at load: lookups by name are one Map read.
+ * emulator serves: the sizes once, at load (a lookup by name is one Map read), and each
+ * region's SKU list on its first request.
  */
 
 import {
@@ -104,9 +105,9 @@ const cap = (name: string, value: string | number | boolean): { name: string; va
   value: typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value),
 });
 
-// Capabilities the catalog does not source (they do not bear on Accelerated Networking), given
-// as the API reports them for the captured sizes of these families (API 2020 and the karpenter
-// captures named in vm-sizes.json): older non-premium families differ from the rest.
+// Capabilities the catalog does not source (they do not bear on Accelerated Networking) are
+// approximated per family, after the API captures named in vm-sizes.json (the 2020 eastus
+// capture, karpenter's): the older non-premium families differ from the rest.
 const NOT_PREMIUM_ERA = /^standard(A0_A7|Av2|Dv2|Dv3|Ev3|F|D|G)Family$/;
 const CLOUD_SERVICES = /^standard(A0_A7|Av2|Dv2|Dv3|F|D)Family$/;
 
