@@ -1,0 +1,274 @@
+/**
+ * The size catalog as the real Azure SDK sees it: the Resource SKUs list of a region, a VM made
+ * from Azure's own REST example read back with its size, a VM of every family a region offers,
+ * and the errors Azure gives for a size that is retired or not offered in the region.
+ */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { inspect } from 'node:util';
+
+import type { ResourceSku, VirtualMachine } from '@azure/arm-compute';
+import { isRestError } from '@azure/core-rest-pipeline';
+
+import type { ArmEmulator } from '../../emulator/server';
+import { CATALOG_FAMILIES, catalogSize } from '../../emulator/vm-catalog';
+import { type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+
+const RG = 'myResourceGroup';
+/** The REST example says westus, which is not one of the emulated regions. */
+const LOCATION = 'westus2';
+const EXAMPLE = path.join(
+  __dirname,
+  '../fixtures/arm-examples/VirtualMachine_Create_WithPasswordAuthentication.json',
+);
+const COMPUTE_API = '2025-04-01';
+
+let em: ArmEmulator;
+let arm: ArmClients;
+let subnetId = '';
+
+beforeAll(async () => {
+  em = await emulatorForTest();
+  arm = armClients(em);
+  await arm.resources.resourceGroups.createOrUpdate(RG, { location: LOCATION });
+  const vnet = await arm.network.virtualNetworks.beginCreateOrUpdateAndWait(
+    RG,
+    'vnet',
+    {
+      location: LOCATION,
+      addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
+      subnets: [{ name: 'default', addressPrefix: '10.0.0.0/20' }],
+    },
+    FAST,
+  );
+  subnetId = vnet.subnets?.[0]?.id ?? '';
+});
+
+afterAll(async () => {
+  await em.stop();
+});
+
+async function nic(name: string): Promise<string> {
+  const created = await arm.network.networkInterfaces.beginCreateOrUpdateAndWait(
+    RG,
+    name,
+    { location: LOCATION, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId } }] },
+    FAST,
+  );
+  return created.id ?? '';
+}
+
+function vmBody(name: string, size: string, nicId: string): VirtualMachine {
+  return {
+    location: LOCATION,
+    hardwareProfile: { vmSize: size },
+    storageProfile: {
+      imageReference: {
+        publisher: 'Canonical',
+        offer: '0001-com-ubuntu-server-jammy',
+        sku: '22_04-lts-gen2',
+        version: 'latest',
+      },
+      osDisk: { createOption: 'FromImage' },
+    },
+    osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
+    networkProfile: { networkInterfaces: [{ id: nicId, primary: true }] },
+  };
+}
+
+/** A raw ARM request with a test token, answering status and parsed body. */
+function raw(
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(
+      new URL(p, em.url),
+      {
+        method,
+        ca: em.caPem,
+        headers: {
+          Authorization: 'Bearer test',
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+async function expectArmError(call: Promise<unknown>, status: number, code: string): Promise<void> {
+  let caught: unknown;
+  try {
+    await call;
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) throw new Error(`expected ${status} ${code}, but the call succeeded`);
+  if (!isRestError(caught)) throw new Error(`expected a RestError, got ${inspect(caught)}`);
+  expect(caught.statusCode).toBe(status);
+  expect(caught.code).toBe(code);
+}
+
+function caps(sku: ResourceSku): Map<string, string> {
+  return new Map((sku.capabilities ?? []).map((c) => [c.name ?? '', c.value ?? '']));
+}
+
+/** The smallest size of each family that `region` offers. */
+function onePerFamily(region: string): string[] {
+  return CATALOG_FAMILIES.flatMap((f) => {
+    const offered = f.sizes.filter((s) => s.regions.includes(region));
+    return offered.length > 0 ? [offered[0]!.name] : [];
+  });
+}
+
+describe('the VM size catalog through the real SDK', () => {
+  it("when the region's SKUs are listed with $filter, then every catalog size offered there comes back with its capabilities", async () => {
+    const skus: ResourceSku[] = [];
+    for await (const sku of arm.compute.resourceSkus.list({
+      filter: `location eq '${LOCATION}'`,
+    })) {
+      skus.push(sku);
+    }
+    const vms = skus.filter((s) => s.resourceType === 'virtualMachines');
+    const expected = CATALOG_FAMILIES.flatMap((f) => f.sizes)
+      .filter((s) => s.regions.includes(LOCATION))
+      .map((s) => s.name)
+      .sort();
+    expect(vms.map((s) => s.name ?? '').sort()).toEqual(expected);
+    expect(vms.every((s) => s.locations?.[0] === LOCATION)).toBe(true);
+
+    const d4 = vms.find((s) => s.name === 'Standard_D4s_v5');
+    expect(d4?.family).toBe('standardDSv5Family');
+    expect(Object.fromEntries(caps(d4!))).toMatchObject({
+      vCPUs: '4',
+      vCPUsAvailable: '4',
+      vCPUsPerCore: '2',
+      MemoryGB: '16',
+      MaxResourceVolumeMB: '0',
+      MaxDataDiskCount: '8',
+      MaxNetworkInterfaces: '2',
+      AcceleratedNetworkingEnabled: 'True',
+      CpuArchitectureType: 'x64',
+      HyperVGenerations: 'V1,V2',
+      PremiumIO: 'True',
+    });
+    const arm64 = caps(vms.find((s) => s.name === 'Standard_D2ps_v6')!);
+    expect([arm64.get('CpuArchitectureType'), arm64.get('HyperVGenerations')]).toEqual([
+      'Arm64',
+      'V2',
+    ]);
+    const constrained = caps(vms.find((s) => s.name === 'Standard_E4-2s_v5')!);
+    expect([constrained.get('vCPUs'), constrained.get('vCPUsAvailable')]).toEqual(['4', '2']);
+    expect(constrained.get('ParentSize')).toBe('Standard_E4s_v5');
+    const nvme = caps(vms.find((s) => s.name === 'Standard_D2ds_v6')!);
+    expect([nvme.get('MaxResourceVolumeMB'), nvme.get('NvmeDiskSizeInMiB')]).toEqual([
+      '0',
+      String(110 * 1024),
+    ]);
+    // Offered elsewhere only.
+    expect(vms.some((s) => s.name === 'Standard_HB120rs_v3')).toBe(false);
+  });
+
+  it("when Azure's REST example VM is PUT, then the SDK reads it back with its size", async () => {
+    const example = JSON.parse(readFileSync(EXAMPLE, 'utf8')) as {
+      parameters: { vmName: string; parameters: Record<string, unknown> };
+    };
+    const nicId = await nic('example-nic');
+    const text = JSON.stringify(example.parameters.parameters)
+      .replaceAll('{subscription-id}', SUB)
+      .replaceAll(
+        `/resourceGroups/myResourceGroup/providers/Microsoft.Network/networkInterfaces/{existing-nic-name}`,
+        nicId.slice(nicId.indexOf('/resourceGroups/')),
+      )
+      .replaceAll('{your-username}', 'azureuser')
+      .replaceAll('{your-password}', 'P@ssw0rd-1234');
+    const body = JSON.parse(text) as { location: string; properties: Record<string, unknown> };
+    expect(body.location).toBe('westus');
+    body.location = LOCATION;
+    const size = (body.properties.hardwareProfile as { vmSize: string }).vmSize;
+    expect(size).toBe('Standard_D1_v2');
+
+    const name = example.parameters.vmName;
+    const vmPath = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/${name}?api-version=${COMPUTE_API}`;
+    const put = await raw('PUT', vmPath, body);
+    expect([200, 201]).toContain(put.status);
+
+    const got = await arm.compute.virtualMachines.get(RG, name);
+    expect(got.hardwareProfile?.vmSize).toBe(size);
+    expect(got.location).toBe(LOCATION);
+    expect(got.networkProfile?.networkInterfaces?.[0]?.id).toBe(nicId);
+    expect(catalogSize(size)?.acceleratedNetworkingEnabled).toBe(false);
+  });
+
+  it('when a VM of one size of every family offered in the region is created, then each is accepted and reads back with its size', async () => {
+    const sizes = onePerFamily(LOCATION);
+    expect(sizes.length).toBeGreaterThan(120);
+    const failed: string[] = [];
+    const batch = 8;
+    for (let i = 0; i < sizes.length; i += batch) {
+      await Promise.all(
+        sizes.slice(i, i + batch).map(async (size, j) => {
+          const name = `fam-${i + j}`;
+          try {
+            const nicId = await nic(`${name}-nic`);
+            const vm = await arm.compute.virtualMachines.createOrUpdate(
+              RG,
+              name,
+              vmBody(name, size, nicId),
+              FAST,
+            );
+            const got = await arm.compute.virtualMachines.get(RG, name);
+            if (vm.hardwareProfile?.vmSize !== size || got.hardwareProfile?.vmSize !== size)
+              failed.push(`${size}: read back ${got.hardwareProfile?.vmSize}`);
+          } catch (error) {
+            failed.push(`${size}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }),
+      );
+    }
+    expect(failed).toEqual([]);
+  });
+
+  it('when a size is retired, or is not offered in the region, then the create fails as Azure fails it', async () => {
+    const nicId = await nic('refused-nic');
+    // NV (v1) was retired in 2023: the size no longer exists.
+    await expectArmError(
+      arm.compute.virtualMachines.createOrUpdate(
+        RG,
+        'retired',
+        vmBody('retired', 'Standard_NV6', nicId),
+        FAST,
+      ),
+      400,
+      'InvalidParameter',
+    );
+    // HBv3 is offered in eastus, westeurope and uksouth, not westus2.
+    expect(catalogSize('Standard_HB120rs_v3')?.regions).not.toContain(LOCATION);
+    await expectArmError(
+      arm.compute.virtualMachines.createOrUpdate(
+        RG,
+        'elsewhere',
+        vmBody('elsewhere', 'Standard_HB120rs_v3', nicId),
+        FAST,
+      ),
+      409,
+      'SkuNotAvailable',
+    );
+  });
+});
