@@ -92,6 +92,8 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
     log,
     rules,
     runs: withRunEvents(runs, log),
+    // Read at the point of no return: while paused, no run takes another VM down.
+    pause,
     pollIntervalMs: settings.pollIntervalMs,
     armTimeScale: settings.armTimeScale,
   });

@@ -14,6 +14,7 @@ import {
   TYPICAL_DURATIONS_MS,
 } from './lro';
 import type { PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
+import type { PauseGate, PauseState } from './pause';
 import { decide } from './rules';
 import type { RunStore } from './runs';
 import type {
@@ -23,7 +24,6 @@ import type {
   EnableInput,
   EnableOutput,
   LaneVm,
-  PauseState,
   PlanInput,
   PlanItem,
   PlanOutput,
@@ -47,11 +47,6 @@ export interface AuditPort {
   recordMany?(rows: AuditInput[]): Promise<void>;
 }
 
-/** The pause switch, as activities read it (POST /api/pause sets it). */
-export interface PausePort {
-  get(): Promise<PauseState>;
-}
-
 /** Structured log lines: one JSON object per line. */
 export type LogPort = (entry: Record<string, unknown>) => void;
 
@@ -60,8 +55,8 @@ export interface ActivityDeps {
   audit: AuditPort;
   /** Bulk runs and per-VM results; absent where only event-driven runs happen. */
   runs?: RunStore;
-  /** The pause switch; absent means never paused. */
-  pause?: PausePort;
+  /** The pause switch (POST /api/pause); absent means never paused. */
+  pause?: PauseGate;
   log: LogPort;
   rules: RuleSettings;
   /** Shortest wait between polls of a long-running ARM operation. */
@@ -271,7 +266,7 @@ export function createActivities(deps: ActivityDeps): Activities {
           ...deps.rules,
           allowAvailabilitySets: deps.rules.allowAvailabilitySets || input.includeAvailabilitySets,
         };
-        const pause = deps.pause ? await deps.pause.get() : { paused: false };
+        const pause: PauseState = deps.pause ? await deps.pause.get() : { paused: false };
         const vms = input.availabilitySetId
           ? await readSetMembers(
               ports,

@@ -6,6 +6,7 @@ import type { Outcome, OutcomeCounts } from './domain/outcomes';
 import type { FreshVm } from './domain/unit';
 import type { VmRef } from './events';
 import type { Decision, PowerState, Reason, VmFacts } from './model';
+import type { PauseState } from './pause';
 
 export type { Outcome } from './domain/outcomes';
 /** A bulk run's counts of its VMs by outcome. */
@@ -256,14 +257,6 @@ export interface PrepareInput {
   availabilitySetId?: string;
   /** Judge availability set members as remediable (the run remediates the set as a whole). */
   includeAvailabilitySets: boolean;
-}
-
-/** Whether accelnet is paused (POST /api/pause): no run takes another VM down meanwhile. */
-export interface PauseState {
-  paused: boolean;
-  reason?: string;
-  since?: string;
-  by?: string;
 }
 
 export interface PrepareOutput {

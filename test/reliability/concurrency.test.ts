@@ -4,12 +4,14 @@
  * running unless its owner deallocated it, no VM touched after it opted out or became
  * ineligible, and every VM named by a run with a final outcome.
  */
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
+import { MAX_VM_ID_LENGTH, MAX_VM_IDS } from '../../shared/requests';
 import { admin, armClients, FAST, SUB } from '../support/arm';
 import { PartFigures } from './support/figures';
 import {
@@ -341,6 +343,77 @@ describe('reliability: concurrency (enforce mode)', () => {
     figures.set('availability set, a member resized during approval', 'no member touched');
   });
 
+  test('when accelnet is paused mid-run, then no VM is taken down until it is resumed, the VMs already down are finished, and the run then completes', async () => {
+    const rg = 'rg-conc-pause';
+    const n = sized(12, 8);
+    await seed(ctx, rg, [{ name: 'p', count: n }]);
+    const id = await startBulk(ctx, { resourceGroup: rg, maxParallel: 2 });
+    // Wait for the first remediations, then pause.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const run = (await ctx.api('GET', `/api/remediations/${id}`)).json as RunView | undefined;
+      if ((run?.vms ?? []).some((v) => v.outcome === 'remediated')) break;
+      if (Date.now() > deadline) throw new Error('no VM was remediated before the pause');
+      await sleep(20);
+    }
+    const paused = await ctx.api('POST', '/api/pause', { reason: 'change freeze' });
+    expect(paused.status).toBe(200);
+    // What was past its point of no return finishes (a remediation takes about a second here).
+    await sleep(2_500);
+    const quiet = await lastSeq(ctx.em);
+    const during = await fleetOf(ctx.em, rg);
+    await sleep(3_000);
+    const whilePaused = (await opsSince(ctx.em, quiet)).filter(
+      (o) => o.principal === 'accelnet' && o.operation === DEALLOCATE,
+    );
+    const mid = (await ctx.api('GET', `/api/remediations/${id}`)).json as RunView;
+    const resumed = await ctx.api('DELETE', '/api/pause');
+    expect(resumed.status).toBe(200);
+    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
+    const after = await fleetOf(ctx.em, rg);
+
+    expect(whilePaused).toEqual([]);
+    expect(during.every((v) => v.powerState === 'running')).toBe(true);
+    expect(mid.status).toBe('running');
+    const doneWhilePaused = mid.vms.filter((v) => v.outcome === 'remediated').length;
+    expect(doneWhilePaused).toBeLessThan(n);
+    expect(run.status).toBe('completed');
+    expect(run.vms.every((v) => v.outcome === 'remediated')).toBe(true);
+    expect(after.every((v) => v.powerState === 'running' && v.deallocations === 1)).toBe(true);
+    figures.set('paused mid-run, resumed', `${n} VMs, maxParallel 2`);
+    figures.set('  remediated when paused / after resuming', `${doneWhilePaused} / ${n}`);
+    figures.set('  deallocations while paused (after in-flight ones ended)', whilePaused.length);
+  });
+
+  test('when a request names 5,000 VM ids of the longest valid length, then it is accepted, recorded, answered at once, and completes with a final outcome for each', async () => {
+    const rg = `rg-${'x'.repeat(87)}`;
+    const ids = Array.from(
+      { length: MAX_VM_IDS },
+      (_, n) =>
+        `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${`vm-${n}`.padEnd(64, 'z')}`,
+    );
+    expect(ids.every((id) => id.length === MAX_VM_ID_LENGTH)).toBe(true);
+    const body = { subscriptionId: SUB, vmIds: ids };
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeGreaterThan(1024 * 1024);
+    const started = Date.now();
+    const accepted = await ctx.api('POST', '/api/remediations', body);
+    expect(accepted.status).toBe(202);
+    const { id } = accepted.json as { id: string };
+    // Recorded before the 202: the status URL answers at once.
+    const first = await ctx.api('GET', `/api/remediations/${id}`);
+    expect(first.status).toBe(200);
+    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 150_000);
+    expect(run.status).toBe('completed');
+    expect(run.vms).toHaveLength(MAX_VM_IDS);
+    expect(run.vms.every((v) => v.outcome === 'failed' && v.reason === 'not-found')).toBe(true);
+    expect(run.summary).toMatchObject({ total: MAX_VM_IDS, inProgress: 0 });
+    figures.set('5,000 VM ids of the longest valid length', `${MAX_VM_ID_LENGTH} characters each`);
+    figures.set(
+      '  request body / run completed in',
+      `${(Buffer.byteLength(JSON.stringify(body)) / 1e6).toFixed(2)} MB / ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }, 180_000);
+
   test('when a VM is deleted before its lane reaches it, then it ends skipped (vm-deleted) and the run has none in progress', async () => {
     const rg = 'rg-conc-gone';
     await seed(ctx, rg, [{ name: 'q', count: 4 }]);
@@ -414,4 +487,119 @@ describe('reliability: concurrency (approval mode, event runs)', () => {
       `deallocated: ${off.outcome}, resized: ${small.outcome} (${small.reason ?? ''})`,
     );
   });
+});
+
+describe('reliability: concurrency (approvals at the expiry edge)', () => {
+  const ctx = useTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT4S' });
+
+  test('when operators decide around the moment an approval expires, then every answer agrees with what the run does: 200 and remediated, or 409/410 and approval-timeout', async () => {
+    const rg = 'rg-conc-edge';
+    // Milliseconds from each request's expiry at which it is approved.
+    const offsets = [-400, -150, -40, -10, 10, 40, 150, 400];
+    await seed(
+      ctx,
+      rg,
+      offsets.map((_, n) => ({ name: `edge-${n}` })),
+      true,
+    );
+    const vms = await fleetOf(ctx.em, rg);
+    const idOf = (n: number): string => vms.find((v) => v.name === `edge-${n}`)?.id ?? '';
+    let pending: { instanceId: string; vmId: string; expiresAt: string }[] = [];
+    const deadline = Date.now() + 30_000;
+    while (pending.length < offsets.length) {
+      const listed = (await ctx.api('GET', '/api/approvals')).json as { pending: typeof pending };
+      pending = listed.pending.filter((p) => p.vmId.includes('/edge-'));
+      if (Date.now() > deadline) throw new Error(`only ${pending.length} approval requests`);
+      await sleep(20);
+    }
+    const answers = await Promise.all(
+      offsets.map(async (offset, n) => {
+        const request = pending.find((p) => p.vmId.toLowerCase() === idOf(n).toLowerCase());
+        if (!request) throw new Error(`no request for edge-${n}`);
+        await sleep(Date.parse(request.expiresAt) + offset - Date.now());
+        return ctx.api('POST', `/api/approvals/${request.instanceId}`, { decision: 'approve' });
+      }),
+    );
+    let acted = 0;
+    let refused = 0;
+    for (const [n, offset] of offsets.entries()) {
+      const answer = answers[n]!;
+      let outcome: { outcome?: string; reason?: string } = {};
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const res = await ctx.api('GET', `/api/vms/${encodeURIComponent(idOf(n))}/remediation`);
+        outcome = (res.json as typeof outcome | undefined) ?? {};
+        if (outcome.outcome && !OPEN.has(outcome.outcome)) break;
+        if (Date.now() > until) throw new Error(`edge-${n} has no final outcome`);
+        await sleep(50);
+      }
+      const seen = { offset, status: answer.status };
+      if (answer.status === 200) {
+        acted += 1;
+        expect({ ...seen, outcome: outcome.outcome }).toEqual({ ...seen, outcome: 'remediated' });
+      } else {
+        refused += 1;
+        expect({ ...seen, ok: [409, 410].includes(answer.status) }).toEqual({ ...seen, ok: true });
+        expect({ ...seen, outcome: outcome.outcome, reason: outcome.reason }).toEqual({
+          ...seen,
+          outcome: 'rejected',
+          reason: 'approval-timeout',
+        });
+      }
+    }
+    // After the expiry, a decision is never taken.
+    expect(answers.slice(-2).map((a) => a.status)).toEqual([410, 410]);
+    figures.set('approvals decided around expiry (-400..+400 ms)', offsets.length);
+    figures.set('  200 and remediated / 409-410 and approval-timeout', `${acted} / ${refused}`);
+  });
+});
+
+describe('reliability: concurrency (two CLI commands on one data directory)', () => {
+  const MAIN = path.join(__dirname, '../../dist/cli/main.js');
+
+  test('when a second accelnet command starts on a data directory a live one holds, then it is refused (exit 2) and never takes over the first one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-cli-'));
+    const first = spawn(
+      process.execPath,
+      [MAIN, 'start', '--no-demo', '--port', '0', '--data-dir', dir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ACCELNET_FUNCTION_KEY: 'concurrency-cli-key' },
+      },
+    );
+    try {
+      const exited = new Promise<number | null>((resolve) =>
+        first.on('exit', (code) => resolve(code)),
+      );
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        first.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk;
+          if (out.includes('Serving until Ctrl-C.')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`accelnet start exited (${code}): ${out}`)));
+      });
+      const second = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [MAIN, 'remediate', '--subscription', SUB, '--dry-run', '--data-dir', dir],
+          { timeout: 60_000 },
+          (error, _stdout, stderr) =>
+            resolve({
+              code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+              stderr,
+            }),
+        ),
+      );
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`is in use by \`accelnet start\` (pid ${first.pid},`);
+      expect(first.exitCode).toBeNull();
+      figures.set('two CLI commands on one data directory', `second refused, exit ${second.code}`);
+      first.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (first.exitCode === null) first.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
