@@ -143,7 +143,9 @@ export function createActivities(deps: ActivityDeps): Activities {
       });
       return result;
     } catch (error) {
-      const e = ensureError(error);
+      // A failed long-running operation can surface outside the poller drive (the SDK's
+      // first poll, its final GET) as a plain Error: it is typed with ARM's code either way.
+      const e = operationError(ensureError(error));
       log({
         level: 'warn',
         runId: input.runId,

@@ -185,3 +185,63 @@ describe('activities against the ARM emulator', () => {
     });
   });
 });
+
+describe('activity errors against the ARM emulator', () => {
+  let em: ArmEmulator;
+  afterEach(() => em.stop());
+
+  test('when a NIC update or a start ends Failed, then the error carries ARM code and says whether it is retryable', async () => {
+    em = await emulatorForTest();
+    await admin(em, 'POST', '/_emulator/seed?events=false', DEMO_FLEET);
+    const activities = createActivities({
+      arm: createArmFactory({
+        endpoint: em.url,
+        credential: principalCredential('accelnet'),
+        caPem: em.caPem,
+        maxRetries: 0,
+      }),
+      audit: { record: () => Promise.resolve() },
+      log: () => undefined,
+      rules: {
+        exemptTag: 'accelnet-exempt',
+        allowUnknownOs: false,
+        allowDynamicPublicIp: false,
+        allowAvailabilitySets: false,
+      },
+      pollIntervalMs: 5,
+      armTimeScale: 0.001,
+    });
+    const ref = parseVmId(
+      `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/web-1`,
+    )!;
+    const { decision } = await activities.assessVm({ vm: ref, runId: 'r1' });
+    await activities.deallocateVm({ vm: ref, runId: 'r1' });
+    await admin(em, 'PUT', '/_emulator/faults', [
+      {
+        match: { operation: 'Microsoft.Network/networkInterfaces/write' },
+        probability: 1,
+        kind: 'lro-failed',
+        code: 'InternalOperationError',
+        times: 1,
+      },
+      {
+        match: { method: 'POST', pathPattern: '/start$' },
+        probability: 1,
+        kind: 'lro-failed',
+        code: 'AllocationFailed',
+        times: 1,
+      },
+    ]);
+    await expect(
+      activities.enableAcceleratedNetworking({
+        vm: ref,
+        runId: 'r1',
+        nicIds: decision.nicsToEnable,
+      }),
+    ).rejects.toMatchObject({ code: 'InternalOperationError', retryable: true });
+    await expect(activities.startVm({ vm: ref, runId: 'r1' })).rejects.toMatchObject({
+      code: 'AllocationFailed',
+      retryable: true,
+    });
+  });
+});
