@@ -21,7 +21,7 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 
-import { AccelnetError } from '../shared/errors';
+import { AccelnetError } from '../shared/platform/errors';
 
 export const LOCK_FILE = 'accelnet.lock';
 

@@ -6,8 +6,8 @@ import { userInfo } from 'node:os';
 
 import { InvalidArgumentError, Option } from 'commander';
 
-import { AccelnetError } from '../shared/errors';
-import { type PauseState, pauseStateSchema, reasonSchema } from '../shared/pause';
+import { AccelnetError } from '../shared/platform/errors';
+import { type PauseState, pauseStateSchema, reasonSchema } from '../shared/stores/pause';
 import { table } from './format';
 import { resolveService, type ServiceClient, type ServiceOptions } from './service';
 import { UsageError } from './usage';

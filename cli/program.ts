@@ -5,9 +5,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { startEmulator } from '../emulator/server';
-import { loadSettings } from '../shared/config';
-import { AccelnetError } from '../shared/errors';
-import { parseVmId } from '../shared/events';
+import { parseVmId } from '../shared/domain/events';
+import { loadSettings } from '../shared/platform/config';
+import { AccelnetError } from '../shared/platform/errors';
 import { outputOption, parseReason, type PauseOutput, runPause } from './pause';
 import { runRemediate } from './remediate';
 import { runResume } from './resume';

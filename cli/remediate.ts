@@ -7,9 +7,9 @@ import { Presets, SingleBar } from 'cli-progress';
 import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { type LocalTwin, startLocal } from '../host/local';
-import { parseVmId } from '../shared/events';
-import type { RunRecord } from '../shared/runs';
-import { type BulkRequest, type Outcome, type VmOutcome } from '../shared/workflow';
+import { type BulkRequest, type Outcome, type VmOutcome } from '../shared/activities/contracts';
+import { parseVmId } from '../shared/domain/events';
+import type { RunRecord } from '../shared/stores/runs';
 import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
 

@@ -3,8 +3,8 @@ import {
   type ComplianceRow,
   complianceRows,
   discoverFleet,
-} from '../shared/discovery';
-import type { RuleSettings } from '../shared/model';
+} from '../shared/arm/discovery';
+import type { RuleSettings } from '../shared/domain/model';
 import { csv, table } from './format';
 import type { ArmTarget } from './target';
 

@@ -5,8 +5,8 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 
-import { isLoopbackEndpoint } from '../shared/arm';
-import { AccelnetError } from '../shared/errors';
+import { isLoopbackEndpoint } from '../shared/arm/clients';
+import { AccelnetError } from '../shared/platform/errors';
 import { UsageError } from './usage';
 
 /** What `accelnet start` serves by default. */

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { type ArmEmulator, startEmulator } from '../emulator/server';
-import { type ArmFactory, createArmFactory, isLoopbackEndpoint } from '../shared/arm';
+import { type ArmFactory, createArmFactory, isLoopbackEndpoint } from '../shared/arm/clients';
 
 export const PUBLIC_ARM = 'https://management.azure.com';
 

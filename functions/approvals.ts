@@ -7,13 +7,13 @@ import {
   readToken,
   type RecordedDecision,
   type Verdict,
-} from '../shared/approvals';
-import { AccelnetError, ensureError } from '../shared/errors';
-import { describeIssue } from '../shared/requests';
-import { APPROVAL_EVENT, type ApprovalDecision } from '../shared/workflow';
+} from '../shared/activities/approvals';
+import { APPROVAL_EVENT, type ApprovalDecision } from '../shared/activities/contracts';
+import { describeIssue } from '../shared/http/requests';
+import { errorResponse } from '../shared/http/route';
+import { AccelnetError, ensureError } from '../shared/platform/errors';
 import { contextLog, getServices } from './composition';
 import { findStatus } from './durable';
-import { errorResponse } from './http';
 
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 

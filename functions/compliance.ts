@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
-import { assessFleet, complianceRows, discoverFleet } from '../shared/discovery';
-import { ensureError } from '../shared/errors';
-import { isGuid, isResourceGroupName } from '../shared/requests';
+import { assessFleet, complianceRows, discoverFleet } from '../shared/arm/discovery';
+import { isGuid, isResourceGroupName } from '../shared/http/requests';
+import { errorResponse } from '../shared/http/route';
+import { ensureError } from '../shared/platform/errors';
 import { getServices } from './composition';
-import { errorResponse } from './http';
 
 /** GET /api/compliance?subscriptionId=ID[&resourceGroup=RG]: the rows of `accelnet scan --output json`. */
 export async function compliance(request: HttpRequest): Promise<HttpResponseInit> {

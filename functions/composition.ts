@@ -2,20 +2,25 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { InvocationContext } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 
-import { type Activities, createActivities, type LogPort } from '../shared/activities';
 import {
   type ApprovalStore,
   createApprovalActivities,
   postJson,
   TableApprovalStore,
-} from '../shared/approvals';
-import { type ArmFactory, createArmFactory, isLoopbackEndpoint, readCaFile } from '../shared/arm';
-import { TableAudit } from '../shared/audit';
-import { loadSettings, type Settings } from '../shared/config';
-import type { RuleSettings } from '../shared/model';
-import { type PauseStore, TablePauseStore } from '../shared/pause';
-import { TableRunStore } from '../shared/runs';
-import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/telemetry';
+} from '../shared/activities/approvals';
+import { type Activities, createActivities, type LogPort } from '../shared/activities/index';
+import {
+  type ArmFactory,
+  createArmFactory,
+  isLoopbackEndpoint,
+  readCaFile,
+} from '../shared/arm/clients';
+import type { RuleSettings } from '../shared/domain/model';
+import { loadSettings, type Settings } from '../shared/platform/config';
+import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/platform/telemetry';
+import { TableAudit } from '../shared/stores/audit';
+import { type PauseStore, TablePauseStore } from '../shared/stores/pause';
+import { TableRunStore } from '../shared/stores/runs';
 
 /** The composition root: settings, credentials, clients and activities, made once. */
 export interface Services {

@@ -1,15 +1,15 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
+import { assessFleet, complianceRows, discoverFleet } from '../shared/arm/discovery';
 import {
   type InstancePort,
   type InstanceView,
   loadDashboard,
   renderDashboard,
-} from '../shared/dashboard';
-import { assessFleet, complianceRows, discoverFleet } from '../shared/discovery';
-import { AccelnetError } from '../shared/errors';
-import { isGuid, isResourceGroupName } from '../shared/requests';
+} from '../shared/dashboard/index';
+import { isGuid, isResourceGroupName } from '../shared/http/requests';
+import { AccelnetError } from '../shared/platform/errors';
 import { getServices } from './composition';
 import { findStatus } from './durable';
 

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
-import { parsePauseRequest, parseResumeRequest } from '../shared/pause';
+import { errorResponse, readOptionalJson } from '../shared/http/route';
+import { parsePauseRequest, parseResumeRequest } from '../shared/stores/pause';
 import { contextLog, getServices } from './composition';
-import { errorResponse, readOptionalJson } from './http';
 
 /** A pause request is a reason and a name: a few hundred bytes, never a megabyte. */
 const BODY_LIMIT = 16 * 1024;

@@ -4,13 +4,13 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { ensureError } from '../shared/errors';
-import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/requests';
-import type { RunRecord } from '../shared/runs';
-import { type BulkInput, ORCHESTRATION, type VmOutcome } from '../shared/workflow';
+import { type BulkInput, ORCHESTRATION, type VmOutcome } from '../shared/activities/contracts';
+import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/http/requests';
+import { errorResponse, readBodyText } from '../shared/http/route';
+import { ensureError } from '../shared/platform/errors';
+import type { RunRecord } from '../shared/stores/runs';
 import { contextLog, getServices } from './composition';
 import { findStatus } from './durable';
-import { errorResponse, readBodyText } from './http';
 
 const RUN_ID = /^bulk-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -2,9 +2,9 @@ import type { EventGridEvent, InvocationContext } from '@azure/functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { AccelnetError } from '../shared/errors';
-import { classifyEvent, vmInstanceId } from '../shared/events';
-import { ORCHESTRATION, type RemediateVmInput } from '../shared/workflow';
+import { ORCHESTRATION, type RemediateVmInput } from '../shared/activities/contracts';
+import { classifyEvent, vmInstanceId } from '../shared/domain/events';
+import { AccelnetError } from '../shared/platform/errors';
 import { contextLog, getServices } from './composition';
 import { findStatus } from './durable';
 

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import { parseVmId, vmInstanceId } from '../shared/events';
-import type { PowerState } from '../shared/model';
-import type { RemediateVmInput, VmOutcome } from '../shared/workflow';
+import type { RemediateVmInput, VmOutcome } from '../shared/activities/contracts';
+import { parseVmId, vmInstanceId } from '../shared/domain/events';
+import type { PowerState } from '../shared/domain/model';
+import { errorResponse } from '../shared/http/route';
 import { findStatus } from './durable';
-import { errorResponse } from './http';
 
 /** GET /api/vms/{vmId}/remediation: the latest event-triggered run for a VM. */
 export async function vmRemediation(

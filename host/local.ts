@@ -4,8 +4,8 @@ import https from 'node:https';
 import path from 'node:path';
 
 import { type ArmEmulator, startEmulator } from '../emulator/server';
-import { isLoopbackEndpoint } from '../shared/arm';
-import { loadSettings } from '../shared/config';
+import { isLoopbackEndpoint } from '../shared/arm/clients';
+import { loadSettings } from '../shared/platform/config';
 import type { LogSink } from './log';
 import { type RunningHost, startHost } from './server';
 import { type LocalStorage, startAzurite } from './storage';

@@ -10,7 +10,7 @@ import {
   type CloseApprovalInput,
   type CloseApprovalOutput,
   type RequestApprovalInput,
-} from '../shared/workflow';
+} from '../shared/activities/contracts';
 import { failureMessage } from './failures';
 
 export interface ApprovalAsk {

@@ -1,8 +1,6 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { addFinalCounts, bump, COUNT_OF, emptyCounts } from '../shared/domain/outcomes';
-import { retryPolicy } from '../shared/domain/retry';
 import {
   ACTIVITY,
   type ApprovalDecision,
@@ -23,7 +21,9 @@ import {
   type RunProgress,
   type VmOutcome,
   type WorkUnit,
-} from '../shared/workflow';
+} from '../shared/activities/contracts';
+import { addFinalCounts, bump, COUNT_OF, emptyCounts } from '../shared/domain/outcomes';
+import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
 import { call, durableRetryOptions } from './call';
 import { failureMessage } from './failures';

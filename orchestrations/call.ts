@@ -1,9 +1,9 @@
 import type { OrchestrationContext } from 'durable-functions';
 import * as df from 'durable-functions';
 
+import type { ActivityInput, ActivityName, ActivityOutput } from '../shared/activities/contracts';
 import { describeFailure, type Failure, readFailure } from '../shared/domain/failures';
 import { attemptsFor, retryDelayMs, type RetryPolicy } from '../shared/domain/retry';
-import type { ActivityInput, ActivityName, ActivityOutput } from '../shared/workflow';
 
 /** One call's end: its output, or the failure it ended with after its attempts. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; failure: Failure; attempts: number };

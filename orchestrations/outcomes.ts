@@ -1,8 +1,13 @@
 import type * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 
+import {
+  ACTIVITY,
+  type AuditInput,
+  type StepRecord,
+  type VmOutcome,
+} from '../shared/activities/contracts';
 import type { RetryPolicy } from '../shared/domain/retry';
-import { ACTIVITY, type AuditInput, type StepRecord, type VmOutcome } from '../shared/workflow';
 import { type ActivityCall, ActivityFailed, callMany } from './call';
 
 export interface OutcomeWrite {

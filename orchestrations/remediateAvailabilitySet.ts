@@ -1,8 +1,12 @@
 import type * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 
+import {
+  type AvailabilitySetInput,
+  PAUSE_POLL_MS,
+  type VmOutcome,
+} from '../shared/activities/contracts';
 import { retryPolicy } from '../shared/domain/retry';
-import { type AvailabilitySetInput, PAUSE_POLL_MS, type VmOutcome } from '../shared/workflow';
 import { writeOutcomes } from './outcomes';
 import { remediateUnit } from './unit';
 

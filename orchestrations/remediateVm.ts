@@ -1,9 +1,6 @@
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { describeFailure, isNotFound } from '../shared/domain/failures';
-import { retryPolicy } from '../shared/domain/retry';
-import type { Decision, PowerState, Reason } from '../shared/model';
 import {
   ACTIVITY,
   type AssessOutput,
@@ -12,7 +9,10 @@ import {
   type RemediateVmInput,
   type StepRecord,
   type VmOutcome,
-} from '../shared/workflow';
+} from '../shared/activities/contracts';
+import { describeFailure, isNotFound } from '../shared/domain/failures';
+import type { Decision, PowerState, Reason } from '../shared/domain/model';
+import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
 import { call, durableRetryOptions, failureOf } from './call';
 import { writeOutcomes } from './outcomes';

@@ -1,13 +1,18 @@
 import type { OrchestrationContext } from 'durable-functions';
 import * as df from 'durable-functions';
 
+import {
+  ACTIVITY,
+  type PrepareOutput,
+  type StepRecord,
+  type VmOutcome,
+} from '../shared/activities/contracts';
+import type { VmRef } from '../shared/domain/events';
 import { describeFailure, type Failure, isNotFound } from '../shared/domain/failures';
 import { VM_ENTITY, vmLockKey } from '../shared/domain/locks';
+import type { PowerState } from '../shared/domain/model';
 import type { RetryPolicy } from '../shared/domain/retry';
 import { judgeUnit, type ToRemediate, type Untouched } from '../shared/domain/unit';
-import type { VmRef } from '../shared/events';
-import type { PowerState } from '../shared/model';
-import { ACTIVITY, type PrepareOutput, type StepRecord, type VmOutcome } from '../shared/workflow';
 import { call, callEach, failureOf, type Settled } from './call';
 
 /** What a unit's saga needs: the VMs, the set they form, and how to retry and wait. */

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * Largest request body the Functions host accepts, as Azure's: 104,857,600 bytes (100 MB,
  * https://learn.microsoft.com/azure/azure-functions/functions-bindings-http-webhook-trigger#limits),
  * or the app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT. A route that needs less refuses more
- * itself (functions/http.ts), the same way under either host.
+ * itself (shared/http/route.ts), the same way under either host.
  */
 export const HOST_MAX_BODY_BYTES = 104_857_600;
 

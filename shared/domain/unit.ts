@@ -1,5 +1,5 @@
-import type { VmRef } from '../events';
-import type { Decision, PowerState, Reason, VmFacts } from '../model';
+import type { VmRef } from './events';
+import type { Decision, PowerState, Reason, VmFacts } from './model';
 
 /**
  * A unit of remediation: one VM, or an availability set whose members go down and up together

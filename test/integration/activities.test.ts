@@ -1,8 +1,8 @@
 import { DEMO_FLEET } from '../../emulator/demo-fleet';
 import type { ArmEmulator } from '../../emulator/server';
-import { createActivities } from '../../shared/activities';
-import { createArmFactory } from '../../shared/arm';
-import { parseVmId, type VmRef } from '../../shared/events';
+import { createActivities } from '../../shared/activities/index';
+import { createArmFactory } from '../../shared/arm/clients';
+import { parseVmId, type VmRef } from '../../shared/domain/events';
 import { admin, emulatorForTest, principalCredential, SUB } from '../support/arm';
 
 interface VmView {

@@ -5,7 +5,7 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 
 import type { ArmEmulator } from '../../emulator/server';
-import { createArmFactory } from '../../shared/arm';
+import { createArmFactory } from '../../shared/arm/clients';
 import { admin, emulatorForTest, SUB } from '../support/arm';
 
 const JAMMY = {

@@ -1,5 +1,5 @@
 import { type LocalStorage, startAzurite } from '../../host/storage';
-import { TableAudit } from '../../shared/audit';
+import { TableAudit } from '../../shared/stores/audit';
 
 describe('TableAudit on Azurite', () => {
   let storage: LocalStorage;

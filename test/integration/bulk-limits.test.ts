@@ -9,8 +9,8 @@ import http from 'node:http';
 
 import { TableClient } from '@azure/data-tables';
 
-import { SETTINGS } from '../../shared/config';
-import { MAX_BULK_BODY_BYTES, MAX_VM_IDS } from '../../shared/requests';
+import { MAX_BULK_BODY_BYTES, MAX_VM_IDS } from '../../shared/http/requests';
+import { SETTINGS } from '../../shared/platform/config';
 import { admin, SUB } from '../support/arm';
 import { useLocalTwin } from '../support/twin';
 

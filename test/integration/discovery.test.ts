@@ -1,7 +1,7 @@
 import { DEMO_FLEET } from '../../emulator/demo-fleet';
 import type { ArmEmulator } from '../../emulator/server';
-import { createArmFactory } from '../../shared/arm';
-import { assessFleet, complianceRows, discoverFleet } from '../../shared/discovery';
+import { createArmFactory } from '../../shared/arm/clients';
+import { assessFleet, complianceRows, discoverFleet } from '../../shared/arm/discovery';
 import { admin, emulatorForTest, principalCredential, SUB } from '../support/arm';
 
 const RULES = {

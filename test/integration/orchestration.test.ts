@@ -10,8 +10,8 @@ import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
+import { parseVmId, vmInstanceId } from '../../shared/domain/events';
 import { ALLOCATION_FAILED_ATTEMPTS } from '../../shared/domain/retry';
-import { parseVmId, vmInstanceId } from '../../shared/events';
 import { admin, armClients, SUB, vmId } from '../support/arm';
 import { request } from '../support/http';
 

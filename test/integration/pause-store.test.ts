@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 
 import { type LocalStorage, startAzurite } from '../../host/storage';
-import { TablePauseStore } from '../../shared/pause';
+import { TablePauseStore } from '../../shared/stores/pause';
 
 describe('TablePauseStore on Azurite', () => {
   let storage: LocalStorage;

@@ -1,6 +1,6 @@
 import { type LocalStorage, startAzurite } from '../../host/storage';
-import { TableRunStore } from '../../shared/runs';
-import type { LaneVm, VmOutcome } from '../../shared/workflow';
+import type { LaneVm, VmOutcome } from '../../shared/activities/contracts';
+import { TableRunStore } from '../../shared/stores/runs';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 

@@ -19,11 +19,11 @@ import { DEMO_FLEET } from '../../emulator/demo-fleet';
 import type { ArmEmulator } from '../../emulator/server';
 import { compose, type Services } from '../../functions/composition';
 import { type LocalStorage, startAzurite } from '../../host/storage';
-import { loadSettings } from '../../shared/config';
-import { parseVmId, type VmRef } from '../../shared/events';
-import { parseBulkRequest } from '../../shared/requests';
-import { APP_INSIGHTS_EVENT_NAME, EVENT, startTelemetry } from '../../shared/telemetry';
-import type { VmOutcome } from '../../shared/workflow';
+import type { VmOutcome } from '../../shared/activities/contracts';
+import { parseVmId, type VmRef } from '../../shared/domain/events';
+import { parseBulkRequest } from '../../shared/http/requests';
+import { loadSettings } from '../../shared/platform/config';
+import { APP_INSIGHTS_EVENT_NAME, EVENT, startTelemetry } from '../../shared/platform/telemetry';
 import { admin, emulatorForTest, SUB, vmId } from '../support/arm';
 
 describe('structured logs and OpenTelemetry events', () => {

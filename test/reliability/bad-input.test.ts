@@ -16,7 +16,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import type { ArmEmulator } from '../../emulator/server';
 import { startRemediation } from '../../functions/remediations';
 import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
-import { MAX_BULK_BODY_BYTES } from '../../shared/requests';
+import { MAX_BULK_BODY_BYTES } from '../../shared/http/requests';
 import { admin, SUB, vmId } from '../support/arm';
 import { PartFigures } from './support/figures';
 import { type Answer, call, JAMMY, lastSeq, opsSince, runToEnd, sleep } from './support/fleet';

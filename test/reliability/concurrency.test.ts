@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
-import { MAX_VM_ID_LENGTH, MAX_VM_IDS } from '../../shared/requests';
+import { MAX_VM_ID_LENGTH, MAX_VM_IDS } from '../../shared/http/requests';
 import { admin, armClients, FAST, SUB } from '../support/arm';
 import { PartFigures } from './support/figures';
 import {

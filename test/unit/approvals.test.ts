@@ -8,9 +8,9 @@ import {
   TableApprovalStore,
   type TokenClaims,
   verifyToken,
-} from '../../shared/approvals';
-import type { Decision } from '../../shared/model';
-import type { ApprovalVm } from '../../shared/workflow';
+} from '../../shared/activities/approvals';
+import type { ApprovalVm } from '../../shared/activities/contracts';
+import type { Decision } from '../../shared/domain/model';
 
 const SECRET = 'k'.repeat(40);
 const NOW = Date.parse('2026-11-25T12:00:00Z');

@@ -1,4 +1,4 @@
-import { loadSettings, parseIsoDuration, SETTINGS } from '../../shared/config';
+import { loadSettings, parseIsoDuration, SETTINGS } from '../../shared/platform/config';
 
 describe('loadSettings', () => {
   test('when nothing is set, then every setting has its documented default', () => {

@@ -1,3 +1,5 @@
+import type { AuditInput, VmOutcome } from '../../shared/activities/contracts';
+import type { ComplianceRow } from '../../shared/arm/discovery';
 import {
   type DashboardModel,
   type DashboardSources,
@@ -9,10 +11,8 @@ import {
   loadDashboard,
   type OutcomeRow,
   renderDashboard,
-} from '../../shared/dashboard';
-import type { ComplianceRow } from '../../shared/discovery';
-import type { RunRecord } from '../../shared/runs';
-import type { AuditInput, VmOutcome } from '../../shared/workflow';
+} from '../../shared/dashboard/index';
+import type { RunRecord } from '../../shared/stores/runs';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 const vm = (name: string, rg = 'rg-app'): string =>

@@ -1,4 +1,4 @@
-import { isLoopbackEndpoint } from '../../shared/arm';
+import { isLoopbackEndpoint } from '../../shared/arm/clients';
 
 describe('isLoopbackEndpoint', () => {
   test.each([

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { classifyEvent, parseVmId, vmInstanceId } from '../../shared/events';
+import { classifyEvent, parseVmId, vmInstanceId } from '../../shared/domain/events';
 
 const REF = path.join(__dirname, '../fixtures/eventgrid');
 const load = (file: string): Record<string, unknown> =>

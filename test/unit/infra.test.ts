@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { nativeModule } from '../../host/core';
 import { loadApp } from '../../host/registry';
-import { SETTINGS } from '../../shared/config';
+import { SETTINGS } from '../../shared/platform/config';
 import {
   allResources,
   type ArmResource,
@@ -27,7 +27,7 @@ const PREMIUM_RUNTIME_SETTINGS = [
   'WEBSITE_RUN_FROM_PACKAGE',
 ];
 /**
- * Settings of the approvals, being added to shared/config.ts alongside this template; once
+ * Settings of the approvals, being added to shared/platform/config.ts alongside this template; once
  * SETTINGS has them this list adds nothing.
  */
 const APPROVAL_SETTINGS = [
@@ -74,7 +74,7 @@ const premiumSettings = appSettingsDeployment.parameters.premiumRuntimeSettings!
 >;
 
 describe('app settings', () => {
-  test('when the template is read, then the app settings are every setting shared/config.ts reads plus the runtime ones', () => {
+  test('when the template is read, then the app settings are every setting shared/platform/config.ts reads plus the runtime ones', () => {
     const expected = new Set([
       ...Object.keys(SETTINGS),
       ...APPROVAL_SETTINGS,
@@ -110,7 +110,7 @@ describe('app settings', () => {
     });
   });
 
-  test('when a setting comes from a template parameter, then the parameter defaults to the default shared/config.ts has', () => {
+  test('when a setting comes from a template parameter, then the parameter defaults to the default shared/platform/config.ts has', () => {
     expect(appSettings.ACCELNET_MODE).toBe("[parameters('mode')]");
     expect(template.parameters?.mode?.defaultValue).toBe('report');
     const fromParameter = (value: string): string | undefined =>

@@ -1,4 +1,4 @@
-import { operationError, OperationTimer, type Pollable } from '../../shared/lro';
+import { operationError, OperationTimer, type Pollable } from '../../shared/arm/lro';
 
 /** A simulated operation that ends at `endsAt` on a virtual clock. */
 function simulation(

@@ -5,7 +5,7 @@ import {
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 
-import { pacingPolicy, RequestPacer } from '../../shared/arm';
+import { pacingPolicy, RequestPacer } from '../../shared/arm/clients';
 
 /** A pacer on a virtual clock: `go(n)` starts n writes at once and returns when each may go. */
 function simulation(bucket: number, refillPerSecond: number) {

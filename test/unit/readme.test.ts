@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { SETTINGS } from '../../shared/config';
+import { SETTINGS } from '../../shared/platform/config';
 
 const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 const rows = new Map(

@@ -6,8 +6,8 @@ import type {
   RuleSettings,
   SizeFacts,
   VmFacts,
-} from '../../shared/model';
-import { assessOs, assessSize, decide } from '../../shared/rules';
+} from '../../shared/domain/model';
+import { assessOs, assessSize, decide } from '../../shared/domain/rules';
 
 const RG = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app';
 const COMPUTE = `${RG}/providers/Microsoft.Compute`;

@@ -3,6 +3,7 @@
  * activity's failure travels to the orchestrator and decides a retry, what an outcome means,
  * and the VM lock's key.
  */
+import type { VmRef } from '../../shared/domain/events';
 import {
   describeFailure,
   failureText,
@@ -10,11 +11,10 @@ import {
   readFailure,
 } from '../../shared/domain/failures';
 import { vmLockKey } from '../../shared/domain/locks';
+import type { Decision, VmFacts } from '../../shared/domain/model';
 import { emptyCounts, isFinal, OUTCOMES, summarize } from '../../shared/domain/outcomes';
 import { attemptsFor, retryDelayMs, retryPolicy } from '../../shared/domain/retry';
 import { type FreshVm, judgeUnit } from '../../shared/domain/unit';
-import type { VmRef } from '../../shared/events';
-import type { Decision, VmFacts } from '../../shared/model';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 const ref = (name: string): VmRef => ({

@@ -20,7 +20,7 @@ import {
   manaEligibleExistingFamily,
   manaGuestImage,
   manaOnlyFamily,
-} from '../../shared/an-tables';
+} from '../../shared/domain/an-tables';
 
 function size(name: string): CatalogSize {
   const found = catalogSize(name);

@@ -7,8 +7,8 @@
 import { RestError, TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 
-import { AccelnetError } from './errors';
-import { describeIssue } from './requests';
+import { describeIssue } from '../http/requests';
+import { AccelnetError } from '../platform/errors';
 
 /** Paused: since when, by whom, and why (when given). */
 export interface Paused {

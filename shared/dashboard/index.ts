@@ -4,11 +4,11 @@
  * server-rendered HTML page with no external resources. Queries gather a DashboardModel from
  * narrow ports; the page is a pure function of the model, every value escaped.
  */
-import type { ComplianceRow } from './discovery';
-import { ensureError } from './errors';
-import type { PauseGate, PauseState } from './pause';
-import type { RunRecord } from './runs';
-import type { AuditInput, BulkRequest, Outcome, VmOutcome } from './workflow';
+import type { AuditInput, BulkRequest, Outcome, VmOutcome } from '../activities/contracts';
+import type { ComplianceRow } from '../arm/discovery';
+import { ensureError } from '../platform/errors';
+import type { PauseGate, PauseState } from '../stores/pause';
+import type { RunRecord } from '../stores/runs';
 
 /** One VM's latest known outcome. */
 export interface OutcomeRow {
@@ -218,7 +218,7 @@ export function runScope(request: unknown): string {
   const parts: string[] = [];
   if (typeof r.subscriptionId === 'string') parts.push(`subscription ${r.subscriptionId}`);
   if (typeof r.resourceGroup === 'string') parts.push(`resource group ${r.resourceGroup}`);
-  // A recorded request counts its VM ids (shared/runs.ts keeps them in rows of their own).
+  // A recorded request counts its VM ids (shared/stores/runs.ts keeps them in rows of their own).
   const vms = Array.isArray(r.vmIds) ? r.vmIds.length : r.vmCount;
   if (typeof vms === 'number') parts.push(`${vms} VM${vms === 1 ? '' : 's'}`);
   if (r.dryRun === true) parts.push('dry run');

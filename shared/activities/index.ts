@@ -1,10 +1,6 @@
-import type { ArmFactory, ArmPorts } from './arm';
-import { assessFleet, discoverFleet } from './discovery';
-import { isFinal } from './domain/outcomes';
-import type { FreshVm } from './domain/unit';
-import { AccelnetError, ensureError } from './errors';
-import { parseVmId, type VmRef } from './events';
-import { parseResourceRef, powerStateOf, readSizes, readVmFacts } from './facts';
+import type { ArmFactory, ArmPorts } from '../arm/clients';
+import { assessFleet, discoverFleet } from '../arm/discovery';
+import { parseResourceRef, powerStateOf, readSizes, readVmFacts } from '../arm/facts';
 import {
   classicPollable,
   operationError,
@@ -12,11 +8,15 @@ import {
   type Pollable,
   powerActionPollable,
   TYPICAL_DURATIONS_MS,
-} from './lro';
-import type { PowerState, RuleSettings, SizeFacts, VmFacts } from './model';
-import type { PauseGate, PauseState } from './pause';
-import { decide } from './rules';
-import type { RunStore } from './runs';
+} from '../arm/lro';
+import { parseVmId, type VmRef } from '../domain/events';
+import type { PowerState, RuleSettings, SizeFacts, VmFacts } from '../domain/model';
+import { isFinal } from '../domain/outcomes';
+import { decide } from '../domain/rules';
+import type { FreshVm } from '../domain/unit';
+import { AccelnetError, ensureError } from '../platform/errors';
+import type { PauseGate, PauseState } from '../stores/pause';
+import type { RunStore } from '../stores/runs';
 import type {
   AssessOutput,
   AuditInput,
@@ -38,7 +38,7 @@ import type {
   StoreLaneWorkInput,
   VerifyInput,
   VerifyOutput,
-} from './workflow';
+} from './contracts';
 
 /** Where audit rows go (Azure Table storage in production). */
 export interface AuditPort {

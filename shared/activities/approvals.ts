@@ -2,17 +2,17 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 import { RestError, TableClient } from '@azure/data-tables';
 
-import type { LogPort } from './activities';
-import { AccelnetError, ensureError } from './errors';
-import { TYPICAL_DURATIONS_MS } from './lro';
-import type { PowerState } from './model';
+import { TYPICAL_DURATIONS_MS } from '../arm/lro';
+import type { PowerState } from '../domain/model';
+import { AccelnetError, ensureError } from '../platform/errors';
 import type {
   ApprovalVm,
   CloseApprovalInput,
   CloseApprovalOutput,
   RequestApprovalInput,
   RequestApprovalOutput,
-} from './workflow';
+} from './contracts';
+import type { LogPort } from './index';
 
 /**
  * Approvals: a person decides whether a remediation may take a VM down. The service posts the

@@ -2,13 +2,13 @@
  * Names and types shared by orchestrators and activities. Orchestrators import only this
  * file (and model types): never clients, never I/O.
  */
-import type { Outcome, OutcomeCounts } from './domain/outcomes';
-import type { FreshVm } from './domain/unit';
-import type { VmRef } from './events';
-import type { Decision, PowerState, Reason, VmFacts } from './model';
-import type { PauseState } from './pause';
+import type { VmRef } from '../domain/events';
+import type { Decision, PowerState, Reason, VmFacts } from '../domain/model';
+import type { Outcome, OutcomeCounts } from '../domain/outcomes';
+import type { FreshVm } from '../domain/unit';
+import type { PauseState } from '../stores/pause';
 
-export type { Outcome } from './domain/outcomes';
+export type { Outcome } from '../domain/outcomes';
 /** A bulk run's counts of its VMs by outcome. */
 export type BulkCounts = OutcomeCounts;
 

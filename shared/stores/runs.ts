@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { TableClient as Client, type TableClient, type TableTransaction } from '@azure/data-tables';
 
-import type { LaneVm, VmOutcome } from './workflow';
+import type { LaneVm, VmOutcome } from '../activities/contracts';
 
 /** A bulk run as the API shows it. */
 export interface RunRecord {

@@ -1,4 +1,4 @@
-import { AccelnetError, ensureError } from './errors';
+import { AccelnetError, ensureError } from '../platform/errors';
 
 /** The two poller shapes of the Azure SDKs, reduced to what driving one needs. */
 export interface Pollable {

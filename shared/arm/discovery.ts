@@ -1,11 +1,11 @@
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 
-import type { ArmPorts } from './arm';
-import { ensureError } from './errors';
+import type { Decision, RuleSettings, SizeFacts, VmFacts } from '../domain/model';
+import { decide } from '../domain/rules';
+import { ensureError } from '../platform/errors';
+import type { ArmPorts } from './clients';
 import { parseResourceRef, readSizes, toVmFacts } from './facts';
-import type { Decision, RuleSettings, SizeFacts, VmFacts } from './model';
-import { decide } from './rules';
 
 export interface Scope {
   subscriptionId: string;

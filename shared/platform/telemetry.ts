@@ -7,10 +7,10 @@
  */
 import { type AnyValueMap, logs, SeverityNumber } from '@opentelemetry/api-logs';
 
-import type { AuditPort, LogPort } from './activities';
+import type { AuditInput, VmOutcome } from '../activities/contracts';
+import type { AuditPort, LogPort } from '../activities/index';
+import type { RunRecord, RunStore } from '../stores/runs';
 import { ensureError } from './errors';
-import type { RunRecord, RunStore } from './runs';
-import type { AuditInput, VmOutcome } from './workflow';
 
 /** The instrumentation scope of accelnet's events. */
 export const TELEMETRY_SCOPE = 'accelnet';

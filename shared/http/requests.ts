@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import { parseVmId, RESOURCE_GROUP_MAX_LENGTH, VM_NAME_MAX_LENGTH } from './events';
-import type { BulkRequest } from './workflow';
+import type { BulkRequest } from '../activities/contracts';
+import { parseVmId, RESOURCE_GROUP_MAX_LENGTH, VM_NAME_MAX_LENGTH } from '../domain/events';
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const RESOURCE_GROUP = new RegExp(`^[-\\w._()]{1,${RESOURCE_GROUP_MAX_LENGTH}}$`);
@@ -11,7 +11,7 @@ export const MAX_VM_IDS = 5000;
 
 /**
  * The longest VM id the schema accepts (266 characters): a subscription GUID, a resource
- * group name and a VM name each at its longest (shared/events.ts).
+ * group name and a VM name each at its longest (shared/domain/events.ts).
  */
 export const MAX_VM_ID_LENGTH =
   '/subscriptions/'.length +

@@ -1,10 +1,10 @@
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 
-import type { ArmPorts } from './arm';
-import { AccelnetError, ensureError } from './errors';
-import { parseVmId, type VmRef } from './events';
-import type { NicFacts, PowerState, SizeFacts, VmFacts } from './model';
+import { parseVmId, type VmRef } from '../domain/events';
+import type { NicFacts, PowerState, SizeFacts, VmFacts } from '../domain/model';
+import { AccelnetError, ensureError } from '../platform/errors';
+import type { ArmPorts } from './clients';
 
 /** Reading what the rules need from ARM: sizes, VMs with their NICs, public IPs and disks. */
 

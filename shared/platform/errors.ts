@@ -1,4 +1,4 @@
-import { failureText } from './domain/failures';
+import { failureText } from '../domain/failures';
 
 /**
  * The one error type of accelnet: a stable `code` that callers, audit rows and tests match

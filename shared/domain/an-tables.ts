@@ -8,7 +8,7 @@
  * "Standard NCASv3_T4 Family"); lookups ignore letter case.
  */
 
-import file from './data/accelerated-networking.json';
+import file from '../data/accelerated-networking.json';
 
 /** A page, issue or document a table entry rests on. */
 export interface Citation {
