@@ -6,8 +6,9 @@ import { userInfo } from 'node:os';
 
 import { InvalidArgumentError, Option } from 'commander';
 
+import { type PauseState } from '../shared/domain/ports';
 import { AccelnetError } from '../shared/platform/errors';
-import { type PauseState, pauseStateSchema, reasonSchema } from '../shared/stores/pause';
+import { pauseStateSchema, reasonSchema } from '../shared/stores/pause';
 import { table } from './format';
 import { resolveService, type ServiceClient, type ServiceOptions } from './service';
 import { UsageError } from './usage';

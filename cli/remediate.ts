@@ -7,9 +7,10 @@ import { Presets, SingleBar } from 'cli-progress';
 import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { type LocalTwin, startLocal } from '../host/local';
-import { type BulkRequest, type Outcome, type VmOutcome } from '../shared/activities/contracts';
+import { type BulkRequest, type Outcome } from '../shared/activities/contracts';
 import { parseVmId } from '../shared/domain/events';
-import type { RunRecord } from '../shared/stores/runs';
+import { type VmOutcome } from '../shared/domain/outcomes';
+import type { RunRecord } from '../shared/domain/ports';
 import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
 

@@ -8,8 +8,8 @@ import { seedFleet } from '../emulator/seed';
 import type { VmView } from '../emulator/world';
 import { vmRunView } from '../functions/vmRemediation';
 import { startLocal } from '../host/local';
-import type { VmOutcome } from '../shared/activities/contracts';
 import { parseVmId, vmInstanceId } from '../shared/domain/events';
+import type { VmOutcome } from '../shared/domain/outcomes';
 import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
 

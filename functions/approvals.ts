@@ -2,13 +2,13 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as df from 'durable-functions';
 import { z } from 'zod';
 
+import { APPROVAL_EVENT, type ApprovalDecision } from '../shared/activities/contracts';
 import {
   type ApprovalStore,
-  readToken,
   type RecordedDecision,
   type Verdict,
-} from '../shared/activities/approvals';
-import { APPROVAL_EVENT, type ApprovalDecision } from '../shared/activities/contracts';
+} from '../shared/domain/approvals';
+import { readToken } from '../shared/http/approval-links';
 import { describeIssue } from '../shared/http/requests';
 import { errorResponse } from '../shared/http/route';
 import { AccelnetError, ensureError } from '../shared/platform/errors';

@@ -2,24 +2,24 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { InvocationContext } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
 
-import {
-  type ApprovalStore,
-  createApprovalActivities,
-  postJson,
-  TableApprovalStore,
-} from '../shared/activities/approvals';
-import { type Activities, createActivities, type LogPort } from '../shared/activities/index';
+import { createApprovalActivities } from '../shared/activities/approvals';
+import { type Activities, createActivities } from '../shared/activities/index';
 import {
   type ArmFactory,
   createArmFactory,
   isLoopbackEndpoint,
   readCaFile,
 } from '../shared/arm/clients';
+import { type ApprovalStore } from '../shared/domain/approvals';
 import type { RuleSettings } from '../shared/domain/model';
+import { type LogPort } from '../shared/domain/ports';
+import { type PauseStore } from '../shared/domain/ports';
+import { postJson } from '../shared/http/webhook';
 import { loadSettings, type Settings } from '../shared/platform/config';
 import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/platform/telemetry';
+import { TableApprovalStore } from '../shared/stores/approvals';
 import { TableAudit } from '../shared/stores/audit';
-import { type PauseStore, TablePauseStore } from '../shared/stores/pause';
+import { TablePauseStore } from '../shared/stores/pause';
 import { TableRunStore } from '../shared/stores/runs';
 
 /** The composition root: settings, credentials, clients and activities, made once. */

@@ -4,11 +4,12 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import { type BulkInput, ORCHESTRATION, type VmOutcome } from '../shared/activities/contracts';
+import { type BulkInput, ORCHESTRATION } from '../shared/activities/contracts';
+import { type VmOutcome } from '../shared/domain/outcomes';
+import type { RunRecord } from '../shared/domain/ports';
 import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/http/requests';
 import { errorResponse, readBodyText } from '../shared/http/route';
 import { ensureError } from '../shared/platform/errors';
-import type { RunRecord } from '../shared/stores/runs';
 import { contextLog, getServices } from './composition';
 import { findStatus } from './durable';
 

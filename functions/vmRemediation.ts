@@ -1,9 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
-import type { RemediateVmInput, VmOutcome } from '../shared/activities/contracts';
+import type { RemediateVmInput } from '../shared/activities/contracts';
 import { parseVmId, vmInstanceId } from '../shared/domain/events';
 import type { PowerState } from '../shared/domain/model';
+import type { VmOutcome } from '../shared/domain/outcomes';
 import { errorResponse } from '../shared/http/route';
 import { findStatus } from './durable';
 

@@ -11,18 +11,16 @@ import {
   type BulkInput,
   type BulkRequest,
   type LaneInput,
-  type LaneVm,
   ORCHESTRATION,
   type Outcome,
-  type PlanItem,
   type PlanOutput,
   type RecordRunInput,
   type RemediateVmInput,
   type RunProgress,
-  type VmOutcome,
-  type WorkUnit,
 } from '../shared/activities/contracts';
+import { type VmOutcome } from '../shared/domain/outcomes';
 import { addFinalCounts, bump, COUNT_OF, emptyCounts } from '../shared/domain/outcomes';
+import { type LaneVm, type PlanItem, type WorkUnit } from '../shared/domain/plan';
 import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
 import { call, durableRetryOptions } from './call';

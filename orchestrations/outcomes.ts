@@ -1,12 +1,8 @@
 import type * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 
-import {
-  ACTIVITY,
-  type AuditInput,
-  type StepRecord,
-  type VmOutcome,
-} from '../shared/activities/contracts';
+import { ACTIVITY } from '../shared/activities/contracts';
+import { type AuditInput, type StepRecord, type VmOutcome } from '../shared/domain/outcomes';
 import type { RetryPolicy } from '../shared/domain/retry';
 import { type ActivityCall, ActivityFailed, callMany } from './call';
 

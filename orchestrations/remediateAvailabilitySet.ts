@@ -1,11 +1,8 @@
 import type * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 
-import {
-  type AvailabilitySetInput,
-  PAUSE_POLL_MS,
-  type VmOutcome,
-} from '../shared/activities/contracts';
+import { type AvailabilitySetInput, PAUSE_POLL_MS } from '../shared/activities/contracts';
+import { type VmOutcome } from '../shared/domain/outcomes';
 import { retryPolicy } from '../shared/domain/retry';
 import { writeOutcomes } from './outcomes';
 import { remediateUnit } from './unit';

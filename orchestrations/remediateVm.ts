@@ -7,11 +7,10 @@ import {
   type Outcome,
   PAUSE_POLL_MS,
   type RemediateVmInput,
-  type StepRecord,
-  type VmOutcome,
 } from '../shared/activities/contracts';
 import { describeFailure, isNotFound } from '../shared/domain/failures';
 import type { Decision, PowerState, Reason } from '../shared/domain/model';
+import { type StepRecord, type VmOutcome } from '../shared/domain/outcomes';
 import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
 import { call, durableRetryOptions, failureOf } from './call';

@@ -1,16 +1,12 @@
 import type { OrchestrationContext } from 'durable-functions';
 import * as df from 'durable-functions';
 
-import {
-  ACTIVITY,
-  type PrepareOutput,
-  type StepRecord,
-  type VmOutcome,
-} from '../shared/activities/contracts';
+import { ACTIVITY, type PrepareOutput } from '../shared/activities/contracts';
 import type { VmRef } from '../shared/domain/events';
 import { describeFailure, type Failure, isNotFound } from '../shared/domain/failures';
 import { VM_ENTITY, vmLockKey } from '../shared/domain/locks';
 import type { PowerState } from '../shared/domain/model';
+import { type StepRecord, type VmOutcome } from '../shared/domain/outcomes';
 import type { RetryPolicy } from '../shared/domain/retry';
 import { judgeUnit, type ToRemediate, type Untouched } from '../shared/domain/unit';
 import { call, callEach, failureOf, type Settled } from './call';

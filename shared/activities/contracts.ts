@@ -2,11 +2,16 @@
  * Names and types shared by orchestrators and activities. Orchestrators import only this
  * file (and model types): never clients, never I/O.
  */
+import type { ApprovalVm } from '../domain/approvals';
 import type { VmRef } from '../domain/events';
-import type { Decision, PowerState, Reason, VmFacts } from '../domain/model';
+import type { Decision, PowerState, VmFacts } from '../domain/model';
 import type { Outcome, OutcomeCounts } from '../domain/outcomes';
 import type { FreshVm } from '../domain/unit';
-import type { PauseState } from '../stores/pause';
+
+export type { ApprovalDecision, ApprovalVm } from '../domain/approvals';
+import type { AuditInput, VmOutcome } from '../domain/outcomes';
+import type { LaneVm, PlanItem, PlannedRemediation } from '../domain/plan';
+import type { PauseState } from '../domain/ports';
 
 export type { Outcome } from '../domain/outcomes';
 /** A bulk run's counts of its VMs by outcome. */
@@ -46,23 +51,6 @@ export const PAUSE_POLL_MS = 60_000;
 export const APPROVAL_EVENT = 'ApprovalDecision';
 
 export type Mode = 'report' | 'approval' | 'enforce';
-
-/** What the approval event carries, and what waiting for it ends with. */
-export interface ApprovalDecision {
-  approved: boolean;
-  by?: string;
-  /** Why it ended without approval: `rejected`, `approval-timeout`, or the request's failure. */
-  reason?: string;
-}
-
-/** One VM as an approval request describes it. */
-export interface ApprovalVm {
-  vmId: string;
-  name: string;
-  size: string;
-  powerState: PowerState;
-  decision: Decision;
-}
 
 /** Input of the requestApproval activity (from an orchestrator: no secrets, no URLs). */
 export interface RequestApprovalInput {
@@ -128,41 +116,6 @@ export interface RemediateVmInput {
   pausePollMs?: number;
 }
 
-/** What bulk planning decided for one VM. */
-export interface PlannedVm {
-  decision: Decision;
-  /** The VM's size when planned (what an approval request shows). */
-  size?: string;
-  powerState: PowerState;
-  availabilitySetId: string | undefined;
-  /** When the facts behind it were read (ISO 8601). */
-  at: string;
-}
-
-/**
- * What remediating a planned VM needs of its plan, and no more: the runs table holds one per
- * VM of a bulk run, and each lane's history the ones it has read.
- */
-export interface PlannedRemediation {
-  powerState: PowerState;
-  size?: string;
-  nicsToEnable: string[];
-  effects: Decision['effects'];
-  /** When the facts behind it were read (ISO 8601). */
-  at: string;
-}
-
-/** A VM a bulk lane remediates. */
-export interface LaneVm {
-  vm: VmRef;
-  planned: PlannedRemediation;
-}
-
-export interface PlanItem {
-  vm: VmRef;
-  plan: PlannedVm;
-}
-
 export interface BulkRequest {
   subscriptionId: string;
   resourceGroup?: string;
@@ -186,10 +139,6 @@ export interface PlanOutput {
   /** Requested VM ids that do not exist. */
   missing: string[];
 }
-
-/** A unit of bulk work: one VM, or an availability set that goes down and up together. */
-export type WorkUnit =
-  { kind: 'vm'; item: PlanItem } | { kind: 'availabilitySet'; setId: string; items: PlanItem[] };
 
 export interface BulkInput {
   runId: string;
@@ -326,37 +275,6 @@ export interface VerifyOutput {
   powerState: PowerState;
   nics: { id: string; enableAcceleratedNetworking: boolean }[];
   problems: string[];
-}
-
-export interface StepRecord {
-  name: string;
-  at: string;
-  result: 'ok' | 'skipped' | 'failed';
-  detail?: string;
-}
-
-export interface VmOutcome {
-  vmId: string;
-  outcome: Outcome;
-  reason?: string;
-  reasons: Reason[];
-  originalPowerState: PowerState;
-  finalPowerState: PowerState;
-  steps: StepRecord[];
-  /** How a remediated VM was changed: deallocated, flipped and started again, or in place. */
-  method?: 'deallocate-cycle' | 'in-place';
-  /** When the facts this outcome rests on were last read (ISO 8601). */
-  factsReadAt?: string;
-}
-
-export interface AuditInput {
-  runId: string;
-  vmId: string;
-  step: string;
-  result: StepRecord['result'] | 'outcome';
-  at: string;
-  detail?: string;
-  outcome?: Outcome;
 }
 
 /** Input of closeRun: the last step of a bulk run. */

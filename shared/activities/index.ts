@@ -11,21 +11,21 @@ import {
 } from '../arm/lro';
 import { parseVmId, type VmRef } from '../domain/events';
 import type { PowerState, RuleSettings, SizeFacts, VmFacts } from '../domain/model';
+import type { AuditInput } from '../domain/outcomes';
 import { isFinal } from '../domain/outcomes';
+import type { LaneVm, PlanItem } from '../domain/plan';
+import type { PauseGate, PauseState } from '../domain/ports';
+import type { RunStore } from '../domain/ports';
+import type { AuditPort, LogPort } from '../domain/ports';
 import { decide } from '../domain/rules';
 import type { FreshVm } from '../domain/unit';
 import { AccelnetError, ensureError } from '../platform/errors';
-import type { PauseGate, PauseState } from '../stores/pause';
-import type { RunStore } from '../stores/runs';
 import type {
   AssessOutput,
-  AuditInput,
   CloseRunInput,
   EnableInput,
   EnableOutput,
-  LaneVm,
   PlanInput,
-  PlanItem,
   PlanOutput,
   PowerInput,
   PowerOutput,
@@ -39,16 +39,6 @@ import type {
   VerifyInput,
   VerifyOutput,
 } from './contracts';
-
-/** Where audit rows go (Azure Table storage in production). */
-export interface AuditPort {
-  record(row: AuditInput): Promise<void>;
-  /** Several rows at once (one request where the store allows it). */
-  recordMany?(rows: AuditInput[]): Promise<void>;
-}
-
-/** Structured log lines: one JSON object per line. */
-export type LogPort = (entry: Record<string, unknown>) => void;
 
 export interface ActivityDeps {
   arm: ArmFactory;

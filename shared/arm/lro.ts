@@ -1,3 +1,4 @@
+import { TYPICAL_DURATIONS_MS } from '../domain/durations';
 import { AccelnetError, ensureError } from '../platform/errors';
 
 /** The two poller shapes of the Azure SDKs, reduced to what driving one needs. */
@@ -105,17 +106,7 @@ export interface PollStats {
  * polls per operation; in the emulator it keeps downtime within a few percent of ARM's own
  * latency. Unknown kinds are probed with doubling intervals from `minIntervalMs`.
  */
-/**
- * How long ARM's operations take in Azure, in milliseconds, from real SDK recordings
- * (powerOff 4.7 s, deallocate 29.6 s, start from deallocated 75.6 s); a lone NIC update
- * takes a few seconds. Starting points only: the timer learns the real durations.
- */
-export const TYPICAL_DURATIONS_MS: Readonly<Record<string, number>> = {
-  powerOff: 4_700,
-  deallocate: 29_600,
-  start: 75_600,
-  nicUpdate: 3_000,
-};
+export { TYPICAL_DURATIONS_MS };
 
 export class OperationTimer {
   private readonly expected = new Map<string, number>();

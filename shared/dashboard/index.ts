@@ -4,11 +4,12 @@
  * server-rendered HTML page with no external resources. Queries gather a DashboardModel from
  * narrow ports; the page is a pure function of the model, every value escaped.
  */
-import type { AuditInput, BulkRequest, Outcome, VmOutcome } from '../activities/contracts';
+import type { BulkRequest, Outcome } from '../activities/contracts';
 import type { ComplianceRow } from '../arm/discovery';
+import type { AuditInput, VmOutcome } from '../domain/outcomes';
+import type { PauseGate, PauseState } from '../domain/ports';
+import type { RunRecord } from '../domain/ports';
 import { ensureError } from '../platform/errors';
-import type { PauseGate, PauseState } from '../stores/pause';
-import type { RunRecord } from '../stores/runs';
 
 /** One VM's latest known outcome. */
 export interface OutcomeRow {

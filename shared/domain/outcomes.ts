@@ -1,3 +1,5 @@
+import type { PowerState, Reason } from './model';
+
 /**
  * What a VM's outcome means, in one place: the names, their order in reports, which are final
  * and which count of a run each adds to.
@@ -97,4 +99,38 @@ export function summarize(
   }
   counts.total = outcomes.length;
   return counts;
+}
+
+/** One step of a VM's remediation, as its outcome and the audit trail show it. */
+export interface StepRecord {
+  name: string;
+  at: string;
+  result: 'ok' | 'skipped' | 'failed';
+  detail?: string;
+}
+
+/** A VM's outcome in a run: what happened to it and why. */
+export interface VmOutcome {
+  vmId: string;
+  outcome: Outcome;
+  reason?: string;
+  reasons: Reason[];
+  originalPowerState: PowerState;
+  finalPowerState: PowerState;
+  steps: StepRecord[];
+  /** How a remediated VM was changed: deallocated, flipped and started again, or in place. */
+  method?: 'deallocate-cycle' | 'in-place';
+  /** When the facts this outcome rests on were last read (ISO 8601). */
+  factsReadAt?: string;
+}
+
+/** One row of the audit trail: a step of a VM in a run, or its outcome. */
+export interface AuditInput {
+  runId: string;
+  vmId: string;
+  step: string;
+  result: StepRecord['result'] | 'outcome';
+  at: string;
+  detail?: string;
+  outcome?: Outcome;
 }

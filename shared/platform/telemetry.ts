@@ -7,9 +7,9 @@
  */
 import { type AnyValueMap, logs, SeverityNumber } from '@opentelemetry/api-logs';
 
-import type { AuditInput, VmOutcome } from '../activities/contracts';
-import type { AuditPort, LogPort } from '../activities/index';
-import type { RunRecord, RunStore } from '../stores/runs';
+import type { AuditInput, VmOutcome } from '../domain/outcomes';
+import type { AuditPort, LogPort } from '../domain/ports';
+import type { RunRecord, RunStore } from '../domain/ports';
 import { ensureError } from './errors';
 
 /** The instrumentation scope of accelnet's events. */

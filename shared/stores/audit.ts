@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 
 import { TableClient } from '@azure/data-tables';
 
-import type { AuditInput } from '../activities/contracts';
-import type { AuditPort } from '../activities/index';
+import type { AuditInput } from '../domain/outcomes';
+import type { AuditPort } from '../domain/ports';
 
 /** The audit trail in Azure Table storage: one row per step, partitioned by run. */
 export class TableAudit implements AuditPort {

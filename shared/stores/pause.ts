@@ -7,40 +7,9 @@
 import { RestError, TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 
+import type { NotPaused, Paused, PauseState, PauseStore } from '../domain/ports';
 import { describeIssue } from '../http/requests';
 import { AccelnetError } from '../platform/errors';
-
-/** Paused: since when, by whom, and why (when given). */
-export interface Paused {
-  paused: true;
-  /** ISO 8601: when it was first paused (pausing again keeps it). */
-  since: string;
-  by: string;
-  reason?: string;
-}
-
-export interface NotPaused {
-  paused: false;
-}
-
-/** The switch as the API, the CLI, the dashboard and activities see it. */
-export type PauseState = Paused | NotPaused;
-
-/** What activities need: whether runs are paused right now (read each time, never cached). */
-export interface PauseGate {
-  get(): Promise<PauseState>;
-}
-
-/** The switch itself: the service's HTTP routes turn it on and off. */
-export interface PauseStore extends PauseGate {
-  /**
-   * Turns it on. Idempotent: when already paused, `since` and `by` are kept, and the reason
-   * is replaced only when a new one is given.
-   */
-  pause(reason: string | undefined, by: string): Promise<Paused>;
-  /** Turns it off. Idempotent. */
-  resume(by: string): Promise<NotPaused>;
-}
 
 export const REASON_MAX = 500;
 export const BY_MAX = 200;

@@ -2,41 +2,9 @@ import { createHash } from 'node:crypto';
 
 import { TableClient as Client, type TableClient, type TableTransaction } from '@azure/data-tables';
 
-import type { LaneVm, VmOutcome } from '../activities/contracts';
-
-/** A bulk run as the API shows it. */
-export interface RunRecord {
-  id: string;
-  status: 'running' | 'pending-approval' | 'completed' | 'failed';
-  createdAt: string;
-  updatedAt: string;
-  /**
-   * The run's request. Its `vmIds` (up to 5,000 ids, 1.3 MB) are kept in rows of their own
-   * (getRunVmIds): read back, the request has `vmCount` in their place.
-   */
-  request: unknown;
-  error?: string;
-}
-
-/** Where runs and their per-VM results are kept (Azure Table storage). */
-export interface RunStore {
-  /**
-   * Records a run. Its request is recorded by its first record, its VM ids before its row (so
-   * a run's row means its ids are there); later records change the rest and keep the request,
-   * whether or not they repeat it.
-   */
-  putRun(run: RunRecord): Promise<void>;
-  getRun(id: string): Promise<RunRecord | undefined>;
-  putVmResults(runId: string, results: VmOutcome[]): Promise<void>;
-  listVmResults(runId: string): Promise<VmOutcome[]>;
-  /**
-   * A bulk run's lanes and the VMs each remediates, in order: kept here rather than in the
-   * orchestration's history, which every episode of the run replays.
-   */
-  putLaneWork(runId: string, lanes: LaneVm[][]): Promise<void>;
-  /** The VMs of one lane from `offset` on, at most `limit` of them, in order. */
-  getLaneWork(runId: string, lane: number, offset: number, limit: number): Promise<LaneVm[]>;
-}
+import type { VmOutcome } from '../domain/outcomes';
+import type { LaneVm } from '../domain/plan';
+import type { RunRecord, RunStore } from '../domain/ports';
 
 const RUN_ROW = 'run';
 

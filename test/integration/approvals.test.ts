@@ -12,8 +12,8 @@ import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { type LocalTwin, startLocal } from '../../host/local';
-import { TableApprovalStore } from '../../shared/activities/approvals';
 import { SETTINGS } from '../../shared/platform/config';
+import { TableApprovalStore } from '../../shared/stores/approvals';
 import { admin, SUB, vmId } from '../support/arm';
 import { request } from '../support/http';
 import {

@@ -1,5 +1,6 @@
 import { type LocalStorage, startAzurite } from '../../host/storage';
-import type { LaneVm, VmOutcome } from '../../shared/activities/contracts';
+import type { VmOutcome } from '../../shared/domain/outcomes';
+import type { LaneVm } from '../../shared/domain/plan';
 import { TableRunStore } from '../../shared/stores/runs';
 
 const SUB = '00000000-0000-0000-0000-000000000001';

@@ -1,16 +1,15 @@
 import { type LocalStorage, startAzurite } from '../../host/storage';
+import { createApprovalActivities } from '../../shared/activities/approvals';
+import type { ApprovalVm } from '../../shared/activities/contracts';
+import { approvalPlan, type ApprovalRecord } from '../../shared/domain/approvals';
+import type { Decision } from '../../shared/domain/model';
 import {
-  approvalPlan,
-  type ApprovalRecord,
-  createApprovalActivities,
   readToken,
   signToken,
-  TableApprovalStore,
   type TokenClaims,
   verifyToken,
-} from '../../shared/activities/approvals';
-import type { ApprovalVm } from '../../shared/activities/contracts';
-import type { Decision } from '../../shared/domain/model';
+} from '../../shared/http/approval-links';
+import { TableApprovalStore } from '../../shared/stores/approvals';
 
 const SECRET = 'k'.repeat(40);
 const NOW = Date.parse('2026-11-25T12:00:00Z');

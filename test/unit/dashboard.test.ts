@@ -1,4 +1,3 @@
-import type { AuditInput, VmOutcome } from '../../shared/activities/contracts';
 import type { ComplianceRow } from '../../shared/arm/discovery';
 import {
   type DashboardModel,
@@ -12,7 +11,8 @@ import {
   type OutcomeRow,
   renderDashboard,
 } from '../../shared/dashboard/index';
-import type { RunRecord } from '../../shared/stores/runs';
+import type { AuditInput, VmOutcome } from '../../shared/domain/outcomes';
+import type { RunRecord } from '../../shared/domain/ports';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
 const vm = (name: string, rg = 'rg-app'): string =>
