@@ -1,5 +1,4 @@
-import type { JsonObject } from './json';
-import { str } from './json';
+import { type JsonObject, str } from './json';
 
 export interface GuestOs {
   osType: 'Linux' | 'Windows';

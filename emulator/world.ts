@@ -4,8 +4,7 @@ import type { ArmActivity } from './activity';
 import type { EmulatorConfig, LatencyName } from './config';
 import { ArmError } from './errors';
 import { key, parseResourceId, resourceId, validateName } from './ids';
-import type { JsonObject } from './json';
-import { arr, isObject, mergePatch, obj, str } from './json';
+import { arr, isObject, type JsonObject, mergePatch, obj, str } from './json';
 import { type GuestOs, guestOsFromImage } from './os';
 import { findVmSize, isOfferedIn, type VmSize } from './skus';
 

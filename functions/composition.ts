@@ -12,8 +12,7 @@ import {
 } from '../shared/arm/clients';
 import { type ApprovalStore } from '../shared/domain/approvals';
 import type { RuleSettings } from '../shared/domain/model';
-import { type LogPort } from '../shared/domain/ports';
-import { type PauseStore } from '../shared/domain/ports';
+import type { LogPort, PauseStore } from '../shared/domain/ports';
 import { postJson } from '../shared/http/webhook';
 import { loadSettings, type Settings } from '../shared/platform/config';
 import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/platform/telemetry';

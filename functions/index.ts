@@ -9,9 +9,9 @@ import { approveVm } from '../orchestrations/approval';
 import { bulkLane, bulkRemediation } from '../orchestrations/bulkRemediation';
 import { remediateAvailabilitySet } from '../orchestrations/remediateAvailabilitySet';
 import { remediateVm } from '../orchestrations/remediateVm';
-import { ACTIVITY, ORCHESTRATION } from '../shared/activities/contracts';
+import type { ActivityFn } from '../shared/activities';
+import { ACTIVITY, type ActivityInput, ORCHESTRATION } from '../shared/activities/contracts';
 import { VM_ENTITY } from '../shared/domain/locks';
-import { type LogPort } from '../shared/domain/ports';
 import { asActivityFailure } from '../shared/platform/errors';
 import { decideByLink, decideByOperator, listApprovals } from './approvals';
 import { compliance } from './compliance';
@@ -56,14 +56,10 @@ df.app.entity(VM_ENTITY, (context) => {
 for (const name of Object.values(ACTIVITY)) {
   df.app.activity(name, {
     handler: async (input: unknown, context: InvocationContext) => {
-      const activities = getServices().activities as unknown as Record<
-        string,
-        (input: unknown, log: LogPort) => Promise<unknown>
-      >;
-      const activity = activities[name];
-      if (!activity) throw new Error(`The app has no activity '${name}'.`);
+      const activity = getServices().activities[name] as ActivityFn<typeof name>;
       try {
-        return await activity(input, contextLog(context));
+        // The input is what an orchestrator passed for this activity's contract.
+        return await activity(input as ActivityInput<typeof name>, contextLog(context));
       } catch (error) {
         throw asActivityFailure(error);
       }

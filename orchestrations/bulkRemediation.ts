@@ -18,8 +18,13 @@ import {
   type RemediateVmInput,
   type RunProgress,
 } from '../shared/activities/contracts';
-import { type VmOutcome } from '../shared/domain/outcomes';
-import { addFinalCounts, bump, COUNT_OF, emptyCounts } from '../shared/domain/outcomes';
+import {
+  addFinalCounts,
+  bump,
+  COUNT_OF,
+  emptyCounts,
+  type VmOutcome,
+} from '../shared/domain/outcomes';
 import { type LaneVm, type PlanItem, type WorkUnit } from '../shared/domain/plan';
 import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';

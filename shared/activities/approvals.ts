@@ -1,15 +1,9 @@
-import type { ApprovalRequestBody, ApprovalStore } from '../domain/approvals';
-import { approvalPlan } from '../domain/approvals';
+import { approvalPlan, type ApprovalRequestBody, type ApprovalStore } from '../domain/approvals';
 import type { LogPort } from '../domain/ports';
 import { approvalUrls } from '../http/approval-links';
 import type { PostJson } from '../http/webhook';
 import { AccelnetError } from '../platform/errors';
-import type {
-  CloseApprovalInput,
-  CloseApprovalOutput,
-  RequestApprovalInput,
-  RequestApprovalOutput,
-} from './contracts';
+import type { AllActivities } from './index';
 
 export interface ApprovalDeps {
   store: ApprovalStore;
@@ -25,10 +19,9 @@ export interface ApprovalDeps {
  * The approval activities: requestApproval records the request, then posts it to the webhook;
  * closeApproval is the timeout's side of the race with a decision (ApprovalStore.close).
  */
-export function createApprovalActivities(deps: ApprovalDeps): {
-  requestApproval(input: RequestApprovalInput, log?: LogPort): Promise<RequestApprovalOutput>;
-  closeApproval(input: CloseApprovalInput, log?: LogPort): Promise<CloseApprovalOutput>;
-} {
+export function createApprovalActivities(
+  deps: ApprovalDeps,
+): Pick<AllActivities, 'requestApproval' | 'closeApproval'> {
   return {
     closeApproval: async (input, log = deps.log) => {
       const closed = await deps.store.close(input.instanceId, input.nonce, new Date());

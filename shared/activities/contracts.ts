@@ -5,11 +5,10 @@
 import type { ApprovalVm } from '../domain/approvals';
 import type { VmRef } from '../domain/events';
 import type { Decision, PowerState, VmFacts } from '../domain/model';
-import type { Outcome, OutcomeCounts } from '../domain/outcomes';
+import type { AuditInput, Outcome, OutcomeCounts, VmOutcome } from '../domain/outcomes';
 import type { FreshVm } from '../domain/unit';
 
 export type { ApprovalDecision, ApprovalVm } from '../domain/approvals';
-import type { AuditInput, VmOutcome } from '../domain/outcomes';
 import type { LaneVm, PlanItem, PlannedRemediation } from '../domain/plan';
 import type { PauseState } from '../domain/ports';
 

@@ -161,3 +161,15 @@ export function parseResourceRef(id: string): { resourceGroup: string; name: str
   if (!m?.[1] || !m[2]) throw new AccelnetError('InvalidResourceId', `Not a resource id: ${id}`);
   return { resourceGroup: m[1], name: m[2] };
 }
+
+/** A VM's reference from its facts. */
+export function refOf(facts: VmFacts): VmRef {
+  return (
+    parseVmId(facts.id) ?? {
+      id: facts.id,
+      subscriptionId: facts.subscriptionId,
+      resourceGroup: facts.resourceGroup,
+      name: facts.name,
+    }
+  );
+}

@@ -7,8 +7,7 @@
 import type { BulkRequest, Outcome } from '../activities/contracts';
 import type { ComplianceRow } from '../arm/discovery';
 import type { AuditInput, VmOutcome } from '../domain/outcomes';
-import type { PauseGate, PauseState } from '../domain/ports';
-import type { RunRecord } from '../domain/ports';
+import type { PauseGate, PauseState, RunRecord } from '../domain/ports';
 import { ensureError } from '../platform/errors';
 
 /** One VM's latest known outcome. */

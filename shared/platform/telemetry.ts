@@ -8,8 +8,7 @@
 import { type AnyValueMap, logs, SeverityNumber } from '@opentelemetry/api-logs';
 
 import type { AuditInput, VmOutcome } from '../domain/outcomes';
-import type { AuditPort, LogPort } from '../domain/ports';
-import type { RunRecord, RunStore } from '../domain/ports';
+import type { AuditPort, LogPort, RunRecord, RunStore } from '../domain/ports';
 import { ensureError } from './errors';
 
 /** The instrumentation scope of accelnet's events. */

@@ -9,8 +9,7 @@ import https from 'node:https';
 
 import type { PipelineResponse } from '@azure/core-rest-pipeline';
 
-import type { OperationLogEntry } from '../../emulator/server';
-import { type ArmEmulator } from '../../emulator/server';
+import type { ArmEmulator, OperationLogEntry } from '../../emulator/server';
 import { admin, armClients, emulatorForTest, SUB } from '../support/arm';
 
 const SUB2 = '00000000-0000-0000-0000-000000000002';

@@ -4,8 +4,7 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { tlsPolicy } from '@azure/core-rest-pipeline';
 
-import type { EmulatorOptions } from '../../emulator/server';
-import { type ArmEmulator, startEmulator } from '../../emulator/server';
+import { type ArmEmulator, type EmulatorOptions, startEmulator } from '../../emulator/server';
 
 export const SUB = '00000000-0000-0000-0000-000000000001';
 
