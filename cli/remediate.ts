@@ -9,7 +9,7 @@ import { seedFleet } from '../emulator/seed';
 import { type LocalTwin, startLocal } from '../host/local';
 import { type BulkRequest, type Outcome } from '../shared/activities/contracts';
 import { parseVmId } from '../shared/domain/events';
-import { type VmOutcome } from '../shared/domain/outcomes';
+import { FINE_OUTCOMES, isFinal, OUTCOMES, type VmOutcome } from '../shared/domain/outcomes';
 import type { RunRecord } from '../shared/domain/ports';
 import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
@@ -53,21 +53,6 @@ type Started = { ok: true; id: string } | { ok: false; message: string };
 const POLL_MS = 200;
 /** How long a just-started run may be missing from the run store before that is an error. */
 const APPEAR_MS = 60_000;
-/** Outcomes that are not final yet. */
-const OPEN = new Set<Outcome>(['in-progress', 'pending-approval']);
-/** Outcomes that need nobody's attention. */
-const FINE = new Set<Outcome>(['remediated', 'already-compliant', 'planned']);
-const ORDER: Outcome[] = [
-  'remediated',
-  'already-compliant',
-  'planned',
-  'skipped',
-  'failed',
-  'rejected',
-  'pending-approval',
-  'in-progress',
-];
-
 /**
  * Starts the local twin, runs one bulk remediation through it, follows it, reports; returns the
  * exit status. It holds its --data-dir while it runs: a second command on it is refused.
@@ -298,7 +283,7 @@ async function follow(
   const showBar = (run: RunView | undefined): void => {
     if (!tty) return;
     const total = Math.max(run?.vms.length ?? 0, 1);
-    const done = run ? run.vms.filter((v) => !OPEN.has(v.outcome)).length : 0;
+    const done = run ? run.vms.filter((v) => isFinal(v.outcome)).length : 0;
     const summary = run ? counts(run.vms) || 'planning' : 'planning';
     if (!bar) {
       bar = new SingleBar(
@@ -337,7 +322,7 @@ async function follow(
       if (!tty) {
         const width = Math.max(12, ...run.vms.map((v) => nameOf(v.vmId).length));
         for (const vm of run.vms) {
-          if (OPEN.has(vm.outcome) || reported.has(vm.vmId.toLowerCase())) continue;
+          if (!isFinal(vm.outcome) || reported.has(vm.vmId.toLowerCase())) continue;
           reported.add(vm.vmId.toLowerCase());
           process.stdout.write(
             `${nameOf(vm.vmId).padEnd(width)} ${vm.outcome.padEnd(18)} ${vm.reason ?? ''}`.trimEnd() +
@@ -443,7 +428,7 @@ export function report(run: RunView): string {
       ),
     );
   }
-  const attention = run.vms.filter((v) => !FINE.has(v.outcome));
+  const attention = run.vms.filter((v) => !FINE_OUTCOMES.has(v.outcome));
   if (attention.length > 0) {
     const rank = (o: Outcome): number => ['failed', 'rejected', 'skipped'].indexOf(o) >>> 0;
     attention.sort(
@@ -493,7 +478,7 @@ function detailOf(vm: RunVm): string {
 function tallyOf(vms: RunVm[]): Map<Outcome, number> {
   const tally = new Map<Outcome, number>();
   for (const v of vms) tally.set(v.outcome, (tally.get(v.outcome) ?? 0) + 1);
-  const rank = (o: Outcome): number => ORDER.indexOf(o) >>> 0;
+  const rank = (o: Outcome): number => OUTCOMES.indexOf(o) >>> 0;
   return new Map([...tally.entries()].sort((a, b) => rank(a[0]) - rank(b[0])));
 }
 

@@ -5,7 +5,7 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
 import { type BulkInput, ORCHESTRATION } from '../shared/activities/contracts';
-import { type VmOutcome } from '../shared/domain/outcomes';
+import { summarize } from '../shared/domain/outcomes';
 import type { RunRecord } from '../shared/domain/ports';
 import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/http/requests';
 import { errorResponse, readBodyText } from '../shared/http/route';
@@ -155,20 +155,4 @@ function liveFailure(live: DurableOrchestrationStatus): string | undefined {
   if (live.runtimeStatus !== df.OrchestrationRuntimeStatus.Failed) return undefined;
   const output = typeof live.output === 'string' ? live.output : JSON.stringify(live.output);
   return `the run failed: ${output ?? 'no reason given'}`.slice(0, 4000);
-}
-
-export function summarize(vms: VmOutcome[]): Record<string, number> {
-  const count = (outcome: VmOutcome['outcome']): number =>
-    vms.filter((v) => v.outcome === outcome).length;
-  return {
-    total: vms.length,
-    remediated: count('remediated'),
-    alreadyCompliant: count('already-compliant'),
-    skipped: count('skipped'),
-    failed: count('failed'),
-    pendingApproval: count('pending-approval'),
-    rejected: count('rejected'),
-    planned: count('planned'),
-    inProgress: count('in-progress'),
-  };
 }

@@ -44,7 +44,7 @@ export function createRecordActivities(deps: ActivityDeps): RecordActivities {
       let done = 0;
       for (const result of await deps.runs.listVmResults(input.runId)) {
         counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
-        if (result.outcome !== 'in-progress' && result.outcome !== 'pending-approval') done += 1;
+        if (isFinal(result.outcome)) done += 1;
       }
       return { done, counts };
     },

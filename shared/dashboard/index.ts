@@ -6,7 +6,13 @@
  */
 import type { BulkRequest, Outcome } from '../activities/contracts';
 import type { ComplianceRow } from '../arm/discovery';
-import type { AuditInput, VmOutcome } from '../domain/outcomes';
+import {
+  type AuditInput,
+  isFinal,
+  OUTCOMES,
+  SUMMARY_KEY,
+  type VmOutcome,
+} from '../domain/outcomes';
 import type { PauseGate, PauseState, RunRecord } from '../domain/ports';
 import { ensureError } from '../platform/errors';
 
@@ -125,27 +131,6 @@ export interface DashboardSources extends DashboardStores {
   };
 }
 
-/** The order outcomes are shown in. */
-export const OUTCOMES: readonly Outcome[] = [
-  'remediated',
-  'already-compliant',
-  'planned',
-  'in-progress',
-  'pending-approval',
-  'skipped',
-  'rejected',
-  'failed',
-];
-
-const FINAL: ReadonlySet<Outcome> = new Set([
-  'remediated',
-  'already-compliant',
-  'planned',
-  'skipped',
-  'rejected',
-  'failed',
-]);
-
 /** Runs whose VM results feed the fleet view (the most recent ones). */
 const RUNS_IN_FLEET = 20;
 const RECENT_ROWS = 25;
@@ -243,18 +228,6 @@ function countsOf(value: unknown): Record<string, number> {
   );
 }
 
-/** Outcome name to the camelCase count names of the bulk orchestration's custom status. */
-const COUNT_KEY: Record<Outcome, string> = {
-  remediated: 'remediated',
-  'already-compliant': 'alreadyCompliant',
-  skipped: 'skipped',
-  failed: 'failed',
-  rejected: 'rejected',
-  planned: 'planned',
-  'pending-approval': 'pendingApproval',
-  'in-progress': 'inProgress',
-};
-
 /** A run's progress from its stored VM results, or else its custom status counts. */
 export function runProgress(
   run: RunRecord,
@@ -269,16 +242,16 @@ export function runProgress(
     counts = {};
     for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
     total = results.length;
-    done = results.filter((r) => FINAL.has(r.outcome)).length;
+    done = results.filter((r) => isFinal(r.outcome)).length;
   } else {
     const c = countsOf(status.counts);
     counts = {};
     for (const outcome of OUTCOMES) {
-      const n = c[COUNT_KEY[outcome]];
+      const n = c[SUMMARY_KEY[outcome]];
       if (n !== undefined && n > 0) counts[outcome] = n;
     }
     total = c.total ?? 0;
-    done = OUTCOMES.filter((o) => FINAL.has(o)).reduce((sum, o) => sum + (counts[o] ?? 0), 0);
+    done = OUTCOMES.filter((o) => isFinal(o)).reduce((sum, o) => sum + (counts[o] ?? 0), 0);
   }
   return {
     id: run.id,

@@ -15,14 +15,17 @@ export type Outcome =
   | 'pending-approval'
   | 'in-progress';
 
-/** Report order: what changed first, what is still open last. */
+/**
+ * Report order (the CLI's tables, the dashboard, counts): what needs nothing first, then what
+ * needs a look, what is still open last.
+ */
 export const OUTCOMES: readonly Outcome[] = [
   'remediated',
   'already-compliant',
+  'planned',
   'skipped',
   'failed',
   'rejected',
-  'planned',
   'pending-approval',
   'in-progress',
 ];
@@ -33,6 +36,13 @@ export const OPEN_OUTCOMES: ReadonlySet<Outcome> = new Set(['pending-approval', 
 export function isFinal(outcome: Outcome): boolean {
   return !OPEN_OUTCOMES.has(outcome);
 }
+
+/** Final outcomes that need nobody's attention. */
+export const FINE_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  'remediated',
+  'already-compliant',
+  'planned',
+]);
 
 /** A run's counts of its VMs by outcome (`total`: VMs named by the run). */
 export interface OutcomeCounts {
@@ -46,10 +56,11 @@ export interface OutcomeCounts {
   planned: number;
 }
 
-type CountField = Exclude<keyof OutcomeCounts, 'total'>;
+/** A run's summary as the API answers it: every count plus `inProgress`. */
+export type OutcomeSummary = OutcomeCounts & { inProgress: number };
 
-/** Which count each outcome adds to (`in-progress` adds to none). */
-export const COUNT_OF: Readonly<Record<Outcome, CountField | undefined>> = {
+/** The name of each outcome's count in summaries and custom statuses (camelCase). */
+export const SUMMARY_KEY: Readonly<Record<Outcome, Exclude<keyof OutcomeSummary, 'total'>>> = {
   remediated: 'remediated',
   'already-compliant': 'alreadyCompliant',
   skipped: 'skipped',
@@ -57,6 +68,14 @@ export const COUNT_OF: Readonly<Record<Outcome, CountField | undefined>> = {
   rejected: 'rejected',
   'pending-approval': 'pendingApproval',
   planned: 'planned',
+  'in-progress': 'inProgress',
+};
+
+type CountField = Exclude<keyof OutcomeCounts, 'total'>;
+
+/** Which count of a run each outcome adds to (`in-progress` adds to none). */
+export const COUNT_OF: Readonly<Record<Outcome, CountField | undefined>> = {
+  ...(SUMMARY_KEY as Record<Outcome, CountField>),
   'in-progress': undefined,
 };
 
@@ -88,10 +107,8 @@ export function addFinalCounts(into: OutcomeCounts, from: OutcomeCounts): void {
   into.planned += from.planned;
 }
 
-/** A run's summary as the API answers it: every count plus `inProgress`. */
-export function summarize(
-  outcomes: readonly { outcome: Outcome }[],
-): OutcomeCounts & { inProgress: number } {
+/** A run's summary from its VMs' outcomes. */
+export function summarize(outcomes: readonly { outcome: Outcome }[]): OutcomeSummary {
   const counts = { ...emptyCounts(), inProgress: 0 };
   for (const { outcome } of outcomes) {
     if (outcome === 'in-progress') counts.inProgress += 1;

@@ -342,10 +342,11 @@ describe('loadDashboard', () => {
 
   test('when audit rows and run results are both there, then the latest outcome of each VM wins', async () => {
     const got = await loadDashboard(sources(), { now: new Date('2026-01-02T07:00:00Z') });
+    // In the report order of shared/domain/outcomes.ts: open outcomes last.
     expect(got.fleet.byOutcome).toEqual([
       { outcome: 'remediated', count: 1 },
-      { outcome: 'pending-approval', count: 2 },
       { outcome: 'skipped', count: 1 },
+      { outcome: 'pending-approval', count: 2 },
     ]);
     expect(got.recent[0]).toMatchObject({ vmId: vm('web-1'), outcome: 'remediated' });
   });
