@@ -4,6 +4,7 @@ import { RestError, TableClient } from '@azure/data-tables';
 
 import type { ApprovalRecord, ApprovalStore, RecordedDecision, Verdict } from '../domain/approvals';
 import { AccelnetError } from '../platform/errors';
+import { Table } from './table';
 
 /** The refusals of a decision, by what went wrong: 403 (not valid), 409 (decided), 410 (expired). */
 export const refused = (code: string, message: string): AccelnetError =>
@@ -53,24 +54,18 @@ const lostRace = (error: unknown): boolean =>
 
 /** The approvals table: one row per waiting instance; every change is conditional on its etag. */
 export class TableApprovalStore implements ApprovalStore {
-  private ready: Promise<void> | undefined;
+  private readonly store: Table;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(table: TableClient) {
+    this.store = new Table(table);
+  }
 
   static fromConnectionString(connection: string, tableName: string): TableApprovalStore {
-    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
-    return new TableApprovalStore(
-      TableClient.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
-    );
+    return new TableApprovalStore(Table.fromConnectionString(connection, tableName).client);
   }
 
   private async table_(): Promise<TableClient> {
-    this.ready ??= this.table.createTable().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
-    return this.table;
+    return this.store.open();
   }
 
   private async read(

@@ -4,18 +4,18 @@ import { TableClient } from '@azure/data-tables';
 
 import type { AuditInput } from '../domain/outcomes';
 import type { AuditPort } from '../domain/ports';
+import { odata, Table } from './table';
 
 /** The audit trail in Azure Table storage: one row per step, partitioned by run. */
 export class TableAudit implements AuditPort {
-  private ready: Promise<void> | undefined;
+  private readonly store: Table;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(private readonly table: TableClient) {
+    this.store = new Table(table);
+  }
 
   static fromConnectionString(connection: string, tableName: string): TableAudit {
-    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
-    return new TableAudit(
-      TableClient.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
-    );
+    return new TableAudit(Table.fromConnectionString(connection, tableName).client);
   }
 
   async record(row: AuditInput): Promise<void> {
@@ -52,17 +52,13 @@ export class TableAudit implements AuditPort {
   }
 
   private ensure(): Promise<void> {
-    this.ready ??= this.table.createTable().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
+    return this.store.open().then(() => undefined);
   }
 
   async list(runId: string): Promise<AuditInput[]> {
     const rows: AuditInput[] = [];
     for await (const entity of this.table.listEntities<AuditInput>({
-      queryOptions: { filter: `PartitionKey eq '${safeKey(runId).replace(/'/g, "''")}'` },
+      queryOptions: { filter: odata`PartitionKey eq ${safeKey(runId)}` },
     })) {
       rows.push({
         runId: entity.runId,
@@ -84,9 +80,7 @@ export class TableAudit implements AuditPort {
   async listOutcomes(since?: string): Promise<AuditInput[]> {
     await this.ensure();
     const filter =
-      since === undefined
-        ? `step eq 'outcome'`
-        : `step eq 'outcome' and at ge '${since.replace(/'/g, "''")}'`;
+      since === undefined ? `step eq 'outcome'` : odata`step eq 'outcome' and at ge ${since}`;
     const rows: AuditInput[] = [];
     for await (const entity of this.table.listEntities<AuditInput>({ queryOptions: { filter } })) {
       rows.push({

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { NotPaused, Paused, PauseState, PauseStore } from '../domain/ports';
 import { describeIssue } from '../http/requests';
 import { AccelnetError } from '../platform/errors';
+import { Table } from './table';
 
 export const REASON_MAX = 500;
 export const BY_MAX = 200;
@@ -82,27 +83,21 @@ const statusOf = (error: unknown): number | undefined =>
  * two operators pausing at once both see the same `since`.
  */
 export class TablePauseStore implements PauseStore {
-  private ready: Promise<void> | undefined;
+  private readonly store: Table;
 
   constructor(
-    private readonly table: TableClient,
+    table: TableClient,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.store = new Table(table);
+  }
 
   static fromConnectionString(connection: string, tableName: string): TablePauseStore {
-    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
-    return new TablePauseStore(
-      TableClient.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
-    );
+    return new TablePauseStore(Table.fromConnectionString(connection, tableName).client);
   }
 
   private async ensure(): Promise<TableClient> {
-    this.ready ??= this.table.createTable().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
-    return this.table;
+    return this.store.open();
   }
 
   private async read(): Promise<{ state: PauseState; etag: string } | undefined> {

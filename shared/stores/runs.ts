@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 
-import { TableClient as Client, type TableClient, type TableTransaction } from '@azure/data-tables';
+import { type TableClient, type TableTransaction } from '@azure/data-tables';
 
 import type { VmOutcome } from '../domain/outcomes';
 import type { LaneVm } from '../domain/plan';
 import type { RunRecord, RunStore } from '../domain/ports';
+import { odata, Table } from './table';
 
 const RUN_ROW = 'run';
 
@@ -25,23 +26,18 @@ const MAX_ERROR_LENGTH = 4000;
  * the run's row keeps the rest of the request and their count.
  */
 export class TableRunStore implements RunStore {
-  private ready: Promise<void> | undefined;
+  private readonly store: Table;
 
-  constructor(private readonly table: TableClient) {}
+  constructor(private readonly table: TableClient) {
+    this.store = new Table(table);
+  }
 
   static fromConnectionString(connection: string, tableName: string): TableRunStore {
-    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection);
-    return new TableRunStore(
-      Client.fromConnectionString(connection, tableName, { allowInsecureConnection: local }),
-    );
+    return new TableRunStore(Table.fromConnectionString(connection, tableName).client);
   }
 
   private async ensure(): Promise<void> {
-    this.ready ??= this.table.createTable().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    await this.ready;
+    await this.store.open();
   }
 
   async putRun(run: RunRecord): Promise<void> {
@@ -94,7 +90,7 @@ export class TableRunStore implements RunStore {
   /** The VM ids a run's request named, in order ([] when it named none). */
   async getRunVmIds(runId: string): Promise<string[]> {
     await this.ensure();
-    const filter = `PartitionKey eq '${vmIdsPartition(runId).replace(/'/g, "''")}'`;
+    const filter = odata`PartitionKey eq ${vmIdsPartition(runId)}`;
     const rows: { rowKey: string; ids: string[] }[] = [];
     for await (const entity of this.table.listEntities<{ json: string }>({
       queryOptions: { filter },
@@ -141,8 +137,8 @@ export class TableRunStore implements RunStore {
 
   async getLaneWork(runId: string, lane: number, offset: number, limit: number): Promise<LaneVm[]> {
     await this.ensure();
-    const partition = workPartition(runId).replace(/'/g, "''");
-    const filter = `PartitionKey eq '${partition}' and RowKey ge '${workRow(lane, offset)}' and RowKey lt '${workRow(lane, offset + limit)}'`;
+    const partition = workPartition(runId);
+    const filter = odata`PartitionKey eq ${partition} and RowKey ge ${workRow(lane, offset)} and RowKey lt ${workRow(lane, offset + limit)}`;
     const rows: { rowKey: string; item: LaneVm }[] = [];
     for await (const entity of this.table.listEntities<{ json: string }>({
       queryOptions: { filter },
@@ -155,7 +151,7 @@ export class TableRunStore implements RunStore {
   async listVmResults(runId: string): Promise<VmOutcome[]> {
     await this.ensure();
     const results: VmOutcome[] = [];
-    const filter = `PartitionKey eq '${key(runId).replace(/'/g, "''")}' and RowKey ne '${RUN_ROW}'`;
+    const filter = odata`PartitionKey eq ${key(runId)} and RowKey ne ${RUN_ROW}`;
     for await (const entity of this.table.listEntities<{ json: string }>({
       queryOptions: { filter },
     })) {
@@ -169,7 +165,7 @@ export class TableRunStore implements RunStore {
     await this.ensure();
     const runs: RunRecord[] = [];
     for await (const entity of this.table.listEntities<{ json: string }>({
-      queryOptions: { filter: `RowKey eq '${RUN_ROW}'` },
+      queryOptions: { filter: odata`RowKey eq ${RUN_ROW}` },
     })) {
       runs.push(JSON.parse(entity.json) as RunRecord);
     }
