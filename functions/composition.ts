@@ -1,6 +1,8 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { InvocationContext } from '@azure/functions';
 import { DefaultAzureCredential } from '@azure/identity';
+import type { DurableClient } from 'durable-functions';
+import * as df from 'durable-functions';
 
 import { createApprovalActivities } from '../shared/activities/approvals';
 import { type Activities, createActivities } from '../shared/activities/index';
@@ -36,6 +38,8 @@ export interface Services {
   arm: ArmFactory;
   rules: RuleSettings;
   log: LogPort;
+  /** The durable client of an invocation (its `durableClient` input binding). */
+  durable: (context: InvocationContext) => DurableClient;
 }
 
 let services: Services | undefined;
@@ -123,6 +127,7 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
     arm,
     rules,
     log,
+    durable: (context) => df.getClient(context),
   };
 }
 

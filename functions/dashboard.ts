@@ -10,7 +10,7 @@ import {
 } from '../shared/dashboard/index';
 import { isGuid, isResourceGroupName } from '../shared/http/requests';
 import { AccelnetError } from '../shared/platform/errors';
-import { getServices } from './composition';
+import type { Services } from './composition';
 import { findStatus } from './durable';
 
 /**
@@ -18,57 +18,58 @@ import { findStatus } from './durable';
  * switch, fleet compliance, runs in progress, pending approvals and recent outcomes; with a
  * subscription, a live compliance scan too.
  */
-export async function dashboard(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  const { audit, runs, arm, rules, approvals, pause } = getServices();
-  const subscriptionId = request.query.get('subscriptionId')?.trim() ?? '';
-  const resourceGroup = request.query.get('resourceGroup')?.trim() || undefined;
-  const code = request.query.get('code') ?? undefined;
-  const scan =
-    subscriptionId === ''
-      ? undefined
-      : {
-          subscriptionId,
-          ...(resourceGroup !== undefined ? { resourceGroup } : {}),
-          rows: async () => {
-            if (!isGuid(subscriptionId))
-              throw new AccelnetError('InvalidRequest', 'subscriptionId must be a GUID.');
-            if (resourceGroup !== undefined && !isResourceGroupName(resourceGroup))
-              throw new AccelnetError(
-                'InvalidRequest',
-                'resourceGroup is not a resource group name.',
-              );
-            const snapshot = await discoverFleet(arm(subscriptionId), {
-              subscriptionId,
-              ...(resourceGroup !== undefined ? { resourceGroup } : {}),
-            });
-            return complianceRows(assessFleet(snapshot, rules));
-          },
-        };
-  const model = await loadDashboard(
-    {
-      audit,
-      runs,
-      approvals,
-      pause,
-      instances: durableInstances(df.getClient(context)),
-      ...(scan ? { scan } : {}),
-    },
-    { now: new Date(), ...(code !== undefined ? { code } : {}) },
-  );
-  return {
-    status: 200,
-    headers: {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      // Nothing but the page itself: inline CSS, no scripts, no external resources.
-      'content-security-policy':
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-      'x-content-type-options': 'nosniff',
-    },
-    body: renderDashboard(model),
+export function dashboard(
+  services: Pick<Services, 'approvals' | 'arm' | 'audit' | 'durable' | 'pause' | 'rules' | 'runs'>,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request: HttpRequest, context: InvocationContext) => {
+    const { audit, runs, arm, rules, approvals, pause } = services;
+    const subscriptionId = request.query.get('subscriptionId')?.trim() ?? '';
+    const resourceGroup = request.query.get('resourceGroup')?.trim() || undefined;
+    const code = request.query.get('code') ?? undefined;
+    const scan =
+      subscriptionId === ''
+        ? undefined
+        : {
+            subscriptionId,
+            ...(resourceGroup !== undefined ? { resourceGroup } : {}),
+            rows: async () => {
+              if (!isGuid(subscriptionId))
+                throw new AccelnetError('InvalidRequest', 'subscriptionId must be a GUID.');
+              if (resourceGroup !== undefined && !isResourceGroupName(resourceGroup))
+                throw new AccelnetError(
+                  'InvalidRequest',
+                  'resourceGroup is not a resource group name.',
+                );
+              const snapshot = await discoverFleet(arm(subscriptionId), {
+                subscriptionId,
+                ...(resourceGroup !== undefined ? { resourceGroup } : {}),
+              });
+              return complianceRows(assessFleet(snapshot, rules));
+            },
+          };
+    const model = await loadDashboard(
+      {
+        audit,
+        runs,
+        approvals,
+        pause,
+        instances: durableInstances(services.durable(context)),
+        ...(scan ? { scan } : {}),
+      },
+      { now: new Date(), ...(code !== undefined ? { code } : {}) },
+    );
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        // Nothing but the page itself: inline CSS, no scripts, no external resources.
+        'content-security-policy':
+          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+      },
+      body: renderDashboard(model),
+    };
   };
 }
 

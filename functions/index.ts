@@ -13,14 +13,8 @@ import type { ActivityFn } from '../shared/activities';
 import { ACTIVITY, type ActivityInput, ORCHESTRATION } from '../shared/activities/contracts';
 import { VM_ENTITY } from '../shared/domain/locks';
 import { asActivityFailure } from '../shared/platform/errors';
-import { decideByLink, decideByOperator, listApprovals } from './approvals';
-import { compliance } from './compliance';
 import { contextLog, getServices } from './composition';
-import { dashboard } from './dashboard';
-import { getPause, pauseRuns, resumeRuns } from './pause';
-import { getRemediation, startRemediation } from './remediations';
-import { vmWriteEvents } from './vmEvents';
-import { vmRemediation } from './vmRemediation';
+import { createHandlers, type Handlers } from './handlers';
 
 export const FUNCTION_NAMES = {
   vmWriteEvents: 'vmWriteEvents',
@@ -67,8 +61,12 @@ for (const name of Object.values(ACTIVITY)) {
   });
 }
 
+/** The handlers, built from the services on first use (settings are read and checked then). */
+let built: Handlers | undefined;
+const handlers = (): Handlers => (built ??= createHandlers(getServices()));
+
 app.eventGrid(FUNCTION_NAMES.vmWriteEvents, {
-  handler: vmWriteEvents,
+  handler: (event, context) => handlers().vmWriteEvents(event, context),
   extraInputs: [df.input.durableClient()],
 });
 
@@ -77,7 +75,7 @@ app.http(FUNCTION_NAMES.vmRemediation, {
   methods: ['GET'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: vmRemediation,
+  handler: (request, context) => handlers().vmRemediation(request, context),
 });
 
 app.http(FUNCTION_NAMES.startRemediation, {
@@ -85,7 +83,7 @@ app.http(FUNCTION_NAMES.startRemediation, {
   methods: ['POST'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: startRemediation,
+  handler: (request, context) => handlers().startRemediation(request, context),
 });
 
 app.http(FUNCTION_NAMES.getRemediation, {
@@ -93,7 +91,7 @@ app.http(FUNCTION_NAMES.getRemediation, {
   methods: ['GET'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: getRemediation,
+  handler: (request, context) => handlers().getRemediation(request, context),
 });
 
 // The links of an approval request: the signed token is the credential (no function key).
@@ -102,7 +100,7 @@ app.http(FUNCTION_NAMES.decideByLink, {
   methods: ['GET', 'POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: decideByLink,
+  handler: (request, context) => handlers().decideByLink(request, context),
 });
 
 app.http(FUNCTION_NAMES.decideByOperator, {
@@ -110,21 +108,21 @@ app.http(FUNCTION_NAMES.decideByOperator, {
   methods: ['POST'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: decideByOperator,
+  handler: (request, context) => handlers().decideByOperator(request, context),
 });
 
 app.http(FUNCTION_NAMES.listApprovals, {
   route: 'approvals',
   methods: ['GET'],
   authLevel: 'function',
-  handler: listApprovals,
+  handler: () => handlers().listApprovals(),
 });
 
 app.http(FUNCTION_NAMES.compliance, {
   route: 'compliance',
   methods: ['GET'],
   authLevel: 'function',
-  handler: compliance,
+  handler: (request) => handlers().compliance(request),
 });
 
 // The pause switch: one route, a function per method.
@@ -132,21 +130,21 @@ app.http(FUNCTION_NAMES.getPause, {
   route: 'pause',
   methods: ['GET'],
   authLevel: 'function',
-  handler: getPause,
+  handler: () => handlers().getPause(),
 });
 
 app.http(FUNCTION_NAMES.pauseRuns, {
   route: 'pause',
   methods: ['POST'],
   authLevel: 'function',
-  handler: pauseRuns,
+  handler: (request, context) => handlers().pauseRuns(request, context),
 });
 
 app.http(FUNCTION_NAMES.resumeRuns, {
   route: 'pause',
   methods: ['DELETE'],
   authLevel: 'function',
-  handler: resumeRuns,
+  handler: (request, context) => handlers().resumeRuns(request, context),
 });
 
 // The operator's page: fleet compliance, runs in progress, pending approvals, recent outcomes.
@@ -155,5 +153,5 @@ app.http(FUNCTION_NAMES.dashboard, {
   methods: ['GET'],
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
-  handler: dashboard,
+  handler: (request, context) => handlers().dashboard(request, context),
 });

@@ -1,11 +1,10 @@
 import type { EventGridEvent, InvocationContext } from '@azure/functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
-import * as df from 'durable-functions';
 
 import { ORCHESTRATION, type RemediateVmInput } from '../shared/activities/contracts';
 import { classifyEvent, vmInstanceId } from '../shared/domain/events';
 import { AccelnetError } from '../shared/platform/errors';
-import { contextLog, getServices } from './composition';
+import { contextLog, type Services } from './composition';
 import { findStatus } from './durable';
 
 const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
@@ -19,94 +18,95 @@ const ACTIVE = new Set(['Running', 'Pending', 'ContinuedAsNew']);
  * once and in no order, so a delivery after a run ended is new only if the write came after the
  * run's last read of the VM.
  */
-export async function vmWriteEvents(
-  event: EventGridEvent,
-  context: InvocationContext,
-): Promise<void> {
-  const { settings } = getServices();
-  const log = contextLog(context);
-  const verdict = classifyEvent(event, settings.selfPrincipalId);
-  if (verdict.kind !== 'vm-write') {
-    log({
-      level: verdict.kind === 'invalid' ? 'warn' : 'debug',
-      step: 'event',
-      eventId: (event as { id?: string }).id,
-      result: verdict.kind,
-      reason: verdict.reason,
-    });
-    return;
-  }
-  const client = df.getClient(context);
-  const instanceId = vmInstanceId(verdict.vm);
-  const existing = await findStatus(client, instanceId, { showInput: true });
-  const running = existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus);
-  if (existing?.runtimeStatus !== undefined && seenByRun(verdict, existing)) {
-    log({
-      level: 'info',
-      step: 'event',
-      vmId: verdict.vm.id,
-      eventId: verdict.eventId,
-      result: running ? 'collapsed' : 'already-handled',
-      instanceId,
-    });
-    return;
-  }
-  if (running) {
-    // The run read the VM before this write and acts on what it read: the write must not be
-    // lost, and must not start a second run on the VM now. Failing the delivery makes Event
-    // Grid deliver it again later (10 s, 30 s, 1 min, 5 min, …); by then the run has ended and
-    // the write starts a run of its own, which reads the VM afresh.
-    log({
-      level: 'info',
-      step: 'event',
-      vmId: verdict.vm.id,
-      eventId: verdict.eventId,
-      result: 'deferred',
-      instanceId,
-    });
-    throw new AccelnetError(
-      'WriteDeferred',
-      `VM ${verdict.vm.name} was written after run ${instanceId} read it; the write is handled once that run ends (Event Grid delivers it again).`,
-      { retryable: true },
-    );
-  }
-  const input: RemediateVmInput = {
-    vm: verdict.vm,
-    mode: settings.mode,
-    trigger: 'event',
-    runId: instanceId,
-    eventId: verdict.eventId,
-    approvalTimeoutMs: settings.approvalTimeoutMs,
-    retryIntervalMs: settings.retryIntervalMs,
-    pausePollMs: settings.pausePollMs,
-  };
-  try {
-    await client.startNew(ORCHESTRATION.remediateVm, { instanceId, input });
-    log({
-      level: 'info',
-      step: 'event',
-      vmId: verdict.vm.id,
-      eventId: verdict.eventId,
-      result: 'started',
-      instanceId,
-      mode: settings.mode,
-    });
-  } catch (error) {
-    // Another delivery of the same burst started the run first.
-    const again = await findStatus(client, instanceId);
-    if (again?.runtimeStatus !== undefined && ACTIVE.has(again.runtimeStatus)) {
+export function vmWriteEvents(
+  services: Pick<Services, 'durable' | 'settings'>,
+): (event: EventGridEvent, context: InvocationContext) => Promise<void> {
+  return async (event: EventGridEvent, context: InvocationContext) => {
+    const { settings } = services;
+    const log = contextLog(context);
+    const verdict = classifyEvent(event, settings.selfPrincipalId);
+    if (verdict.kind !== 'vm-write') {
+      log({
+        level: verdict.kind === 'invalid' ? 'warn' : 'debug',
+        step: 'event',
+        eventId: (event as { id?: string }).id,
+        result: verdict.kind,
+        reason: verdict.reason,
+      });
+      return;
+    }
+    const client = services.durable(context);
+    const instanceId = vmInstanceId(verdict.vm);
+    const existing = await findStatus(client, instanceId, { showInput: true });
+    const running = existing?.runtimeStatus !== undefined && ACTIVE.has(existing.runtimeStatus);
+    if (existing?.runtimeStatus !== undefined && seenByRun(verdict, existing)) {
       log({
         level: 'info',
         step: 'event',
         vmId: verdict.vm.id,
         eventId: verdict.eventId,
-        result: 'collapsed',
+        result: running ? 'collapsed' : 'already-handled',
         instanceId,
       });
       return;
     }
-    throw error;
-  }
+    if (running) {
+      // The run read the VM before this write and acts on what it read: the write must not be
+      // lost, and must not start a second run on the VM now. Failing the delivery makes Event
+      // Grid deliver it again later (10 s, 30 s, 1 min, 5 min, …); by then the run has ended and
+      // the write starts a run of its own, which reads the VM afresh.
+      log({
+        level: 'info',
+        step: 'event',
+        vmId: verdict.vm.id,
+        eventId: verdict.eventId,
+        result: 'deferred',
+        instanceId,
+      });
+      throw new AccelnetError(
+        'WriteDeferred',
+        `VM ${verdict.vm.name} was written after run ${instanceId} read it; the write is handled once that run ends (Event Grid delivers it again).`,
+        { retryable: true },
+      );
+    }
+    const input: RemediateVmInput = {
+      vm: verdict.vm,
+      mode: settings.mode,
+      trigger: 'event',
+      runId: instanceId,
+      eventId: verdict.eventId,
+      approvalTimeoutMs: settings.approvalTimeoutMs,
+      retryIntervalMs: settings.retryIntervalMs,
+      pausePollMs: settings.pausePollMs,
+    };
+    try {
+      await client.startNew(ORCHESTRATION.remediateVm, { instanceId, input });
+      log({
+        level: 'info',
+        step: 'event',
+        vmId: verdict.vm.id,
+        eventId: verdict.eventId,
+        result: 'started',
+        instanceId,
+        mode: settings.mode,
+      });
+    } catch (error) {
+      // Another delivery of the same burst started the run first.
+      const again = await findStatus(client, instanceId);
+      if (again?.runtimeStatus !== undefined && ACTIVE.has(again.runtimeStatus)) {
+        log({
+          level: 'info',
+          step: 'event',
+          vmId: verdict.vm.id,
+          eventId: verdict.eventId,
+          result: 'collapsed',
+          instanceId,
+        });
+        return;
+      }
+      throw error;
+    }
+  };
 }
 
 /**

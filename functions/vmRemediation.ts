@@ -1,39 +1,44 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
 
 import type { RemediateVmInput } from '../shared/activities/contracts';
 import { parseVmId, vmInstanceId } from '../shared/domain/events';
 import type { PowerState } from '../shared/domain/model';
 import type { VmOutcome } from '../shared/domain/outcomes';
 import { errorResponse } from '../shared/http/route';
+import type { Services } from './composition';
 import { findStatus } from './durable';
 
 /** GET /api/vms/{vmId}/remediation: the latest event-triggered run for a VM. */
-export async function vmRemediation(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  const raw = request.params.vmId ?? '';
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    return errorResponse(400, 'InvalidVmId', 'The VM id is not valid URL encoding.');
-  }
-  const vm = parseVmId(decoded);
-  if (!vm) {
-    return errorResponse(
-      400,
-      'InvalidVmId',
-      `'${decoded.slice(0, 200)}' is not a virtual machine resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}), URL-encoded.`,
-    );
-  }
-  const client = df.getClient(context);
-  const status = await findStatus(client, vmInstanceId(vm), { showInput: true });
-  if (!status?.runtimeStatus) {
-    return errorResponse(404, 'NotFound', `No event-triggered run has been recorded for ${vm.id}.`);
-  }
-  return { status: 200, jsonBody: vmRunView(vm.id, status) };
+export function vmRemediation(
+  services: Pick<Services, 'durable'>,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request: HttpRequest, context: InvocationContext) => {
+    const raw = request.params.vmId ?? '';
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      return errorResponse(400, 'InvalidVmId', 'The VM id is not valid URL encoding.');
+    }
+    const vm = parseVmId(decoded);
+    if (!vm) {
+      return errorResponse(
+        400,
+        'InvalidVmId',
+        `'${decoded.slice(0, 200)}' is not a virtual machine resource id (/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}), URL-encoded.`,
+      );
+    }
+    const client = services.durable(context);
+    const status = await findStatus(client, vmInstanceId(vm), { showInput: true });
+    if (!status?.runtimeStatus) {
+      return errorResponse(
+        404,
+        'NotFound',
+        `No event-triggered run has been recorded for ${vm.id}.`,
+      );
+    }
+    return { status: 200, jsonBody: vmRunView(vm.id, status) };
+  };
 }
 
 interface StatusLike {

@@ -277,7 +277,9 @@ describe('reliability: bad input', () => {
     test('when the function itself (as Azure runs it, up to 100 MB) gets a body over the limit, then it answers 413 by content-length and by actual size', async () => {
       const big = overLimit;
       const context = new InvocationContext({ functionName: 'startRemediation' });
-      const declared = await startRemediation(
+      // Built with no services at all: the body is refused before any is used.
+      const handler = startRemediation({} as Parameters<typeof startRemediation>[0]);
+      const declared = await handler(
         new HttpRequest({
           method: 'POST',
           url: 'http://localhost/api/remediations',
@@ -286,7 +288,7 @@ describe('reliability: bad input', () => {
         }),
         context,
       );
-      const undeclared = await startRemediation(
+      const undeclared = await handler(
         new HttpRequest({
           method: 'POST',
           url: 'http://localhost/api/remediations',
