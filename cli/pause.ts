@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 
 import { type PauseState } from '../shared/domain/ports';
+import { loadCliSettings } from '../shared/platform/config';
 import { AccelnetError } from '../shared/platform/errors';
 import { pauseStateSchema, reasonSchema } from '../shared/stores/pause';
 import { table } from './format';
@@ -40,7 +41,7 @@ export function cliUser(): string {
   try {
     name = userInfo().username;
   } catch {
-    name = process.env.USER ?? process.env.USERNAME ?? '';
+    name = loadCliSettings().user;
   }
   // eslint-disable-next-line no-control-regex
   const clean = name.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 100);

@@ -6,7 +6,7 @@ import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { startEmulator } from '../emulator/server';
 import { parseVmId } from '../shared/domain/events';
-import { loadSettings } from '../shared/platform/config';
+import { loadCliSettings, loadSettings } from '../shared/platform/config';
 import { AccelnetError } from '../shared/platform/errors';
 import { outputOption, parseReason, type PauseOutput, runPause } from './pause';
 import { runRemediate } from './remediate';
@@ -154,7 +154,7 @@ export function buildProgram(): Command {
         dataDir: string;
         timeScale: number;
       }) => {
-        const armEndpoint = options.armEndpoint ?? (process.env.ACCELNET_ARM_ENDPOINT || undefined);
+        const armEndpoint = options.armEndpoint ?? loadCliSettings().armEndpoint;
         const external = options.azure === true || armEndpoint !== undefined;
         if (options.demo === true && external)
           throw new UsageError(
@@ -325,7 +325,7 @@ export function buildProgram(): Command {
           throw new UsageError('--azure: give either --azure or --arm-endpoint, not both.');
         const armEndpoint = options.azure
           ? undefined
-          : (options.armEndpoint ?? (process.env.ACCELNET_ARM_ENDPOINT || undefined));
+          : (options.armEndpoint ?? loadCliSettings().armEndpoint);
         process.exitCode = await runRemediate({
           subscriptionId: options.subscription,
           ...(options.resourceGroup !== undefined ? { resourceGroup: options.resourceGroup } : {}),

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 
 import { isLoopbackEndpoint } from '../shared/arm/clients';
+import { type CliSettings, loadCliSettings } from '../shared/platform/config';
 import { AccelnetError } from '../shared/platform/errors';
 import { UsageError } from './usage';
 
@@ -59,10 +60,10 @@ export const keyOption = (): Option =>
 /** Where the service is and its key, from the flags, else the environment; bad values exit 2. */
 export function resolveService(
   options: ServiceOptions,
-  env: Record<string, string | undefined> = process.env,
+  settings: Pick<CliSettings, 'serviceUrl' | 'functionKey'> = loadCliSettings(),
 ): ServiceClient {
   let url = options.service;
-  const fromEnv = env.ACCELNET_SERVICE_URL?.trim();
+  const fromEnv = settings.serviceUrl;
   if (url === undefined && fromEnv) {
     try {
       url = parseServiceUrl(fromEnv);
@@ -72,7 +73,7 @@ export function resolveService(
       );
     }
   }
-  const key = options.key ?? (env.ACCELNET_FUNCTION_KEY?.trim() || undefined);
+  const key = options.key ?? settings.functionKey;
   if (key === undefined)
     throw new UsageError(
       "--key: the service's function key is needed: pass --key KEY or set ACCELNET_FUNCTION_KEY (`accelnet start` prints it; in Azure it is the app's host key).",

@@ -10,6 +10,7 @@ import { vmRunView } from '../functions/vmRemediation';
 import { startLocal } from '../host/local';
 import { parseVmId, vmInstanceId } from '../shared/domain/events';
 import type { VmOutcome } from '../shared/domain/outcomes';
+import { loadCliSettings } from '../shared/platform/config';
 import { lockDataDir, noteTakeover } from './dataDirLock';
 import { table } from './format';
 
@@ -44,8 +45,10 @@ async function serve(options: StartOptions, signal: Promise<void>): Promise<void
     // The embedded emulator starts empty: runs persisted against an earlier one are void.
     rmSync(path.join(options.dataDir, 'durable'), { recursive: true, force: true });
   }
-  const demoMode = options.demo && embedded && !process.env.ACCELNET_MODE;
-  const mode = process.env.ACCELNET_MODE || (demoMode ? 'enforce' : 'report');
+  // Read before the local host starts (it fills in what is missing, a function key included).
+  const cli = loadCliSettings();
+  const demoMode = options.demo && embedded && cli.mode === undefined;
+  const mode = cli.mode ?? (demoMode ? 'enforce' : 'report');
   const logFile = path.join(options.dataDir, 'accelnet.log');
   const twin = await startLocal({
     port: options.port,
@@ -53,14 +56,13 @@ async function serve(options: StartOptions, signal: Promise<void>): Promise<void
     ...(options.azure ? { azure: true } : {}),
     ...(options.armEndpoint ? { armEndpoint: options.armEndpoint } : {}),
     timeScale: options.timeScale,
-    settings:
-      options.demo && embedded && !process.env.ACCELNET_MODE ? { ACCELNET_MODE: 'enforce' } : {},
+    settings: demoMode ? { ACCELNET_MODE: 'enforce' } : {},
     log: fileSink(logFile),
   });
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
   // A key the operator chose is a secret they already hold: it stays out of the output (and
   // so out of captured logs). A generated one is printed once, or no one could use it.
-  const chosenKey = Boolean(process.env.ACCELNET_FUNCTION_KEY);
+  const chosenKey = cli.functionKey !== undefined;
   const shownKey = chosenKey ? '$ACCELNET_FUNCTION_KEY' : twin.functionKey;
   out(`accelnet is serving on ${twin.host.url}`);
   out(
@@ -72,9 +74,7 @@ async function serve(options: StartOptions, signal: Promise<void>): Promise<void
   out(
     `  storage         ${twin.storage ? `Azurite on port ${twin.storage.port}` : 'AzureWebJobsStorage'}`,
   );
-  out(
-    `  mode            ${mode}${options.demo && embedded && !process.env.ACCELNET_MODE ? ' (demo)' : ''}`,
-  );
+  out(`  mode            ${mode}${demoMode ? ' (demo)' : ''}`);
   out(`  logs            ${logFile}`);
   out(
     `  try             curl "${twin.host.url}/api/vms/<url-encoded VM id>/remediation?code=${shownKey}"`,

@@ -9,6 +9,7 @@ import { DEMO_FLEET } from '../emulator/demo-fleet';
 import { seedFleet } from '../emulator/seed';
 import { type ArmEmulator, startEmulator } from '../emulator/server';
 import { type ArmFactory, createArmFactory, isLoopbackEndpoint } from '../shared/arm/clients';
+import { loadCliSettings } from '../shared/platform/config';
 
 export const PUBLIC_ARM = 'https://management.azure.com';
 
@@ -85,7 +86,7 @@ export async function resolveTarget(
 ): Promise<ArmTarget> {
   const endpoint = options.azure
     ? PUBLIC_ARM
-    : (options.armEndpoint ?? process.env.ACCELNET_ARM_ENDPOINT);
+    : (options.armEndpoint ?? loadCliSettings().armEndpoint);
   if (endpoint !== undefined && endpoint !== '') {
     const url = parseEndpoint(endpoint);
     const caPem = options.caFile

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { DurableClient } from 'durable-functions';
-import type { DurableOrchestrationStatus } from 'durable-functions';
+import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import * as df from 'durable-functions';
 
 import { type BulkInput, ORCHESTRATION } from '../shared/activities/contracts';

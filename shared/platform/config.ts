@@ -270,3 +270,55 @@ function publicUrl(configured: string, websiteHostname: string | undefined): str
     return `${/^(127\.|localhost\b|\[::1\])/.test(host) ? 'http' : 'https'}://${host}`;
   return 'http://127.0.0.1:7071';
 }
+
+/**
+ * What the `accelnet` command reads from its environment, besides its flags (a flag wins).
+ * Read once when a command starts, here, like the app's settings: nothing else in cli/ reads
+ * process.env.
+ */
+export const CLI_SETTINGS = {
+  ACCELNET_ARM_ENDPOINT:
+    'ARM endpoint for start, scan and remediate (--arm-endpoint wins); unset: an embedded emulator.',
+  ACCELNET_SERVICE_URL:
+    'The running accelnet service that pause, resume (and later scan, remediate, status) act through.',
+  ACCELNET_FUNCTION_KEY:
+    "The service's function key: what `accelnet start` serves with, and what the CLI sends.",
+  ACCELNET_MODE:
+    'The mode of the app `accelnet start` runs (default report; enforce for the demo).',
+} as const;
+
+export interface CliSettings {
+  armEndpoint?: string;
+  serviceUrl?: string;
+  functionKey?: string;
+  mode?: Settings['mode'];
+  /** The operating-system user, for what the service records as who acted. */
+  user: string;
+}
+
+/** Reads the CLI's environment once; a bad ACCELNET_MODE fails naming it. */
+export function loadCliSettings(
+  env: Record<string, string | undefined> = process.env,
+): CliSettings {
+  const text = (name: keyof typeof CLI_SETTINGS): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const mode = text('ACCELNET_MODE');
+  const parsedMode = mode === undefined ? undefined : SETTINGS.ACCELNET_MODE.schema.safeParse(mode);
+  if (parsedMode && !parsedMode.success)
+    throw new AccelnetError(
+      'InvalidSetting',
+      `ACCELNET_MODE=${JSON.stringify(mode)}: ${parsedMode.error.issues[0]?.message ?? 'invalid value'}`,
+    );
+  const armEndpoint = text('ACCELNET_ARM_ENDPOINT');
+  const serviceUrl = text('ACCELNET_SERVICE_URL');
+  const functionKey = text('ACCELNET_FUNCTION_KEY');
+  return {
+    ...(armEndpoint !== undefined ? { armEndpoint } : {}),
+    ...(serviceUrl !== undefined ? { serviceUrl } : {}),
+    ...(functionKey !== undefined ? { functionKey } : {}),
+    ...(parsedMode?.success ? { mode: parsedMode.data } : {}),
+    user: env.USER ?? env.USERNAME ?? '',
+  };
+}
