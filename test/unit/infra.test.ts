@@ -96,7 +96,7 @@ describe('app settings', () => {
     const config = appSettingsDeployment.template.resources[0]!;
     expect(config.type).toBe('Microsoft.Web/sites/config');
     expect(config.properties).toBe(
-      "[if(parameters('isFlex'), parameters('appSettings'), union(parameters('appSettings'), parameters('premiumRuntimeSettings')))]",
+      "[union(parameters('appSettings'), parameters('durableSettings'), if(parameters('isFlex'), createObject(), parameters('premiumRuntimeSettings')))]",
     );
     expect(Object.keys(appSettings).filter((k) => k.startsWith('FUNCTIONS_'))).toEqual([]);
     expect(template.variables?.nodeVersion).toBe('24');
@@ -145,6 +145,8 @@ describe('app settings', () => {
     }
     const inner = appSettingsDeployment.template.parameters ?? {};
     expect(inner.appSettings?.type).toBe('secureObject');
+    // No secret: the scheduler's endpoint and the identity's client id.
+    expect(inner.durableSettings?.type).toBe('object');
     expect(inner.premiumRuntimeSettings?.type).toBe('secureObject');
   });
 
