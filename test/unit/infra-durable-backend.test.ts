@@ -20,11 +20,11 @@ const root = path.resolve(__dirname, '../..');
 const template = mainTemplate();
 
 /**
- * Microsoft.DurableTask's newest stable API version in azure-rest-api-specs
- * (specification/durabletask/resource-manager/Microsoft.DurableTask/DurableTask/stable/2026-07-01,
- * read 2026-12-03), whose SchedulerSkuName is Dedicated | Consumption.
+ * Microsoft.DurableTask's newest stable API version that azure-rest-api-specs' readme lists
+ * (specification/durabletask/resource-manager/Microsoft.DurableTask/DurableTask, tag
+ * package-2026-02-01, read 2026-12-03), whose SchedulerSkuName is Dedicated | Consumption.
  */
-const DURABLE_TASK_API = '2026-07-01';
+const DURABLE_TASK_API = '2026-02-01';
 /** Built-in role "Durable Task Data Contributor". */
 const DURABLE_TASK_DATA_CONTRIBUTOR = '0ad04412-c4d5-4796-b79c-f76d14c8d402';
 const CONNECTION_SETTING = 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING';
