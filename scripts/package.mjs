@@ -15,8 +15,11 @@
  * is written here (deflate, ZIP64 when it has more than 65,535 entries) with fixed
  * timestamps, so the same inputs give the same bytes.
  *
- * Option: --output FILE (default out/accelnet.zip); the package is staged beside it in
- * <name>-package/.
+ * Options: --output FILE (default out/accelnet.zip); the package is staged beside it in
+ * <name>-package/. --durable-backend AzureStorage|DurableTaskScheduler (default AzureStorage):
+ * the backend the template's durableBackend parameter deployed. AzureStorage ships host.json as
+ * it is; DurableTaskScheduler ships it with the storage provider and extension bundle of
+ * infra/host.durable-task-scheduler.json, since the backend is chosen in host.json itself.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -39,12 +42,45 @@ import { crc32, deflateRawSync } from 'node:zlib';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The durable backends infra/azuredeploy.json offers (its durableBackend parameter). */
+export const DURABLE_BACKENDS = ['AzureStorage', 'DurableTaskScheduler'];
+
+/**
+ * The text of host.json for a durable backend: the project's own for Azure Storage, byte for
+ * byte; for the Durable Task Scheduler, with infra/host.durable-task-scheduler.json's storage
+ * provider and extension bundle in place of its own.
+ */
+export function hostJsonFor(backend) {
+  const text = readFileSync(path.join(root, 'host.json'), 'utf8');
+  if (backend === 'AzureStorage') return text;
+  if (backend !== 'DurableTaskScheduler') throw new Error(`unknown durable backend ${backend}`);
+  const host = JSON.parse(text);
+  const scheduler = JSON.parse(
+    readFileSync(path.join(root, 'infra', 'host.durable-task-scheduler.json'), 'utf8'),
+  );
+  host.extensionBundle = scheduler.extensionBundle;
+  host.extensions.durableTask.storageProvider = scheduler.extensions.durableTask.storageProvider;
+  return `${JSON.stringify(host, null, 2)}\n`;
+}
+
 function parseArgs(argv) {
-  const options = { output: path.join(root, 'out', 'accelnet.zip') };
+  const options = {
+    output: path.join(root, 'out', 'accelnet.zip'),
+    durableBackend: 'AzureStorage',
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--output' && argv[i + 1]) options.output = path.resolve(argv[++i]);
-    else {
+    else if (arg === '--durable-backend') {
+      const backend = argv[++i] ?? '';
+      if (!DURABLE_BACKENDS.includes(backend)) {
+        process.stderr.write(
+          `package: --durable-backend must be ${DURABLE_BACKENDS.join(' or ')}\n`,
+        );
+        process.exit(2);
+      }
+      options.durableBackend = backend;
+    } else {
       process.stderr.write(`package: unknown argument ${arg}\n`);
       process.exit(2);
     }
@@ -213,7 +249,7 @@ function main() {
   const stage = `${options.output.replace(/\.zip$/i, '')}-package`;
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  copyFileSync(path.join(root, 'host.json'), path.join(stage, 'host.json'));
+  writeFileSync(path.join(stage, 'host.json'), hostJsonFor(options.durableBackend));
 
   // Compiled straight into the package: the work tree's dist/ (which tests and a running
   // host may be reading) is left alone, and the package never holds stale output.
@@ -265,6 +301,7 @@ function main() {
   process.stdout.write(
     `${path.relative(process.cwd(), options.output) || options.output}: ${files.length} files, ` +
       `${(bytes / 1024 / 1024).toFixed(1)} MB (${pruned} declaration, map and doc files left out) in ${seconds} s\n` +
+      `durable backend: ${options.durableBackend} (deploy the template with durableBackend=${options.durableBackend})\n` +
       `deploy: az functionapp deployment source config-zip -g <resource group> -n <app> --src ${path.relative(root, options.output)}\n`,
   );
 }

@@ -2,6 +2,7 @@
  * The deployment in infra/: the ARM template's app settings, Event Grid subscription, Logic
  * App and references, checked against the code they deploy.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { nativeModule } from '../../host/core';
@@ -91,18 +92,21 @@ describe('app settings', () => {
     });
   });
 
-  test('when the plan is Flex Consumption, then the runtime is Node 20 in functionAppConfig and no FUNCTIONS_* setting is sent; on Elastic Premium, linuxFxVersion is Node|20', () => {
+  test('when the plan is Flex Consumption, then the runtime is Node 24 in functionAppConfig and no FUNCTIONS_* setting is sent; on Elastic Premium, linuxFxVersion is Node|24', () => {
     const config = appSettingsDeployment.template.resources[0]!;
     expect(config.type).toBe('Microsoft.Web/sites/config');
     expect(config.properties).toBe(
-      "[if(parameters('isFlex'), parameters('appSettings'), union(parameters('appSettings'), parameters('premiumRuntimeSettings')))]",
+      "[union(parameters('appSettings'), parameters('durableSettings'), if(parameters('isFlex'), createObject(), parameters('premiumRuntimeSettings')))]",
     );
     expect(Object.keys(appSettings).filter((k) => k.startsWith('FUNCTIONS_'))).toEqual([]);
+    expect(template.variables?.nodeVersion).toBe('24');
     const flex = template.variables?.flexFunctionAppConfig as { runtime: unknown };
-    expect(flex.runtime).toEqual({ name: 'node', version: '20' });
+    expect(flex.runtime).toEqual({ name: 'node', version: "[variables('nodeVersion')]" });
     const { resource: site } = resourceOfType(template, 'Microsoft.Web/sites');
     const siteConfig = (site.properties as { siteConfig: Record<string, unknown> }).siteConfig;
-    expect(siteConfig.linuxFxVersion).toBe("[if(variables('isFlex'), null(), 'Node|20')]");
+    expect(siteConfig.linuxFxVersion).toBe(
+      "[if(variables('isFlex'), null(), format('Node|{0}', variables('nodeVersion')))]",
+    );
     expect(site.kind).toBe('functionapp,linux');
     expect(template.parameters?.hostingPlan).toMatchObject({
       defaultValue: 'FlexConsumption',
@@ -141,6 +145,8 @@ describe('app settings', () => {
     }
     const inner = appSettingsDeployment.template.parameters ?? {};
     expect(inner.appSettings?.type).toBe('secureObject');
+    // No secret: the scheduler's endpoint and the identity's client id.
+    expect(inner.durableSettings?.type).toBe('object');
     expect(inner.premiumRuntimeSettings?.type).toBe('secureObject');
   });
 
@@ -156,6 +162,41 @@ describe('app settings', () => {
       type: 'UserAssigned',
       userAssignedIdentities: { [`[${identity}]`]: {} },
     });
+  });
+});
+
+/** Whether a version satisfies an npm engines range made of `^X.Y.Z` parts joined by `||`. */
+function satisfiesCaretRanges(version: string, range: string): boolean {
+  const [major, minor, patch] = version.split('.').map(Number) as [number, number, number];
+  return range.split('||').some((part) => {
+    const m = /^\s*\^(\d+)\.(\d+)\.(\d+)\s*$/.exec(part);
+    if (!m) throw new Error(`engines range part ${part} is not ^X.Y.Z`);
+    const [, a, b, c] = m.map(Number) as [number, number, number, number];
+    return major === a && (minor > b || (minor === b && patch >= c));
+  });
+}
+
+describe('Node.js runtime', () => {
+  const root = path.resolve(__dirname, '../..');
+  const engines = (
+    JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+    }
+  ).engines.node;
+  const ciVersion = /^VERSION="\$\{ACCELNET_CI_NODE_VERSION:-(\d+\.\d+\.\d+)\}"$/m.exec(
+    readFileSync(path.join(root, '.ci/install-node'), 'utf8'),
+  )?.[1];
+
+  test('when CI installs its second Node, then it is the major version the template deploys, and package.json admits it', () => {
+    expect(ciVersion).toBeDefined();
+    expect(ciVersion!.split('.')[0]).toBe(template.variables?.nodeVersion);
+    expect(satisfiesCaretRanges(ciVersion!, engines)).toBe(true);
+  });
+
+  test("when npm installs the project on this machine's Node 20, then engines admits it (no EBADENGINE), and nothing older", () => {
+    expect(satisfiesCaretRanges('20.20.2', engines)).toBe(true);
+    expect(satisfiesCaretRanges('20.18.0', engines)).toBe(false);
+    expect(satisfiesCaretRanges('18.20.0', engines)).toBe(false);
   });
 });
 
