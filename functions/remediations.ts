@@ -61,7 +61,8 @@ export function startRemediation(
     }
     const input: BulkInput = {
       runId: id,
-      request: parsed.request,
+      // The ids stay with the run's record: planning reads them from there.
+      request: { ...scope, ...(vmIds ? { vmCount: vmIds.length } : {}) },
       createdAt,
       retryIntervalMs: settings.retryIntervalMs,
       // Progress refreshes a few times per retry interval's worth of ARM time: 15 s in Azure.

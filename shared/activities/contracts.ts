@@ -119,6 +119,12 @@ export interface BulkRequest {
   subscriptionId: string;
   resourceGroup?: string;
   vmIds?: string[];
+  /**
+   * How many VM ids the request named, when they are kept with the run (the run store) rather
+   * than carried in the orchestration's input: up to 5,000 ids (1.3 MB) would exceed the input
+   * limit of some durable backends (the Durable Task Scheduler's 1 MB) and bloat every replay.
+   */
+  vmCount?: number;
   dryRun: boolean;
   maxParallel: number;
   approval: 'none' | 'required';

@@ -1,6 +1,8 @@
 import { assessFleet, discoverFleet } from '../arm/discovery';
 import { refOf } from '../arm/facts';
 import type { PlanItem } from '../domain/plan';
+import { AccelnetError } from '../platform/errors';
+import type { PlanInput } from './contracts';
 import type { Activities, ActivityDeps } from './index';
 
 /** Planning a bulk run: the whole scope read from paged lists and judged by the rules. */
@@ -10,10 +12,11 @@ export function createPlanningActivities(deps: ActivityDeps): Pick<Activities, '
       const { request } = input;
       // The facts are at least as fresh as this: a plan's age counts from here.
       const at = new Date().toISOString();
+      const vmIds = await requestedIds(deps, input);
       const snapshot = await discoverFleet(deps.arm(request.subscriptionId), {
         subscriptionId: request.subscriptionId,
         ...(request.resourceGroup ? { resourceGroup: request.resourceGroup } : {}),
-        ...(request.vmIds ? { vmIds: request.vmIds } : {}),
+        ...(vmIds ? { vmIds } : {}),
       });
       const rules = {
         ...deps.rules,
@@ -41,4 +44,19 @@ export function createPlanningActivities(deps: ActivityDeps): Pick<Activities, '
       return { items, missing: snapshot.missing };
     },
   };
+}
+
+/** The VM ids a request named: carried in it, or kept with the run (`vmCount`). */
+async function requestedIds(deps: ActivityDeps, input: PlanInput): Promise<string[] | undefined> {
+  const { request } = input;
+  if (request.vmIds) return request.vmIds;
+  if (request.vmCount === undefined) return undefined;
+  if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
+  const ids = await deps.runs.getRunVmIds(input.runId);
+  if (ids.length !== request.vmCount)
+    throw new AccelnetError(
+      'RunVmIdsMissing',
+      `Run ${input.runId} named ${request.vmCount} VM ids; ${ids.length} are recorded.`,
+    );
+  return ids;
 }

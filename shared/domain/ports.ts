@@ -41,6 +41,8 @@ export interface RunStore {
    */
   putRun(run: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
+  /** The VM ids a run's request named, in order (kept in rows of their own by putRun). */
+  getRunVmIds(runId: string): Promise<string[]>;
   putVmResults(runId: string, results: VmOutcome[]): Promise<void>;
   listVmResults(runId: string): Promise<VmOutcome[]>;
   /**

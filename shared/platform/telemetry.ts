@@ -81,6 +81,7 @@ export function outcomeCounts(results: VmOutcome[]): Record<string, number> {
 export function withRunEvents(runs: RunStore, log: LogPort): RunStore {
   return {
     getRun: (id) => runs.getRun(id),
+    getRunVmIds: (runId) => runs.getRunVmIds(runId),
     putVmResults: (runId, results) => runs.putVmResults(runId, results),
     listVmResults: (runId) => runs.listVmResults(runId),
     putLaneWork: (runId, lanes) => runs.putLaneWork(runId, lanes),
