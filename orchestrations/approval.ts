@@ -1,5 +1,5 @@
+import type * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
-import * as df from 'durable-functions';
 
 import {
   ACTIVITY,
@@ -7,17 +7,18 @@ import {
   type ApprovalDecision,
   type ApprovalVm,
   type ApproveVmInput,
-  type CloseApprovalInput,
   type CloseApprovalOutput,
   type RequestApprovalInput,
 } from '../shared/activities/contracts';
-import { failureMessage } from './failures';
+import { describeFailure } from '../shared/domain/failures';
+import { type RetryPolicy, retryPolicy } from '../shared/domain/retry';
+import { call, failureOf } from './call';
 
 export interface ApprovalAsk {
   runId: string;
   vms: ApprovalVm[];
   timeoutMs: number;
-  retry: df.RetryOptions;
+  policy: RetryPolicy;
   scope?: { id: string; name: string };
   /** Extra fields for the custom status while waiting (a bulk run's counts). */
   status?: Record<string, unknown>;
@@ -48,9 +49,12 @@ export function* awaitApproval(
     ...(ask.scope ? { scope: ask.scope } : {}),
   };
   try {
-    yield context.df.callActivityWithRetry(ACTIVITY.requestApproval, ask.retry, request);
+    yield* call(context, ACTIVITY.requestApproval, request, ask.policy);
   } catch (error) {
-    return { approved: false, reason: `approval-request-failed: ${failureMessage(error)}` };
+    return {
+      approved: false,
+      reason: `approval-request-failed: ${describeFailure(failureOf(error))}`,
+    };
   }
   const decision = context.df.waitForExternalEvent(APPROVAL_EVENT);
   const timer = context.df.createTimer(expires);
@@ -61,13 +65,18 @@ export function* awaitApproval(
   }
   let closed: CloseApprovalOutput;
   try {
-    closed = (yield context.df.callActivityWithRetry(ACTIVITY.closeApproval, ask.retry, {
-      instanceId: request.instanceId,
-      nonce: request.nonce,
-    } satisfies CloseApprovalInput)) as CloseApprovalOutput;
+    closed = yield* call(
+      context,
+      ACTIVITY.closeApproval,
+      { instanceId: request.instanceId, nonce: request.nonce },
+      ask.policy,
+    );
   } catch (error) {
     // Whether a decision came first is unknown: nothing is touched on an unknown answer.
-    return { approved: false, reason: `approval-close-failed: ${failureMessage(error)}` };
+    return {
+      approved: false,
+      reason: `approval-close-failed: ${describeFailure(failureOf(error))}`,
+    };
   }
   if (closed.status === 'expired') return { approved: false, reason: 'approval-timeout' };
   return decided({
@@ -91,13 +100,11 @@ export const approveVm: OrchestrationHandler = function* (
   context: OrchestrationContext,
 ): Generator<df.Task, ApprovalDecision, unknown> {
   const input = context.df.getInput<ApproveVmInput>();
-  const retry = new df.RetryOptions(input.retryIntervalMs ?? 5_000, 5);
-  retry.backoffCoefficient = 2;
   const decision = yield* awaitApproval(context, {
     runId: input.runId,
     vms: [input.vm],
     timeoutMs: input.approvalTimeoutMs,
-    retry,
+    policy: retryPolicy(input.retryIntervalMs),
   });
   context.df.setCustomStatus({ phase: 'done', approved: decision.approved });
   return decision;

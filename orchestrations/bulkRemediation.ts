@@ -3,33 +3,35 @@ import * as df from 'durable-functions';
 
 import {
   ACTIVITY,
+  APPROVAL_TIMEOUT_MS,
   type ApprovalDecision,
-  type ApprovalVm,
   type ApproveVmInput,
   type AvailabilitySetInput,
   type BulkCounts,
   type BulkInput,
-  type BulkRequest,
   type LaneInput,
   ORCHESTRATION,
-  type Outcome,
   type PlanOutput,
   type RecordRunInput,
   type RemediateVmInput,
   type RunProgress,
 } from '../shared/activities/contracts';
-import {
-  addFinalCounts,
-  bump,
-  COUNT_OF,
-  emptyCounts,
-  type VmOutcome,
-} from '../shared/domain/outcomes';
-import { type LaneVm, type PlanItem, type WorkUnit } from '../shared/domain/plan';
+import { describeFailure } from '../shared/domain/failures';
+import { addFinalCounts, bump, emptyCounts, type VmOutcome } from '../shared/domain/outcomes';
+import { type WorkUnit } from '../shared/domain/plan';
 import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
-import { call, durableRetryOptions } from './call';
-import { failureMessage } from './failures';
+import { call, failureOf } from './call';
+import {
+  applyDecisions,
+  approvalVm,
+  progressCounts,
+  scopeOf,
+  sortPlan,
+  splitLanes,
+  toUnits,
+  vmOutcome,
+} from './planning';
 
 /** An activity call made through the typed helper. */
 type Step = Generator<df.Task, unknown, unknown>;
@@ -82,7 +84,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
     } catch (error) {
       // Planning failed (a resource group that does not exist, no access): the run ends
       // failed, and says why.
-      const message = failureMessage(error);
+      const message = describeFailure(failureOf(error));
       yield* recordRun('failed', `planning failed: ${message}`);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return emptyCounts();
@@ -99,38 +101,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
     };
 
     // 2. What needs nothing is recorded now; the rest is planned.
-    const immediate: VmOutcome[] = [];
-    const work: PlanItem[] = [];
-    for (const item of plan.items) {
-      const { decision, powerState } = item.plan;
-      if (decision.action === 'remediate') {
-        work.push(item);
-        continue;
-      }
-      const outcome = decision.action === 'compliant' ? 'already-compliant' : 'skipped';
-      immediate.push(
-        vmOutcome(
-          item,
-          outcome,
-          at(),
-          decision.action === 'compliant'
-            ? undefined
-            : (decision.reasons[0]?.code ?? 'provisioning'),
-          powerState,
-        ),
-      );
-    }
-    for (const id of plan.missing) {
-      immediate.push({
-        vmId: id,
-        outcome: 'failed',
-        reason: 'not-found',
-        reasons: [],
-        originalPowerState: 'unknown',
-        finalPowerState: 'unknown',
-        steps: [],
-      });
-    }
+    const { immediate, work } = sortPlan(plan, at());
     for (const o of immediate) bump(counts, o.outcome);
 
     if (request.dryRun) {
@@ -164,7 +135,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
       counts.pendingApproval = work.length;
       context.df.setCustomStatus({ phase: 'pending-approval', counts });
       yield* recordRun('pending-approval');
-      const timeoutMs = input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000;
+      const timeoutMs = input.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS;
       const asked = work.map((item) => approvalVm(item));
       let decisions: ApprovalDecision[];
       if (request.approvalScope === 'vm') {
@@ -189,7 +160,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
           runId,
           vms: asked,
           timeoutMs,
-          retry: durableRetryOptions(policy),
+          policy,
           scope: scopeOf(request),
           status: { counts: { ...counts } },
         });
@@ -198,27 +169,9 @@ export const bulkRemediation: OrchestrationHandler = function* (
       counts.pendingApproval = 0;
       context.df.setCustomStatus({ phase: 'decided', counts: { ...counts } });
       // An availability set goes ahead only if every member of it was approved.
-      const refusedSets = new Set<string>();
-      work.forEach((item, n) => {
-        const setId = item.plan.availabilitySetId;
-        if (setId !== undefined && decisions[n]?.approved !== true)
-          refusedSets.add(setId.toLowerCase());
-      });
-      approvedWork = [];
-      const rejected: VmOutcome[] = [];
-      work.forEach((item, n) => {
-        const decided = decisions[n];
-        const setId = item.plan.availabilitySetId?.toLowerCase();
-        if (decided?.approved === true && (setId === undefined || !refusedSets.has(setId))) {
-          approvedWork.push(item);
-          return;
-        }
-        const reason =
-          decided?.approved === true
-            ? 'availability-set-not-approved'
-            : (decided?.reason ?? 'rejected');
-        rejected.push(vmOutcome(item, 'rejected', at(), reason, item.plan.powerState));
-      });
+      const applied = applyDecisions(work, decisions, at());
+      approvedWork = applied.approved;
+      const { rejected } = applied;
       counts.rejected += rejected.length;
       if (rejected.length > 0) yield* recordResults(rejected);
       if (approvedWork.length === 0) {
@@ -248,15 +201,13 @@ export const bulkRemediation: OrchestrationHandler = function* (
         ACTIVITY.storeLaneWork,
         {
           runId,
-          lanes: Array.from({ length: laneCount }, (_, lane) =>
-            vmItems.filter((_item, n) => n % laneCount === lane).map(laneVm),
-          ),
+          lanes: splitLanes(vmItems, laneCount),
         },
         policy,
       );
     } catch (error) {
       // Nothing was changed yet: every VM to remediate ends failed, and the run says why.
-      const message = `storing the lanes' work failed: ${failureMessage(error)}`;
+      const message = `storing the lanes' work failed: ${describeFailure(failureOf(error))}`;
       yield* recordResults(
         queue
           .flatMap((u) => (u.kind === 'vm' ? [u.item] : u.items))
@@ -342,7 +293,7 @@ function* remediate(
       // A lane could not go on (its VMs could not be read after retries): the VMs it had not
       // reached stay in progress, and the run ends failed saying so. Every VM a lane started
       // has its own outcome.
-      const message = `a lane failed: ${failureMessage(error)}`;
+      const message = `a lane failed: ${describeFailure(failureOf(error))}`;
       yield* recordRun('failed', message);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return counts;
@@ -376,21 +327,6 @@ function* remediate(
   yield* recordRun('completed');
   context.df.setCustomStatus({ phase: 'done', counts });
   return counts;
-}
-
-/** What a lane needs of a planned VM. */
-function laneVm(item: PlanItem): LaneVm {
-  const { decision, powerState, size, at } = item.plan;
-  return {
-    vm: item.vm,
-    planned: {
-      powerState,
-      ...(size !== undefined ? { size } : {}),
-      nicsToEnable: decision.nicsToEnable,
-      effects: decision.effects,
-      at,
-    },
-  };
 }
 
 /** VMs per lane episode before the lane's history is reset with continue-as-new. */
@@ -446,7 +382,7 @@ export const bulkLane: OrchestrationHandler = function* (
             {
               vmId: item.vm.id,
               outcome: 'failed',
-              reason: `the remediation of this VM failed: ${failureMessage(error)}`,
+              reason: `the remediation of this VM failed: ${describeFailure(failureOf(error))}`,
               reasons: [],
               originalPowerState: item.planned.powerState,
               finalPowerState: 'unknown',
@@ -469,78 +405,3 @@ export const bulkLane: OrchestrationHandler = function* (
   }
   return counts;
 };
-
-/** VMs one by one; availability sets as one unit each. */
-function toUnits(work: PlanItem[]): WorkUnit[] {
-  const sets = new Map<string, PlanItem[]>();
-  const units: WorkUnit[] = [];
-  for (const item of work) {
-    const setId = item.plan.availabilitySetId;
-    if (setId === undefined) {
-      units.push({ kind: 'vm', item });
-      continue;
-    }
-    const key = setId.toLowerCase();
-    const members = sets.get(key);
-    if (members) members.push(item);
-    else {
-      const list = [item];
-      sets.set(key, list);
-      units.push({ kind: 'availabilitySet', setId, items: list });
-    }
-  }
-  return units;
-}
-
-function vmOutcome(
-  item: PlanItem,
-  outcome: VmOutcome['outcome'],
-  at: string,
-  reason: string | undefined,
-  powerState: VmOutcome['originalPowerState'],
-): VmOutcome {
-  return {
-    vmId: item.vm.id,
-    outcome,
-    ...(reason !== undefined ? { reason } : {}),
-    reasons: item.plan.decision.reasons,
-    originalPowerState: powerState,
-    finalPowerState: powerState,
-    steps: [
-      {
-        name: 'plan',
-        at,
-        result: 'ok',
-        detail: `${item.plan.decision.action}: ${item.plan.decision.reasons.map((r) => r.code).join(', ')}`,
-      },
-    ],
-  };
-}
-
-function approvalVm(item: PlanItem): ApprovalVm {
-  return {
-    vmId: item.vm.id,
-    name: item.vm.name,
-    size: item.plan.size ?? 'unknown',
-    powerState: item.plan.powerState,
-    decision: item.plan.decision,
-  };
-}
-
-/** The subscription or resource group a run covers, as an approval request names it. */
-function scopeOf(request: BulkRequest): { id: string; name: string } {
-  const subscription = `/subscriptions/${request.subscriptionId}`;
-  return request.resourceGroup
-    ? { id: `${subscription}/resourceGroups/${request.resourceGroup}`, name: request.resourceGroup }
-    : { id: subscription, name: `subscription ${request.subscriptionId}` };
-}
-
-/** The run's counts so far: what was known before the lanes, plus the outcomes stored since. */
-function progressCounts(before: BulkCounts, progress: RunProgress): BulkCounts {
-  const counts = { ...before };
-  for (const [outcome, n] of Object.entries(progress.counts)) {
-    const field = COUNT_OF[outcome as Outcome];
-    if (field && field !== 'pendingApproval') counts[field] = n;
-  }
-  return counts;
-}

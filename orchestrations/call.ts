@@ -1,5 +1,5 @@
+import type * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
-import * as df from 'durable-functions';
 
 import type { ActivityInput, ActivityName, ActivityOutput } from '../shared/activities/contracts';
 import { describeFailure, type Failure, readFailure } from '../shared/domain/failures';
@@ -129,12 +129,4 @@ function* settleAll(
 /** The failure an orchestrator caught, as a Failure (from ActivityFailed or anything else). */
 export function failureOf(error: unknown): Failure {
   return error instanceof ActivityFailed ? error.failure : readFailure(error);
-}
-
-/** The same policy as durable RetryOptions, for the calls that take them (approvals). */
-export function durableRetryOptions(policy: RetryPolicy): df.RetryOptions {
-  const options = new df.RetryOptions(policy.firstIntervalMs, policy.maxAttempts);
-  options.backoffCoefficient = policy.backoffCoefficient;
-  options.maxRetryIntervalInMilliseconds = policy.maxIntervalMs;
-  return options;
 }

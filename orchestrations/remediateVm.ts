@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 
 import {
   ACTIVITY,
+  APPROVAL_TIMEOUT_MS,
   type AssessOutput,
   type Outcome,
   PAUSE_POLL_MS,
@@ -13,7 +14,7 @@ import type { Decision, PowerState, Reason } from '../shared/domain/model';
 import { type StepRecord, type VmOutcome } from '../shared/domain/outcomes';
 import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
-import { call, durableRetryOptions, failureOf } from './call';
+import { call, failureOf } from './call';
 import { writeOutcomes } from './outcomes';
 import { remediateUnit, type UnitStatus } from './unit';
 
@@ -186,8 +187,8 @@ export const remediateVm: OrchestrationHandler = function* (
     const approval = yield* awaitApproval(context, {
       runId: input.runId,
       vms: [{ vmId: input.vm.id, name: input.vm.name, size, powerState: original, decision }],
-      timeoutMs: input.approvalTimeoutMs ?? 24 * 60 * 60 * 1000,
-      retry: durableRetryOptions(policy),
+      timeoutMs: input.approvalTimeoutMs ?? APPROVAL_TIMEOUT_MS,
+      policy,
     });
     record(
       'approval',

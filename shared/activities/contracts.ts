@@ -43,6 +43,9 @@ export const ORCHESTRATION = {
   approveVm: 'approveVm',
 } as const;
 
+/** How long a person has to decide when the run does not say (ACCELNET_APPROVAL_TIMEOUT's default). */
+export const APPROVAL_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
 /** Default wait between looks at the pause switch while paused: a minute of ARM time. */
 export const PAUSE_POLL_MS = 60_000;
 

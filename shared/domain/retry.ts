@@ -23,6 +23,7 @@ export interface RetryPolicy {
  */
 export const ALLOCATION_FAILED_ATTEMPTS = 3;
 
+/** The policy of every activity call (ACCELNET_RETRY_INTERVAL_MS sets the first wait). */
 export function retryPolicy(firstIntervalMs = 5_000): RetryPolicy {
   return { firstIntervalMs, backoffCoefficient: 2, maxIntervalMs: 120_000, maxAttempts: 5 };
 }
