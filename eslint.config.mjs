@@ -3,7 +3,18 @@ import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.js', '*.mjs', 'out/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '*.js',
+      '*.mjs',
+      'out/**',
+      // Breaks the orchestrations' fence on purpose: test/unit/lint-fence.test.ts lints it.
+      'test/fixtures/lint-probe/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -33,29 +44,21 @@ export default tseslint.config(
   },
   {
     // Orchestrators are replayed: they must be deterministic and see only names and types.
-    files: ['orchestrations/**/*.ts'],
+    // They may import durable-functions, the domain (shared/domain), the activity contracts and
+    // each other; nothing else: no client, no store, no Node built-in, no I/O, no clock.
+    files: ['**/orchestrations/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['@azure/arm-*', '@azure/identity', '@azure/data-tables'],
-              message: 'Orchestrators call activities; they never hold clients.',
-            },
-            {
-              group: [
-                'node:*',
-                'fs',
-                'http',
-                'https',
-                'net',
-                'crypto',
-                'child_process',
-                'timers',
-                'os',
-              ],
-              message: 'No I/O or Node built-ins in orchestrators.',
+              // Anything but durable-functions, a sibling orchestration module, shared/domain and
+              // the activity contracts.
+              regex:
+                '^(?!durable-functions$|\\./[^/]+$|(?:\\.\\./)+shared/domain/|(?:\\.\\./)+shared/activities/contracts$)',
+              message:
+                'Orchestrators import only durable-functions, shared/domain, the activity contracts and each other.',
             },
           ],
         },
@@ -64,20 +67,94 @@ export default tseslint.config(
         'error',
         { object: 'Date', property: 'now', message: 'Use context.df.currentUtcDateTime.' },
         { object: 'Math', property: 'random', message: 'Orchestrators must be deterministic.' },
+        { object: 'performance', property: 'now', message: 'Use context.df.currentUtcDateTime.' },
       ],
       'no-restricted-globals': [
         'error',
-        { name: 'setTimeout', message: 'Use context.df.createTimer.' },
-        { name: 'setInterval', message: 'Use context.df.createTimer.' },
-        { name: 'setImmediate', message: 'Orchestrators must be deterministic.' },
+        ...['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'].map((name) => ({
+          name,
+          message: 'Use context.df.createTimer.',
+        })),
+        { name: 'performance', message: 'Use context.df.currentUtcDateTime.' },
+        { name: 'crypto', message: 'Use context.df.newGuid; orchestrators must be deterministic.' },
         { name: 'fetch', message: 'Orchestrators call activities for I/O.' },
         { name: 'process', message: 'Config reaches orchestrators as input.' },
+        { name: 'require', message: 'Orchestrators import only what the fence allows.' },
       ],
       'no-restricted-syntax': [
         'error',
         {
           selector: "NewExpression[callee.name='Date'][arguments.length=0]",
           message: 'Use context.df.currentUtcDateTime.',
+        },
+        {
+          selector: 'ImportExpression',
+          message: 'Orchestrators import only what the fence allows.',
+        },
+      ],
+    },
+  },
+  {
+    // The domain is pure: it imports nothing of the project outside shared/domain (and its
+    // data), and no adapter.
+    files: ['shared/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/activities/**',
+                '**/arm/**',
+                '**/stores/**',
+                '**/http/**',
+                '**/dashboard/**',
+                '**/platform/**',
+                '**/functions/**',
+                '@azure/arm-*',
+                '@azure/data-tables',
+                '@azure/identity',
+                '@azure/functions',
+                'durable-functions',
+              ],
+              message: 'shared/domain is pure: it imports only the domain and its data.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only the composition root (functions/composition.ts) makes concrete adapters: everything
+    // else of the app takes them as ports (type imports are fine).
+    files: ['functions/**/*.ts', 'shared/**/*.ts'],
+    ignores: [
+      'functions/composition.ts',
+      'shared/stores/**',
+      'shared/arm/**',
+      'shared/http/**',
+      // The domain has its own, stricter fence above.
+      'shared/domain/**',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/shared/stores/**',
+                '../stores/**',
+                '**/arm/clients',
+                '**/http/webhook',
+                '@azure/identity',
+                '@azure/data-tables',
+              ],
+              allowTypeImports: true,
+              message: 'Only the composition root (functions/composition.ts) makes adapters.',
+            },
+          ],
         },
       ],
     },

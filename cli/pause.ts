@@ -7,9 +7,9 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError, Option } from 'commander';
 
 import { type PauseState } from '../shared/domain/ports';
+import { pauseStateSchema, reasonSchema } from '../shared/http/pause';
 import { loadCliSettings } from '../shared/platform/config';
 import { AccelnetError } from '../shared/platform/errors';
-import { pauseStateSchema, reasonSchema } from '../shared/stores/pause';
 import { table } from './format';
 import { resolveService, type ServiceClient, type ServiceOptions } from './service';
 import { UsageError } from './usage';

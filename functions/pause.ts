@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 
+import { parsePauseRequest, parseResumeRequest } from '../shared/http/pause';
 import { errorResponse, readOptionalJson } from '../shared/http/route';
-import { parsePauseRequest, parseResumeRequest } from '../shared/stores/pause';
 import { contextLog, type Services } from './composition';
 
 /** A pause request is a reason and a name: a few hundred bytes, never a megabyte. */
