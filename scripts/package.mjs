@@ -7,9 +7,10 @@
  *   package.json      main -> dist/functions/index.js; dependencies only, no scripts
  *   dist/**           the app compiled afresh from the sources (tsconfig.build.json, no
  *                     benchmarks, no source maps), not a copy of the work tree's dist/
- *   node_modules/**   production dependencies only (npm ci --omit=dev --ignore-scripts), less
- *                     Azurite, which serves only the local twin,
- *                     without type declarations, source maps, docs and .bin links
+ *   node_modules/**   the function app's production dependencies only: the root package's
+ *                     (npm ci --omit=dev --workspaces=false), not those of the workspaces
+ *                     cli/, emulator/ and host/ (the CLI and the local twin), without type
+ *                     declarations, source maps, docs and .bin links
  *
  * The package is complete: Azure runs no build on it. Plain Node, no dependencies: the zip
  * is written here (deflate, ZIP64 when it has more than 65,535 entries) with fixed
@@ -105,9 +106,13 @@ function npm(args, cwd) {
   }
 }
 
+/**
+ * The npm workspaces of the repository: the CLI and the local twin. Neither their code nor
+ * their dependencies run in Azure, so neither is in the function app's package.
+ */
+export const WORKSPACES = ['cli', 'emulator', 'host'];
+
 /** Files a running app never reads. */
-/** Runtime dependencies of the local twin only, left out of the function app's package. */
-export const LOCAL_ONLY = ['azurite'];
 
 const PRUNE = [
   /\.map$/,
@@ -261,24 +266,37 @@ function main() {
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (build.status !== 0) throw new Error(`tsc failed (exit ${build.status ?? build.signal})`);
-  for (const local of ['bench', 'test'])
+  for (const local of ['bench', 'test', ...WORKSPACES])
     rmSync(path.join(dist, local), { recursive: true, force: true });
 
-  // Production dependencies at the locked versions. npm ci wants package.json and the lock in
-  // step, so it installs from the project's own; the shipped package.json is written after.
+  // The root package's production dependencies at the locked versions, and none of the
+  // workspaces': npm ci wants package.json, the lock and the workspaces' manifests in step, so it
+  // installs from the project's own; the shipped package.json is written after.
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   copyFileSync(path.join(root, 'package.json'), path.join(stage, 'package.json'));
   copyFileSync(path.join(root, 'package-lock.json'), path.join(stage, 'package-lock.json'));
+  for (const workspace of WORKSPACES) {
+    mkdirSync(path.join(stage, workspace), { recursive: true });
+    copyFileSync(
+      path.join(root, workspace, 'package.json'),
+      path.join(stage, workspace, 'package.json'),
+    );
+  }
   npm(
-    ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'],
+    [
+      'ci',
+      '--omit=dev',
+      '--workspaces=false',
+      '--include-workspace-root',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+    ],
     stage,
   );
-  // Azurite serves only the local twin (`accelnet start`, the CLI, tests), never the function
-  // app: drop it and what only it needs.
-  const staged = JSON.parse(readFileSync(path.join(stage, 'package.json'), 'utf8'));
-  for (const local of LOCAL_ONLY) delete staged.dependencies[local];
-  writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
-  npm(['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], stage);
+  for (const workspace of WORKSPACES)
+    rmSync(path.join(stage, workspace), { recursive: true, force: true });
   const pruned = prune(path.join(stage, 'node_modules'));
   rmSync(path.join(stage, 'package-lock.json'), { force: true });
   const shipped = {
@@ -289,7 +307,7 @@ function main() {
     private: true,
     main: pkg.main,
     engines: pkg.engines,
-    dependencies: staged.dependencies,
+    dependencies: pkg.dependencies,
   };
   writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
   if (!existsSync(path.join(stage, pkg.main))) throw new Error(`${pkg.main} is not in the package`);

@@ -71,10 +71,11 @@ describe('npm run package', () => {
     };
     expect(shipped.main).toBe('dist/functions/index.js');
     expect(existsSync(path.join(app, shipped.main))).toBe(true);
-    // Every runtime dependency but the local twin's Azurite.
-    const { azurite, ...appDependencies } = own.dependencies;
-    expect(azurite).toBeDefined();
-    expect(shipped.dependencies).toEqual(appDependencies);
+    // The root package's dependencies are the app's own: the CLI's and the local twin's are
+    // the workspaces'.
+    expect(own.dependencies.azurite).toBeUndefined();
+    expect(own.dependencies.commander).toBeUndefined();
+    expect(shipped.dependencies).toEqual(own.dependencies);
     // Nothing for Azure to build or run on deployment.
     expect(shipped.devDependencies).toBeUndefined();
     expect(shipped.scripts).toBeUndefined();
@@ -106,13 +107,19 @@ describe('npm run package', () => {
       'ts-jest',
       '@types/jest',
       'typescript-eslint',
-      // Azurite serves only the local twin, never the function app.
+      // The local twin's and the CLI's dependencies (the workspaces'), never the function app's.
       'azurite',
+      'commander',
+      'cli-progress',
+      '@peculiar/x509',
     ]) {
       expect(`${dev}: ${existsSync(path.join(modules, dev))}`).toBe(`${dev}: false`);
     }
     expect(existsSync(path.join(app, 'dist', 'test'))).toBe(false);
     expect(existsSync(path.join(app, 'dist', 'bench'))).toBe(false);
+    // Nor the CLI, the emulator and the local host themselves.
+    for (const local of ['cli', 'emulator', 'host'])
+      expect(`${local}: ${existsSync(path.join(app, 'dist', local))}`).toBe(`${local}: false`);
     expect(existsSync(path.join(modules, '.bin'))).toBe(false);
   });
 
