@@ -41,15 +41,9 @@ export function handleDurableApi(
   const method = req.method.toUpperCase();
   try {
     if (head === 'orchestrators' && method === 'POST' && id) {
-      const text = req.body.toString('utf8');
-      let input: string | undefined;
-      if (text.trim() !== '') {
-        try {
-          input = JSON.stringify(JSON.parse(text) as unknown);
-        } catch {
-          return errorResponse(400, 'BadRequest', 'the request body is not valid JSON');
-        }
-      }
+      const input = jsonInput(req.body);
+      if (input instanceof Error)
+        return errorResponse(400, 'BadRequest', 'the request body is not valid JSON');
       const instanceId = hub.startNew(id, { instanceId: verb, input });
       const payload = links(instanceId);
       return json(202, payload, { Location: payload.statusQueryGetUri ?? '', 'Retry-After': '10' });
@@ -103,15 +97,9 @@ export function handleDurableApi(
       return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
     }
     if (verb === 'raiseEvent' && method === 'POST' && arg) {
-      const text = req.body.toString('utf8');
-      let input: string | undefined;
-      if (text.trim() !== '') {
-        try {
-          input = JSON.stringify(JSON.parse(text) as unknown);
-        } catch {
-          return errorResponse(400, 'BadRequest', 'the event data is not valid JSON');
-        }
-      }
+      const input = jsonInput(req.body);
+      if (input instanceof Error)
+        return errorResponse(400, 'BadRequest', 'the event data is not valid JSON');
       return outcome(hub.raiseEvent(id, arg, input), id);
     }
     if (verb === 'terminate' && method === 'POST') {
@@ -123,6 +111,17 @@ export function handleDurableApi(
     if (err instanceof UnknownOrchestratorError || err instanceof InvalidArgumentError)
       return errorResponse(400, 'BadRequest', err.message);
     return errorResponse(500, 'InternalServerError', errorMessage(err));
+  }
+}
+
+/** A request body as JSON text (re-serialised), none for an empty body, an Error for bad JSON. */
+function jsonInput(body: Buffer): string | undefined | Error {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.stringify(JSON.parse(text) as unknown);
+  } catch (err) {
+    return new Error(errorMessage(err));
   }
 }
 
