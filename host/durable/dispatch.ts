@@ -106,7 +106,8 @@ export class Dispatcher {
           })
         : historyEvent(EventType.SubOrchestrationInstanceFailed, {
             TaskScheduledId: link.taskId,
-            Reason: `Orchestrator function '${child.name}' failed: ${JSON.parse(output) as string}`,
+            // DTFx hands the parent the child's failure as its reason (TaskOrchestrationDispatcher.cs:954-957).
+            Reason: JSON.parse(output) as string,
             Details: '',
           });
     this.deliver(

@@ -1,25 +1,26 @@
 /**
  * One orchestration episode, as the Durable extension runs it: the new events are handed to
- * the orchestrator with the history (the payload of orchestratorCall.ts), and the actions it
- * returns become history (TaskScheduled, TimerCreated, ...), work to dispatch and messages to
- * entities. What the instance does next (wait, complete, fail, continue as new) is the
- * episode's result; the hub carries it out.
+ * the orchestrator with the history (the payload of orchestratorCall.ts); every action it
+ * returns is replayed against the history as the extension's shim and DTFx replay them
+ * (replay.ts), and what the replay schedules anew becomes history (TaskScheduled,
+ * TimerCreated, ...), work to dispatch and messages to entities. What the instance does next
+ * (wait, complete, fail, continue as new) is the episode's result; the hub carries it out.
  */
 import type { HostLogger } from '../log';
 import type { Registry } from '../registry';
 import { ActionType, flattenActions, processedInputJson, type WireAction } from './actions';
 import type { Outgoing } from './entityMessages';
 import { EventType, type HistoryEvent, historyEvent, OrchestrationStatusCode } from './history';
+import { customStatusProblem } from './limits';
 import {
   type EntityCatalog,
   entityStep,
-  isEntityAction,
   noteLockResponses,
   release,
 } from './orchestrationEntities';
 import { invokeOrchestrator, orchestratorPayload } from './orchestratorCall';
 import type { InstanceRecord, WorkItem } from './records';
-import { advanceRetries, allotsSequence } from './retries';
+import { replay, type ReplayResult, type Scheduled } from './replay';
 
 /** What an episode needs from the hub. */
 export interface EpisodeHost {
@@ -38,28 +39,24 @@ export type EpisodeResult =
   | { kind: 'none' }
   | { kind: 'waiting'; followUps: WorkItem[]; outgoing: Outgoing[] }
   | { kind: 'completed'; output: string; outgoing: Outgoing[] }
-  | { kind: 'continuedAsNew'; input: string | undefined; outgoing: Outgoing[] }
+  | {
+      kind: 'continuedAsNew';
+      input: string | undefined;
+      /** External events of this episode that came after the orchestrator continued as new. */
+      carryOver: HistoryEvent[];
+      outgoing: Outgoing[];
+    }
+  /** `reason` is the orchestration's output, as DTFx records a failure's reason. */
   | { kind: 'failed'; reason: string; outgoing: Outgoing[] };
 
 /**
- * Gives the orchestrator the new events waiting for it and applies what it decides. Like the
- * Durable extension, it hands over a batch: the first event, then those queued behind it
- * that allot no sequence number (completions, external events, plain timers); a failure or
- * a retry timer starts a batch of its own, so the numbers the host allots to retries and to
- * new actions stay in the engine's order.
+ * Gives the orchestrator every event waiting for it (as Azure Storage hands an orchestration
+ * the messages queued for it) and applies what it decides.
  */
 export async function runEpisode(host: EpisodeHost, rec: InstanceRecord): Promise<EpisodeResult> {
-  let size = 0;
-  for (const e of rec.inbox) {
-    if (size > 0 && allotsSequence(rec, e)) break;
-    size++;
-  }
-  const batch = rec.inbox.slice(0, size);
+  const batch = rec.inbox.slice();
   if (batch.length === 0) return { kind: 'none' };
   const newEvents: HistoryEvent[] = [historyEvent(EventType.OrchestratorStarted), ...batch];
-  const emitted: HistoryEvent[] = [];
-  const followUps: WorkItem[] = [];
-
   const outcome = await invokeOrchestrator(
     host.registry,
     rec.name,
@@ -70,211 +67,179 @@ export async function runEpisode(host: EpisodeHost, rec: InstanceRecord): Promis
   // while the orchestrator ran (when a completion arrived meanwhile) still holds it, so a
   // host stopped or killed mid-episode loses no event.
   rec.inbox.splice(0, batch.length);
-  // Retries run in the host: the engine allots the retry timer and the next attempt a
-  // sequence number as it reads the failure or the timer, before any new action.
-  for (const e of batch) advanceRetries(rec, e, emitted, followUps);
+
+  const customStatus = outcome.kind === 'state' ? outcome.state.customStatus : outcome.customStatus;
+  // The shim sets the custom status before it replays anything
+  // (OutOfProcOrchestrationShim.cs:77-83): one the extension refuses leaves no action replayed.
+  const statusProblem = customStatusProblem(customStatus);
+  const actions =
+    statusProblem !== undefined
+      ? []
+      : outcome.kind === 'state'
+        ? outcome.state.actions
+        : outcome.actions;
+  const replayed = replay(actions, rec.history, newEvents);
   rec.history.push(...newEvents);
   if (rec.runtimeStatus === 'Pending') rec.runtimeStatus = 'Running';
   noteLockResponses(rec, batch);
 
-  if (outcome.kind === 'failed') {
-    rec.history.push(...emitted);
-    // The extension carries out the actions of a failing out-of-process episode before it
-    // fails the orchestration: entity messages among them are sent (so a release in a
-    // `finally` frees the entities).
-    const sent = entityActions(host, rec, flattenActions(outcome.actions));
-    rec.history.push(...sent.events);
-    if (outcome.customStatus !== undefined) rec.customStatus = JSON.stringify(outcome.customStatus);
+  const fail = (reason: string, outgoing: Outgoing[] = []): EpisodeResult => {
     rec.history.push(
       historyEvent(EventType.ExecutionCompleted, {
         OrchestrationStatus: OrchestrationStatusCode.Failed,
-        Result: JSON.stringify(outcome.error),
+        Result: reason,
       }),
       historyEvent(EventType.OrchestratorCompleted),
     );
-    return { kind: 'failed', reason: outcome.error, outgoing: sent.outgoing };
+    return { kind: 'failed', reason, outgoing };
+  };
+  // The extension's own failures and those of the function: DTFx records the message of the
+  // exception that failed the orchestration as its output. The orchestrator's are wrapped by
+  // the shim (OutOfProcOrchestrationShim.cs:85-91, TaskOrchestrationShim.cs:192-206).
+  const failed = (message: string): string =>
+    `Orchestrator function '${rec.name}' failed: ${message}`;
+  if (statusProblem === undefined && customStatus !== undefined)
+    rec.customStatus = JSON.stringify(customStatus);
+  if (replayed.nondeterminism !== undefined) return fail(replayed.nondeterminism);
+  if (statusProblem !== undefined)
+    // On a failing episode the ArgumentException leaves the shim unwrapped.
+    return fail(outcome.kind === 'failed' ? statusProblem : failed(statusProblem));
+
+  if (outcome.kind === 'failed') {
+    // The extension carries out the actions of a failing out-of-process episode before it
+    // fails the orchestration: entity messages among them are sent (so a release in a
+    // `finally` frees the entities).
+    const applied = applyFresh(host, rec, replayed, true);
+    rec.history.push(...applied.emitted);
+    return fail(failed(outcome.error), applied.outgoing);
   }
 
   const state = outcome.state;
-  const actions = flattenActions(state.actions);
-  const applied = applyNewActions(host, rec, actions, emitted, followUps);
-
+  const applied = applyFresh(host, rec, replayed, false);
+  const all = flattenActions(state.actions);
   // Timers the orchestrator cancelled (e.g. a timeout that lost a race) are dropped.
-  actions.forEach((action, i) => {
-    const id = rec.actionIds[i];
-    if (
-      action.actionType === ActionType.CreateTimer &&
-      action.isCanceled &&
-      typeof id === 'number'
-    ) {
+  for (const action of all) {
+    const id = replayed.idOf.get(action);
+    if (action.actionType === ActionType.CreateTimer && action.isCanceled && id !== undefined)
       host.dropTimer(rec, id);
-    }
-  });
-  if (state.customStatus !== undefined) rec.customStatus = JSON.stringify(state.customStatus);
-  rec.history.push(...emitted);
+  }
+  rec.history.push(...applied.emitted);
   const { outgoing } = applied;
+  if (applied.failure !== undefined) return fail(failed(applied.failure), outgoing);
 
-  if (applied.failure !== undefined) {
+  if (!state.isDone) {
     rec.history.push(historyEvent(EventType.OrchestratorCompleted));
-    return { kind: 'failed', reason: applied.failure, outgoing };
+    return { kind: 'waiting', followUps: applied.followUps, outgoing };
   }
   // An orchestration that ends (or continues as new) holding locks releases them, as the
   // extension's orchestration shim does once the orchestrator function has completed.
-  if (state.isDone) {
-    const released = rec.critical?.acquired ? release(rec) : undefined;
-    if (released) {
-      rec.history.push(...released.events);
-      outgoing.push(...released.outgoing);
-      host.log.info('locks released as the orchestration ended', {
-        instanceId: rec.instanceId,
-        entities: released.outgoing.map((m) => (m.to === 'entity' ? m.target : m.instanceId)),
-      });
-    }
+  const released = rec.critical?.acquired ? release(rec) : undefined;
+  if (released) {
+    rec.history.push(...released.events);
+    outgoing.push(...released.outgoing);
+    host.log.info('locks released as the orchestration ended', {
+      instanceId: rec.instanceId,
+      entities: released.outgoing.map((m) => (m.to === 'entity' ? m.target : m.instanceId)),
+    });
   }
-  if (state.isDone && applied.continueAsNew) {
+  const continueAsNew = all.find((a) => a.actionType === ActionType.ContinueAsNew);
+  if (continueAsNew) {
     return {
       kind: 'continuedAsNew',
-      input: processedInputJson(applied.continueAsNew.input),
+      input: processedInputJson(continueAsNew.input),
+      carryOver: replayed.carryOver,
       outgoing,
     };
   }
-  if (state.isDone) {
-    const output = JSON.stringify(state.output ?? null);
-    rec.history.push(
-      historyEvent(EventType.ExecutionCompleted, {
-        OrchestrationStatus: OrchestrationStatusCode.Completed,
-        Result: output,
-      }),
-      historyEvent(EventType.OrchestratorCompleted),
-    );
-    return { kind: 'completed', output, outgoing };
-  }
-  rec.history.push(historyEvent(EventType.OrchestratorCompleted));
-  return { kind: 'waiting', followUps, outgoing };
+  const output = JSON.stringify(state.output ?? null);
+  rec.history.push(
+    historyEvent(EventType.ExecutionCompleted, {
+      OrchestrationStatus: OrchestrationStatusCode.Completed,
+      Result: output,
+    }),
+    historyEvent(EventType.OrchestratorCompleted),
+  );
+  return { kind: 'completed', output, outgoing };
 }
 
-/** What the new actions of an episode came to. */
+/** What the new part of an episode came to. */
 interface Applied {
+  emitted: HistoryEvent[];
+  followUps: WorkItem[];
   outgoing: Outgoing[];
-  continueAsNew?: WireAction;
   /** Why the orchestration fails (an action the host refuses). */
   failure?: string;
 }
 
 /**
- * Turns the actions the host has not seen yet into history, work and messages, each taking
- * its sequence number in order.
+ * Turns what the replay scheduled anew into history, work and messages, in sequence order;
+ * on a failing episode (`entitiesOnly`), only the messages to entities.
  */
-function applyNewActions(
+function applyFresh(
   host: EpisodeHost,
   rec: InstanceRecord,
-  actions: WireAction[],
-  emitted: HistoryEvent[],
-  followUps: WorkItem[],
+  replayed: ReplayResult,
+  entitiesOnly: boolean,
 ): Applied {
-  const applied: Applied = { outgoing: [] };
-  for (let i = rec.knownActions; i < actions.length; i++) {
-    const action = actions[i];
-    if (!action || applied.failure !== undefined) continue;
-    let id: number | null = null;
-    switch (action.actionType) {
-      case ActionType.CallActivity:
-      case ActionType.CallActivityWithRetry: {
-        id = rec.nextSeq++;
-        const input = processedInputJson(action.input);
-        const name = action.functionName ?? '';
-        emitted.push(historyEvent(EventType.TaskScheduled, { Name: name, Input: input }, id));
-        followUps.push({ kind: 'activity', id, name, input });
-        if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions) {
-          rec.retries.push({
-            kind: 'activity',
-            name,
-            input,
-            options: action.retryOptions,
-            attempt: 1,
-            attemptId: id,
-          });
-        }
-        break;
-      }
-      case ActionType.CallSubOrchestrator:
-      case ActionType.CallSubOrchestratorWithRetry: {
-        id = rec.nextSeq++;
-        const name = action.functionName ?? '';
-        const instanceId = action.instanceId || `${rec.instanceId}:${id}`;
-        const input = action.input === undefined ? undefined : JSON.stringify(action.input);
-        emitted.push(
-          historyEvent(
-            EventType.SubOrchestrationInstanceCreated,
-            { Name: name, InstanceId: instanceId, Input: input },
-            id,
-          ),
-        );
-        followUps.push({ kind: 'subOrchestration', id, name, instanceId, input });
-        if (action.actionType === ActionType.CallSubOrchestratorWithRetry && action.retryOptions) {
-          rec.retries.push({
-            kind: 'subOrchestration',
-            name,
-            input,
-            instanceId,
-            options: action.retryOptions,
-            attempt: 1,
-            attemptId: id,
-          });
-        }
-        break;
-      }
-      case ActionType.CreateTimer: {
-        id = rec.nextSeq++;
-        const fireAt = action.fireAt ?? new Date().toISOString();
-        emitted.push(historyEvent(EventType.TimerCreated, { FireAt: fireAt }, id));
-        if (!action.isCanceled) followUps.push({ kind: 'timer', id, fireAt });
-        break;
-      }
-      case ActionType.CallEntity:
-      case ActionType.SignalEntity:
-      case ActionType.LockEntities:
-      case ActionType.ReleaseEntities: {
-        const step = entityStep(rec, action, host.entities);
-        if ('error' in step) {
-          applied.failure = step.error;
-          break;
-        }
-        id = step.id;
-        emitted.push(...step.events);
-        applied.outgoing.push(...step.outgoing);
-        if (step.awaits !== undefined)
-          followUps.push({ kind: 'entity', id, requestId: step.awaits });
-        break;
-      }
-      case ActionType.WaitForExternalEvent:
-        break;
-      case ActionType.ContinueAsNew:
-        applied.continueAsNew = action;
-        break;
-      default:
-        applied.failure = `action type ${action.actionType} is not supported by the local host`;
+  const applied: Applied = { emitted: [], followUps: [], outgoing: [] };
+  if (replayed.unsupported !== undefined && !entitiesOnly)
+    applied.failure = `action type ${replayed.unsupported} is not supported by the local host`;
+  const sent = new Set<WireAction>();
+  for (const s of replayed.fresh) {
+    if (applied.failure !== undefined) break;
+    if (s.kind !== 'eventSent') {
+      if (!entitiesOnly) schedule(rec, s, applied);
+      continue;
     }
-    rec.actionIds[i] = id;
+    // A release sends one message per entity, each with its number: one step for all.
+    if (sent.has(s.action)) continue;
+    sent.add(s.action);
+    rec.nextSeq = s.id;
+    const step = entityStep(rec, s.action, host.entities);
+    if ('error' in step) {
+      if (!entitiesOnly) applied.failure = step.error;
+      continue;
+    }
+    applied.emitted.push(...step.events);
+    applied.outgoing.push(...step.outgoing);
+    if (step.awaits !== undefined)
+      applied.followUps.push({ kind: 'entity', id: step.id, requestId: step.awaits });
   }
-  rec.knownActions = Math.max(rec.knownActions, actions.length);
+  rec.nextSeq = replayed.nextId;
   return applied;
 }
 
-/** The entity actions among an episode's new actions (those of a failing episode). */
-function entityActions(
-  host: EpisodeHost,
-  rec: InstanceRecord,
-  actions: WireAction[],
-): { events: HistoryEvent[]; outgoing: Outgoing[] } {
-  const events: HistoryEvent[] = [];
-  const outgoing: Outgoing[] = [];
-  for (const action of actions.slice(rec.knownActions)) {
-    if (!isEntityAction(action)) continue;
-    const step = entityStep(rec, action, host.entities);
-    if ('error' in step) continue;
-    events.push(...step.events);
-    outgoing.push(...step.outgoing);
+/** An activity, a sub-orchestration or a timer: its history event and the work it waits on. */
+function schedule(rec: InstanceRecord, s: Scheduled, applied: Applied): void {
+  const { id, action } = s;
+  const name = action.functionName ?? '';
+  switch (s.kind) {
+    case 'activity': {
+      const input = processedInputJson(action.input);
+      applied.emitted.push(historyEvent(EventType.TaskScheduled, { Name: name, Input: input }, id));
+      applied.followUps.push({ kind: 'activity', id, name, input });
+      return;
+    }
+    case 'subOrchestration': {
+      const instanceId = action.instanceId || `${rec.instanceId}:${s.retry?.chain.firstId ?? id}`;
+      const input = action.input === undefined ? undefined : JSON.stringify(action.input);
+      applied.emitted.push(
+        historyEvent(
+          EventType.SubOrchestrationInstanceCreated,
+          { Name: name, InstanceId: instanceId, Input: input },
+          id,
+        ),
+      );
+      applied.followUps.push({ kind: 'subOrchestration', id, name, instanceId, input });
+      return;
+    }
+    case 'timer': {
+      const fireAt = s.retry?.fireAt ?? action.fireAt ?? new Date().toISOString();
+      applied.emitted.push(historyEvent(EventType.TimerCreated, { FireAt: fireAt }, id));
+      if (s.retry || !action.isCanceled) applied.followUps.push({ kind: 'timer', id, fireAt });
+      return;
+    }
+    case 'eventSent':
+      return;
   }
-  return { events, outgoing };
 }

@@ -78,3 +78,21 @@ export function hostLimits(entry: string | undefined, given: Partial<HostLimits>
     maxEntityOperationBatchSize: read('maxEntityOperationBatchSize'),
   };
 }
+
+/** The extension's limit on a custom status: 16 KB of JSON, counted in UTF-16. */
+const MAX_CUSTOM_STATUS_KB = 16;
+
+/**
+ * Why a custom status is refused, as the extension refuses it: SetCustomStatus serialises it
+ * with a 16 KB limit (DurableOrchestrationContext.cs:221-230), counted in UTF-16 as Azure
+ * Storage stores strings and rounded down to whole KB (MessagePayloadDataConverter.cs:60-71).
+ * Undefined when it fits.
+ */
+export function customStatusProblem(customStatus: unknown): string | undefined {
+  if (customStatus === undefined || customStatus === null) return undefined;
+  const json = JSON.stringify(customStatus);
+  const kb = Math.floor((json.length * 2) / 1024);
+  if (kb <= MAX_CUSTOM_STATUS_KB) return undefined;
+  const n0 = (n: number): string => n.toLocaleString('en-US');
+  return `The UTF-16 size of the JSON-serialized payload must not exceed ${n0(MAX_CUSTOM_STATUS_KB)} KB. The current payload size is ${n0(kb)} KB.`;
+}

@@ -303,7 +303,7 @@ export class TaskHub {
         this.#finish(rec, 'Completed', result.output);
         break;
       case 'continuedAsNew':
-        this.#continueAsNew(rec, result.input);
+        this.#continueAsNew(rec, result.input, result.carryOver);
         break;
       case 'waiting': {
         const { followUps } = result;
@@ -347,11 +347,8 @@ export class TaskHub {
       parent,
       history: [],
       inbox: [],
-      knownActions: 0,
-      actionIds: [],
       nextSeq: 0,
       work: [],
-      retries: [],
     };
     rec.inbox.push(executionStarted(rec));
     this.#records.instances.set(instanceId, rec);
@@ -361,7 +358,7 @@ export class TaskHub {
     return rec;
   }
 
-  #continueAsNew(rec: InstanceRecord, input: string | undefined): void {
+  #continueAsNew(rec: InstanceRecord, input: string | undefined, carryOver: HistoryEvent[]): void {
     this.#dispatcher.cancelTimers(rec);
     this.#log.info('continued as new', { instanceId: rec.instanceId });
     this.#leaveLocks(rec, 'ContinuedAsNew');
@@ -370,13 +367,16 @@ export class TaskHub {
     rec.input = input;
     rec.output = undefined;
     rec.history = [];
-    rec.knownActions = 0;
-    rec.actionIds = [];
     rec.nextSeq = 0;
     rec.work = [];
-    rec.retries = [];
+    // External events go on to the new execution: those of the last episode that came after
+    // the orchestrator continued as new (DTFx carries them over), and those raised since (the
+    // client raises events to an instance, not to one execution: DurableClient.cs:835-838).
+    // Those it had received before and not consumed are gone, as in the extension: the
+    // out-of-process shim never asks to preserve them (OutOfProcOrchestrationShim.cs:170-173).
     rec.inbox = [
       executionStarted(rec),
+      ...carryOver,
       ...rec.inbox.filter((e) => e.EventType === EventType.EventRaised),
     ];
     rec.runtimeStatus = 'Running';
@@ -391,7 +391,6 @@ export class TaskHub {
     rec.runtimeStatus = status;
     rec.output = output;
     rec.work = [];
-    rec.retries = [];
     rec.lastUpdatedTime = new Date().toISOString();
     this.#records.persist(rec);
     this.#log.info('instance finished', { instanceId: rec.instanceId, runtimeStatus: status });
