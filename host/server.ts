@@ -157,6 +157,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           query: url.searchParams,
           body,
           headers: req.headers,
+          url: url.href,
         },
         managementLinks,
       );

@@ -333,7 +333,7 @@ export class TaskHub {
   ): InstanceRecord {
     const existing = this.#records.instances.get(instanceId);
     if (existing && !TERMINAL.has(existing.runtimeStatus))
-      throw new InstanceExistsError(instanceId);
+      throw new InstanceExistsError(instanceId, existing.runtimeStatus);
     if (existing) this.#dispatcher.cancelTimers(existing);
     const now = new Date().toISOString();
     const rec: InstanceRecord = {
