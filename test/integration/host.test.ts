@@ -213,7 +213,7 @@ describe('local functions host', () => {
     expect(handled).toEqual(expect.arrayContaining(['event e1', 'event e2']));
     const failing = await fetch(hook, {
       method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
+      headers: { 'content-type': 'application/cloudevents+json', 'aeg-event-type': 'Notification' },
       body: JSON.stringify({
         id: 'c1',
         subject: 'boom',
