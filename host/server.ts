@@ -79,6 +79,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     taskHubName: options.taskHubName,
     maxConcurrentActivityFunctions: options.maxConcurrentActivityFunctions,
     maxConcurrentOrchestratorFunctions: options.maxConcurrentOrchestratorFunctions,
+    env,
   });
   const routes = [...registry.functions.values()]
     .filter(

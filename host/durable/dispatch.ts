@@ -11,6 +11,7 @@ import { fromTypedData } from '../rpc';
 import type { Entities } from './entities';
 import { inboundOf, type Outgoing } from './entityMessages';
 import { EventType, type HistoryEvent, historyEvent } from './history';
+import type { LanguageWorker } from './languageWorker';
 import type { HubRecords, StoredRecord } from './persistence';
 import { type InstanceRecord, TERMINAL, type WorkItem } from './records';
 import type { Semaphore } from './semaphore';
@@ -23,6 +24,8 @@ export interface DispatchHost {
   readonly log: HostLogger;
   /** Slots for activity invocations (maxConcurrentActivityFunctions). */
   readonly activities: Semaphore;
+  /** The worker activities run on, with functionTimeout. */
+  readonly worker: LanguageWorker;
   stopped(): boolean;
   /** Runs the episodes of an instance or an entity when it has work. */
   schedule(id: string): void;
@@ -133,9 +136,11 @@ export class Dispatcher {
           `The function '${item.name}' doesn't exist or is not an activity function.`,
         );
       }
-      const response = await this.#host.registry.invoke(item.name, {
-        trigger: item.input === undefined ? undefined : { json: item.input },
-      });
+      const response = await this.#host.worker.invoke(item.name, () =>
+        this.#host.registry.invoke(item.name, {
+          trigger: item.input === undefined ? undefined : { json: item.input },
+        }),
+      );
       const result = fromTypedData(response.returnValue);
       event = historyEvent(EventType.TaskCompleted, {
         TaskScheduledId: item.id,

@@ -18,6 +18,7 @@ import { hasInvalidKeyCharacter, isEntityInstance, schedulerId } from './entityM
 import { runEpisode } from './episode';
 import { InstanceExistsError, InvalidArgumentError, UnknownOrchestratorError } from './errors';
 import { EventType, type HistoryEvent, historyEvent } from './history';
+import { LanguageWorker } from './languageWorker';
 import { hostLimits } from './limits';
 import { HubRecords } from './persistence';
 import { type InstanceRecord, type RuntimeStatus, TERMINAL } from './records';
@@ -34,6 +35,8 @@ export interface TaskHubOptions {
   maxConcurrentActivityFunctions?: number;
   maxConcurrentOrchestratorFunctions?: number;
   maxEntityOperationBatchSize?: number;
+  /** The app's environment (its app settings), for the limits it may set. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class TaskHub {
@@ -43,6 +46,7 @@ export class TaskHub {
   readonly #records: HubRecords;
   readonly #entities: Entities;
   readonly #dispatcher: Dispatcher;
+  readonly #worker: LanguageWorker;
   /** Slots for episodes of orchestrations and entities alike (one work-item queue for both). */
   readonly #orchestrators: Semaphore;
   readonly #busy = new Set<string>();
@@ -54,7 +58,8 @@ export class TaskHub {
     this.name = options.taskHubName ?? 'accelnet';
     this.#registry = options.registry;
     this.#log = options.log;
-    const limits = hostLimits(options.registry.entry, options);
+    const limits = hostLimits(options.registry.entry, options, options.env);
+    this.#worker = new LanguageWorker(limits.functionTimeoutMs, options.log);
     this.#records = new HubRecords(options.dataDir, options.log, (id) => this.#entities.get(id));
     this.#orchestrators = new Semaphore(limits.maxConcurrentOrchestratorFunctions);
     this.#entities = new Entities({
@@ -72,6 +77,7 @@ export class TaskHub {
       registry: options.registry,
       log: options.log,
       activities: new Semaphore(limits.maxConcurrentActivityFunctions),
+      worker: this.#worker,
       stopped: () => this.#stopped,
       schedule: (id) => this.#schedule(id),
       create: (name, instanceId, input, parent) => {
@@ -102,6 +108,7 @@ export class TaskHub {
     this.#records.stop();
     this.#stopped = true;
     this.#dispatcher.stop();
+    this.#worker.stop();
   }
 
   /** Starts a new instance; an id that is Pending or Running is rejected. */
