@@ -47,8 +47,7 @@ export function handleDurableApi(
       if (input instanceof Error)
         return errorResponse(400, 'BadRequest', 'the request body is not valid JSON');
       const instanceId = hub.startNew(id, { instanceId: verb, input });
-      const payload = links(instanceId);
-      return json(202, payload, { Location: payload.statusQueryGetUri ?? '', 'Retry-After': '10' });
+      return checkStatusResponse(links(instanceId));
     }
     if (head === 'entities') return handleEntityApi(hub, req, parts.slice(1));
     if (head !== 'instances')
@@ -105,6 +104,25 @@ export function handleDurableApi(
         : 'System.Exception',
     );
   }
+}
+
+/**
+ * The answer to a start, as CreateCheckStatusResponseMessage builds it (HttpApiHandler.cs:
+ * 1208-1236): 202, the instance's links, Location its status URL and Retry-After 10.
+ */
+function checkStatusResponse(links: Record<string, string>): HostResponse {
+  const keys = [
+    'id',
+    'statusQueryGetUri',
+    'sendEventPostUri',
+    'terminatePostUri',
+    'purgeHistoryDeleteUri',
+    'restartPostUri',
+    'suspendPostUri',
+    'resumePostUri',
+  ];
+  const body = Object.fromEntries(keys.map((k) => [k, links[k]]));
+  return json(202, body, { Location: links.statusQueryGetUri ?? '', 'Retry-After': '10' });
 }
 
 /** Web API's HttpError body (Message, ExceptionMessage, ExceptionType), as the extension sends it. */
