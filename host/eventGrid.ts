@@ -1,6 +1,7 @@
 /**
- * The Event Grid trigger's webhook (`/runtime/webhooks/eventgrid?functionName=NAME`):
- * subscription validation, the CloudEvents OPTIONS handshake, and delivery of each event.
+ * The Event Grid trigger's webhook (`/runtime/webhooks/eventgrid?functionName=NAME`), as the
+ * Functions host's Event Grid extension serves it: subscription validation, the CloudEvents
+ * OPTIONS handshake, and deliveries, every event of a batch run at once.
  */
 import { errorResponse, type HostResponse, json, parseJsonBody } from './http/body';
 import { errorMessage, type HostLogger } from './log';
@@ -45,6 +46,15 @@ export async function handleEventGrid(
   }
   if (method !== 'POST') return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
 
+  // What a delivery is comes from `aeg-event-type` alone, as the extension reads it
+  // (HttpRequestProcessor.cs:58-128 at azure-sdk-for-net 515190d3): SubscriptionValidation,
+  // Notification or Unsubscribe (case-insensitive); without it, or with any other value, 400
+  // and no function runs.
+  const eventType = header(req.headers, 'aeg-event-type')?.toLowerCase();
+  if (eventType === 'unsubscribe') return { status: 202 };
+  if (eventType !== 'subscriptionvalidation' && eventType !== 'notification')
+    return { status: 400 };
+
   let parsed: unknown;
   try {
     parsed = parseJsonBody(req.body);
@@ -55,8 +65,7 @@ export async function handleEventGrid(
   if (!events.every(isRecord))
     return errorResponse(400, 'BadRequest', 'each event must be a JSON object');
 
-  const eventType = header(req.headers, 'aeg-event-type');
-  if (eventType === 'SubscriptionValidation') {
+  if (eventType === 'subscriptionvalidation') {
     const data = events[0]?.data;
     const code = isRecord(data) ? data.validationCode : undefined;
     if (typeof code !== 'string')
@@ -64,29 +73,43 @@ export async function handleEventGrid(
     log.info('event grid subscription validated', { functionName: fn.name });
     return json(200, { validationResponse: code });
   }
-  if (eventType === 'Unsubscribe') return { status: 202 };
   // Refuse the whole delivery when an event is in neither schema: nothing is invoked.
   for (const [index, event] of events.entries()) {
     const problem = schemaProblem(event);
     if (problem) return errorResponse(400, 'BadRequest', `event ${index}: ${problem}`);
   }
 
-  for (const event of events) {
-    try {
-      await registry.invoke(fn.name, {
-        trigger: { json: JSON.stringify(event) },
-        triggerMetadata: { data: { json: JSON.stringify(event) } },
-        ...(inputFor ? { inputFor } : {}),
-      });
-    } catch (err) {
-      log.error('event grid function failed', {
-        functionName: fn.name,
-        id: event.id,
-        error: errorMessage(err),
-      });
-      return errorResponse(500, 'FunctionFailed', errorMessage(err));
-    }
-  }
+  // Every event of the batch runs at once, and the delivery fails (500, so Event Grid sends the
+  // whole batch again) when any of them failed, with the first failed execution's message as
+  // the body (EventGridExtensionConfigProvider.ProcessEventsAsync, azure-sdk-for-net 05b68ad7:
+  // Task.WhenAll, then the first result that did not succeed). That message is the WebJobs
+  // wrapper's, "Exception while executing function: Functions.NAME" (FunctionExecutor.cs:
+  // 383-385); the function's own error is in the log.
+  const outcomes = await Promise.all(
+    events.map(async (event) => {
+      try {
+        await registry.invoke(fn.name, {
+          trigger: { json: JSON.stringify(event) },
+          triggerMetadata: { data: { json: JSON.stringify(event) } },
+          ...(inputFor ? { inputFor } : {}),
+        });
+        return true;
+      } catch (err) {
+        log.error('event grid function failed', {
+          functionName: fn.name,
+          id: event.id,
+          error: errorMessage(err),
+        });
+        return false;
+      }
+    }),
+  );
+  if (outcomes.includes(false))
+    return {
+      status: 500,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: `Exception while executing function: Functions.${fn.name}`,
+    };
   log.info('event grid events delivered', { functionName: fn.name, count: events.length });
   return { status: 202 };
 }

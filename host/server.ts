@@ -79,6 +79,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     taskHubName: options.taskHubName,
     maxConcurrentActivityFunctions: options.maxConcurrentActivityFunctions,
     maxConcurrentOrchestratorFunctions: options.maxConcurrentOrchestratorFunctions,
+    env,
   });
   const routes = [...registry.functions.values()]
     .filter(
@@ -157,6 +158,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
           query: url.searchParams,
           body,
           headers: req.headers,
+          url: url.href,
         },
         managementLinks,
       );

@@ -62,12 +62,3 @@ export function processedInputJson(input: unknown): string | undefined {
   if (input === undefined) return undefined;
   return typeof input === 'string' ? input : JSON.stringify(input);
 }
-
-/** The delay before the retry that follows failed attempt `attempt` (1-based), DTFx rules. */
-export function retryDelayMs(options: RetryOptionsWire, attempt: number): number {
-  const coefficient = options.backoffCoefficient ?? 1;
-  let delay = options.firstRetryIntervalInMilliseconds * Math.pow(coefficient, attempt - 1);
-  const max = options.maxRetryIntervalInMilliseconds;
-  if (max !== undefined && max > 0 && delay > max) delay = max;
-  return Math.max(0, Math.round(delay));
-}

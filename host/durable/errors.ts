@@ -1,9 +1,15 @@
 /** Errors the task hub throws for requests the Durable extension refuses. */
 
-/** Thrown when starting an instance whose id is Pending or Running. */
+/**
+ * Thrown when starting an instance whose id is Pending or Running, with Azure Storage's message
+ * (AzureStorageOrchestrationService.cs:1693, OrchestrationAlreadyExistsException).
+ */
 export class InstanceExistsError extends Error {
-  constructor(instanceId: string) {
-    super(`An orchestration with instance ID '${instanceId}' already exists and is running.`);
+  constructor(
+    readonly instanceId: string,
+    status: string,
+  ) {
+    super(`An Orchestration instance with the status ${status} already exists.`);
     this.name = 'InstanceExistsError';
   }
 }

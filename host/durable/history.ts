@@ -3,11 +3,15 @@
  * orchestrators: PascalCase fields, integer `EventType`, ISO timestamps, JSON strings.
  */
 
-/** DTFx `EventType` values. */
+/**
+ * DTFx `EventType` values, as durable-functions numbers them (history/HistoryEventType.js):
+ * 2 is ExecutionFailed and 3 ExecutionTerminated.
+ */
 export const EventType = {
   ExecutionStarted: 0,
   ExecutionCompleted: 1,
-  ExecutionTerminated: 2,
+  ExecutionFailed: 2,
+  ExecutionTerminated: 3,
   TaskScheduled: 4,
   TaskCompleted: 5,
   TaskFailed: 6,

@@ -23,6 +23,8 @@ export interface DurableApiRequest {
   query: URLSearchParams;
   body: Buffer;
   headers: Record<string, string | string[] | undefined>;
+  /** The absolute URL requested (a running instance's status answers with it as Location). */
+  url?: string;
 }
 
 /** Builds the management URLs of an instance (status, raise event, terminate, purge). */
@@ -41,18 +43,11 @@ export function handleDurableApi(
   const method = req.method.toUpperCase();
   try {
     if (head === 'orchestrators' && method === 'POST' && id) {
-      const text = req.body.toString('utf8');
-      let input: string | undefined;
-      if (text.trim() !== '') {
-        try {
-          input = JSON.stringify(JSON.parse(text) as unknown);
-        } catch {
-          return errorResponse(400, 'BadRequest', 'the request body is not valid JSON');
-        }
-      }
+      const input = jsonInput(req.body);
+      if (input instanceof Error)
+        return errorResponse(400, 'BadRequest', 'the request body is not valid JSON');
       const instanceId = hub.startNew(id, { instanceId: verb, input });
-      const payload = links(instanceId);
-      return json(202, payload, { Location: payload.statusQueryGetUri ?? '', 'Retry-After': '10' });
+      return checkStatusResponse(links(instanceId));
     }
     if (head === 'entities') return handleEntityApi(hub, req, parts.slice(1));
     if (head !== 'instances')
@@ -69,32 +64,7 @@ export function handleDurableApi(
       return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
     }
     if (!verb) {
-      const entity = isEntityInstance(id) ? hub.entity(id) : undefined;
-      if (entity && method === 'GET')
-        return json(202, {
-          ...entityStatusOf(entity, req.query.get('showInput') !== 'false'),
-          ...(req.query.get('showHistory') === 'true' ? { historyEvents: [] } : {}),
-        });
-      if (method === 'GET') {
-        const rec = hub.get(id);
-        if (!rec) return json(404, {});
-        const body = statusOf(rec, {
-          showInput: req.query.get('showInput') !== 'false',
-          showHistory: req.query.get('showHistory') === 'true',
-          showHistoryOutput: req.query.get('showHistoryOutput') === 'true',
-        });
-        const code =
-          rec.runtimeStatus === 'Completed'
-            ? 200
-            : rec.runtimeStatus === 'Failed' || rec.runtimeStatus === 'Terminated'
-              ? 400
-              : 202;
-        return json(
-          code,
-          body,
-          code === 202 ? { Location: links(id).statusQueryGetUri ?? '', 'Retry-After': '10' } : {},
-        );
-      }
+      if (method === 'GET') return getStatus(hub, req, id, links);
       if (method === 'DELETE') {
         return hub.purge(id)
           ? json(200, { instancesDeleted: 1 })
@@ -103,15 +73,9 @@ export function handleDurableApi(
       return errorResponse(405, 'MethodNotAllowed', `${method} not allowed`);
     }
     if (verb === 'raiseEvent' && method === 'POST' && arg) {
-      const text = req.body.toString('utf8');
-      let input: string | undefined;
-      if (text.trim() !== '') {
-        try {
-          input = JSON.stringify(JSON.parse(text) as unknown);
-        } catch {
-          return errorResponse(400, 'BadRequest', 'the event data is not valid JSON');
-        }
-      }
+      const input = jsonInput(req.body);
+      if (input instanceof Error)
+        return errorResponse(400, 'BadRequest', 'the event data is not valid JSON');
       return outcome(hub.raiseEvent(id, arg, input), id);
     }
     if (verb === 'terminate' && method === 'POST') {
@@ -119,10 +83,132 @@ export function handleDurableApi(
     }
     return errorResponse(404, 'NotFound', `no durable API route ${req.path}`);
   } catch (err) {
-    if (err instanceof InstanceExistsError) return errorResponse(409, 'Conflict', err.message);
+    // As HttpApiHandler.HandleRequestAsync answers (HttpApiHandler.cs:437-449): an
+    // ArgumentException 400, anything else 500, both as Web API's HttpError. A start whose
+    // instance id is Pending or Running is the latter: Azure Storage throws
+    // OrchestrationAlreadyExistsException (an InvalidOperationException,
+    // AzureStorageOrchestrationService.cs:1693), which nothing on the way catches.
     if (err instanceof UnknownOrchestratorError || err instanceof InvalidArgumentError)
-      return errorResponse(400, 'BadRequest', err.message);
-    return errorResponse(500, 'InternalServerError', errorMessage(err));
+      return httpError(
+        400,
+        'One or more of the arguments submitted is incorrect',
+        err.message,
+        'System.ArgumentException',
+      );
+    return httpError(
+      500,
+      'Something went wrong while processing your request',
+      errorMessage(err),
+      err instanceof InstanceExistsError
+        ? 'DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException'
+        : 'System.Exception',
+    );
+  }
+}
+
+/**
+ * The answer to a start, as CreateCheckStatusResponseMessage builds it (HttpApiHandler.cs:
+ * 1208-1236): 202, the instance's links, Location its status URL and Retry-After 10.
+ */
+function checkStatusResponse(links: Record<string, string>): HostResponse {
+  const keys = [
+    'id',
+    'statusQueryGetUri',
+    'sendEventPostUri',
+    'terminatePostUri',
+    'purgeHistoryDeleteUri',
+    'restartPostUri',
+    'suspendPostUri',
+    'resumePostUri',
+  ];
+  const body = Object.fromEntries(keys.map((k) => [k, links[k]]));
+  return json(202, body, { Location: links.statusQueryGetUri ?? '', 'Retry-After': '10' });
+}
+
+/** Web API's HttpError body (Message, ExceptionMessage, ExceptionType), as the extension sends it. */
+function httpError(
+  status: number,
+  message: string,
+  exceptionMessage: string,
+  exceptionType: string,
+): HostResponse {
+  return json(status, {
+    Message: message,
+    ExceptionMessage: exceptionMessage,
+    ExceptionType: exceptionType,
+  });
+}
+
+/** A query parameter read as .NET's bool.TryParse reads it, else `fallback`. */
+function queryBool(query: URLSearchParams, name: string, fallback: boolean): boolean {
+  const value = query.get(name)?.trim().toLowerCase();
+  return value === 'true' ? true : value === 'false' ? false : fallback;
+}
+
+/**
+ * `GET instances/{id}`, as HandleGetStatusRequestAsync answers it (HttpApiHandler.cs:597-692):
+ * input unless `showInput=false`; 202 with the request as Location and Retry-After 5 while it
+ * runs; 200 once it completed, was terminated or failed (500 for a failure when asked with
+ * `returnInternalServerErrorOnFailure=true`); 404 for an unknown id.
+ */
+function getStatus(
+  hub: TaskHub,
+  req: DurableApiRequest,
+  id: string,
+  links: ManagementLinks,
+): HostResponse {
+  const showInput = queryBool(req.query, 'showInput', true);
+  const showHistory = queryBool(req.query, 'showHistory', false);
+  const entity = isEntityInstance(id) ? hub.entity(id) : undefined;
+  const rec = entity ? undefined : hub.get(id);
+  if (!entity && !rec) return { status: 404 };
+  const body = entity
+    ? { ...entityStatusOf(entity, showInput), ...(showHistory ? { historyEvents: [] } : {}) }
+    : statusOf(rec as InstanceRecord, {
+        showInput,
+        showHistory,
+        showHistoryOutput: queryBool(req.query, 'showHistoryOutput', false),
+      });
+  const status = entity ? 'Running' : (rec as InstanceRecord).runtimeStatus;
+  const code =
+    status === 'Failed'
+      ? queryBool(req.query, 'returnInternalServerErrorOnFailure', false)
+        ? 500
+        : 200
+      : status === 'Completed' || status === 'Terminated'
+        ? 200
+        : 202;
+  return json(
+    code,
+    withSecondTimes(body),
+    code === 202
+      ? { Location: req.url ?? links(id).statusQueryGetUri ?? '', 'Retry-After': '5' }
+      : {},
+  );
+}
+
+/**
+ * The extension writes an instance's times to the second, `ToString("s") + "Z"`
+ * (HttpApiHandler.cs:713-714, ConvertFrom, for one instance and for lists alike).
+ */
+function withSecondTimes(body: Record<string, unknown>): Record<string, unknown> {
+  const second = (t: unknown): unknown =>
+    typeof t === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(t) ? `${t.slice(0, 19)}Z` : t;
+  return {
+    ...body,
+    createdTime: second(body.createdTime),
+    lastUpdatedTime: second(body.lastUpdatedTime),
+  };
+}
+
+/** A request body as JSON text (re-serialised), none for an empty body, an Error for bad JSON. */
+function jsonInput(body: Buffer): string | undefined | Error {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.stringify(JSON.parse(text) as unknown);
+  } catch (err) {
+    return new Error(errorMessage(err));
   }
 }
 
@@ -202,8 +288,10 @@ function filterInstances<T extends Listed>(all: T[], query: URLSearchParams): T[
  * instance `@name@key`); `instanceIdPrefix=@` lists entities alone.
  */
 function listInstances(hub: TaskHub, req: DurableApiRequest): HostResponse {
+  // Inputs unless `showInput=false`: the query condition shows them by default
+  // (OrchestrationStatusQueryCondition.cs:79; HttpApiHandler.cs:480-483 only overrides it).
   const options = {
-    showInput: req.query.get('showInput') === 'true',
+    showInput: queryBool(req.query, 'showInput', true),
     showHistory: false,
     showHistoryOutput: false,
   };
@@ -233,7 +321,7 @@ function listInstances(hub: TaskHub, req: DurableApiRequest): HostResponse {
   }
   return json(
     200,
-    page.map((r) => r.body()),
+    page.map((r) => withSecondTimes(r.body())),
     headers,
   );
 }

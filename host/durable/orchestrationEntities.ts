@@ -165,7 +165,7 @@ export function noteLockResponses(caller: EntityCaller, events: readonly History
 }
 
 /** The lock set of a LockEntities action: entity ids sorted by scheduler id, without repeats. */
-function lockSetOf(value: unknown): EntityIdWire[] {
+export function lockSetOf(value: unknown): EntityIdWire[] {
   const ids = (Array.isArray(value) ? value : [])
     .map(entityIdFrom)
     .filter((e): e is EntityIdWire => e !== undefined);

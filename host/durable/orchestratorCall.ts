@@ -19,7 +19,16 @@ export type OrchestratorOutcome =
     }
   | { kind: 'failed'; error: string; customStatus?: unknown; actions?: unknown };
 
-/** The trigger payload of an episode: the history so far (played) and the new events. */
+/**
+ * The trigger payload of an episode: the history so far (played) and the new events, with the
+ * fields the extension adds (OrchestrationTriggerAttributeBindingProvider.cs:219-242). The
+ * schema fields are numbers (Newtonsoft writes the SchemaVersion enum as its value):
+ * `upperSchemaVersion` is always V2 (1); `upperSchemaVersionNew` is what the worker uses, here
+ * V4 (3), which durable-functions 3.5.0 needs for entity locks (DurableOrchestrationContext.js,
+ * lock: "requires ... OOProc schema V4"); extension 2.13.7 still sent V3 (2). The timer and
+ * HTTP constants are the Azure Storage provider's (AzureStorageDurabilityProvider.cs:68-70,
+ * HttpOptions.cs:19).
+ */
 export function orchestratorPayload(
   rec: InstanceRecord,
   newEvents: HistoryEvent[],
@@ -30,7 +39,7 @@ export function orchestratorPayload(
     instanceId: rec.instanceId,
     isReplaying: rec.history.length > 0,
     parentInstanceId: rec.parent?.instanceId,
-    upperSchemaVersion: 2,
+    upperSchemaVersion: 1,
     upperSchemaVersionNew: 3,
     longRunningTimerIntervalDuration: '3.00:00:00',
     maximumShortTimerDuration: '6.00:00:00',

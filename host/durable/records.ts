@@ -1,5 +1,4 @@
 /** What the task hub keeps about an orchestration instance (also its file on disk). */
-import type { RetryOptionsWire } from './actions';
 import type { Outgoing } from './entityMessages';
 import type { HistoryEvent } from './history';
 import type { CriticalSection } from './orchestrationEntities';
@@ -17,18 +16,6 @@ export type WorkItem =
   /** The response of an entity to a call or to a lock request, by request id. */
   | { kind: 'entity'; id: number; requestId: string };
 
-/** An activity or sub-orchestration called with retry options. */
-export interface RetryChain {
-  kind: 'activity' | 'subOrchestration';
-  name: string;
-  input?: string;
-  instanceId?: string;
-  options: RetryOptionsWire;
-  attempt: number;
-  attemptId: number;
-  timerId?: number;
-}
-
 /** Everything the hub keeps about one instance (also its file on disk). */
 export interface InstanceRecord {
   instanceId: string;
@@ -43,11 +30,12 @@ export interface InstanceRecord {
   parent?: { instanceId: string; executionId: string; taskId: number };
   history: HistoryEvent[];
   inbox: HistoryEvent[];
-  knownActions: number;
-  actionIds: (number | null)[];
+  /**
+   * The sequence number after the last one the orchestrator's actions took (set by each
+   * episode's replay; locks released as it ends continue from it).
+   */
   nextSeq: number;
   work: WorkItem[];
-  retries: RetryChain[];
   /** Messages to entities its episodes sent that are not yet known to be delivered. */
   outbox?: Outgoing[];
   /** The critical section it asked for or holds. */

@@ -1,95 +1,43 @@
 /**
- * Retries run in the host: the engine allots the retry timer and the next attempt a sequence
- * number as it reads the failure or the timer, before any new action.
+ * Retries run in the host, as DTFx's RetryInterceptor runs them for the extension
+ * (DurableTask.Core 2.17.1, RetryInterceptor.cs:52-130): an attempt that fails schedules a
+ * timer, the timer the next attempt, each taking the next sequence number. After the last
+ * attempt DTFx still schedules a timer, one that fires at once ("Dummy timer for back-compat",
+ * RetryInterceptor.cs:73-82), and the task fails when it fires: since DTFx 2.6.x (#661, January
+ * 2022) there is no further interval after the final failure. (durable-functions' own test
+ * histories, GetSayHelloWithActivityRetryRetryTwo, predate that change and still show one.)
  */
-import { retryDelayMs } from './actions';
-import { EventType, type HistoryEvent, historyEvent } from './history';
-import type { InstanceRecord, WorkItem } from './records';
+import type { RetryOptionsWire, WireAction } from './actions';
 
-/** Whether reading this event makes the host allot a sequence number (a retry). */
-export function allotsSequence(rec: InstanceRecord, event: HistoryEvent): boolean {
-  if (event.EventType === EventType.ExecutionStarted) return true;
-  if (
-    event.EventType === EventType.TaskFailed ||
-    event.EventType === EventType.SubOrchestrationInstanceFailed
-  )
-    return true;
-  return (
-    event.EventType === EventType.TimerFired &&
-    rec.retries.some((c) => c.timerId !== undefined && c.timerId === event.TimerId)
-  );
+/** A call with retry options: an activity or a sub-orchestration. */
+export interface RetryChain {
+  /** The orchestrator's action retried. */
+  action: WireAction;
+  options: RetryOptionsWire;
+  /** The sequence number of the first attempt (a sub-orchestration's default instance id). */
+  firstId: number;
+  /** Attempts made so far. */
+  attempts: number;
 }
 
 /**
- * Moves a retry chain on as its attempt's completion or its retry timer is read: a failure
- * schedules the retry timer (or, after the last attempt, a timer of no delay that ends the
- * chain), the timer the next attempt. Each takes the next sequence number, as the engine
- * expects.
+ * The delay before the retry that follows failed attempt `attempt` (1-based), as DTFx's
+ * ComputeNextDelay: first interval × coefficient^(attempt-1), capped by the largest interval.
  */
-export function advanceRetries(
-  rec: InstanceRecord,
-  event: HistoryEvent,
-  emitted: HistoryEvent[],
-  followUps: WorkItem[],
-): void {
-  const failed =
-    event.EventType === EventType.TaskFailed ||
-    event.EventType === EventType.SubOrchestrationInstanceFailed;
-  const succeeded =
-    event.EventType === EventType.TaskCompleted ||
-    event.EventType === EventType.SubOrchestrationInstanceCompleted;
-  if (failed || succeeded) {
-    const chain = rec.retries.find(
-      (c) => c.timerId === undefined && c.attemptId === event.TaskScheduledId,
-    );
-    if (!chain) return;
-    if (succeeded) {
-      rec.retries.splice(rec.retries.indexOf(chain), 1);
-      return;
-    }
-    const timerId = rec.nextSeq++;
-    const delay =
-      chain.attempt < chain.options.maxNumberOfAttempts
-        ? retryDelayMs(chain.options, chain.attempt)
-        : 0;
-    const fireAt = new Date(Date.now() + delay).toISOString();
-    chain.timerId = timerId;
-    emitted.push(historyEvent(EventType.TimerCreated, { FireAt: fireAt }, timerId));
-    followUps.push({ kind: 'timer', id: timerId, fireAt });
-    return;
-  }
-  if (event.EventType === EventType.TimerFired) {
-    const chain = rec.retries.find((c) => c.timerId !== undefined && c.timerId === event.TimerId);
-    if (!chain) return;
-    if (chain.attempt >= chain.options.maxNumberOfAttempts) {
-      rec.retries.splice(rec.retries.indexOf(chain), 1);
-      return;
-    }
-    const id = rec.nextSeq++;
-    chain.attempt += 1;
-    chain.attemptId = id;
-    chain.timerId = undefined;
-    if (chain.kind === 'activity') {
-      emitted.push(
-        historyEvent(EventType.TaskScheduled, { Name: chain.name, Input: chain.input }, id),
-      );
-      followUps.push({ kind: 'activity', id, name: chain.name, input: chain.input });
-    } else {
-      const instanceId = chain.instanceId ?? `${rec.instanceId}:${id}`;
-      emitted.push(
-        historyEvent(
-          EventType.SubOrchestrationInstanceCreated,
-          { Name: chain.name, InstanceId: instanceId, Input: chain.input },
-          id,
-        ),
-      );
-      followUps.push({
-        kind: 'subOrchestration',
-        id,
-        name: chain.name,
-        instanceId,
-        input: chain.input,
-      });
-    }
-  }
+export function retryDelayMs(options: RetryOptionsWire, attempt: number): number {
+  const coefficient = options.backoffCoefficient ?? 1;
+  let delay = options.firstRetryIntervalInMilliseconds * Math.pow(coefficient, attempt - 1);
+  const max = options.maxRetryIntervalInMilliseconds;
+  if (max !== undefined && max > 0 && delay > max) delay = max;
+  return Math.max(0, Math.round(delay));
+}
+
+/**
+ * The timer a failed attempt schedules: when it fires (from the orchestration's current time,
+ * the episode's OrchestratorStarted), and whether it is the one after the last attempt.
+ */
+export function retryTimer(chain: RetryChain, now: string): { fireAt: string; last: boolean } {
+  const last = chain.attempts >= chain.options.maxNumberOfAttempts;
+  const delay = last ? 0 : retryDelayMs(chain.options, chain.attempts);
+  return { fireAt: new Date(Date.parse(now) + delay).toISOString(), last };
 }
