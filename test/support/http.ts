@@ -5,12 +5,17 @@ export function request(
   url: string,
   method = 'GET',
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
       url,
-      { method, agent: false, headers: payload ? { 'content-type': 'application/json' } : {} },
+      {
+        method,
+        agent: false,
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c: string) => (text += c));
