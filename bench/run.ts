@@ -8,7 +8,7 @@
  */
 import { runDowntimeBench } from './downtime';
 import { runEmulatorBench, watchdog } from './emulator';
-import { runFleetBench } from './fleet';
+import { fleetMarkdown, runFleetBench } from './fleet';
 import { markdownTable } from './table';
 
 /** Whole-run bounds from the start (ms): the hard one is under the 4-minute budget. */
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     deadline: started + FLEET_DEADLINE_MS,
     signal: abort.signal,
   });
-  process.stdout.write(`\n${fleet.table}\n\n${fleet.perVmTable}\n`);
+  process.stdout.write(`\n${fleetMarkdown(fleet)}\n`);
 }
 
 main().then(
