@@ -1,11 +1,12 @@
 /**
  * accelnet through the local host: a bulk run (POST /api/remediations over a subscription,
- * followed to its end in the host's task hub).
+ * followed to its end in the host's task hub), and the outcome of one VM's event-triggered run
+ * (GET /api/vms/{id}/remediation).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { call } from '../support';
+import { call, sleep } from '../support';
 import { type BenchTwin, startBenchTwin } from '../twin/local';
 
 /** The app setting that overrides host.json's concurrent activities. */
@@ -136,4 +137,39 @@ async function summaryOf(twin: BenchTwin, id: string): Promise<string> {
     .filter(([k, n]) => n > 0 && k !== 'total')
     .map(([k, n]) => `${k} ${n}`)
     .join(', ')}`;
+}
+
+export interface RunView {
+  outcome: string;
+  reason?: string;
+}
+
+/**
+ * GET /api/vms/{id}/remediation until the VM's run has ended (404 while it has not started);
+ * no request before `notBefore` (epoch ms), while the VM is surely still down: they share the
+ * host's event loop.
+ */
+export async function awaitOutcome(
+  twin: BenchTwin,
+  vmId: string,
+  {
+    notBefore,
+    deadline,
+    callTimeoutMs,
+  }: { notBefore: number; deadline: number; callTimeoutMs: number },
+): Promise<RunView> {
+  const url = twin.hostUrl(`/api/vms/${encodeURIComponent(vmId)}/remediation`);
+  await sleep(Math.max(0, Math.min(notBefore, deadline) - Date.now()));
+  for (;;) {
+    const reply = await call(url, { agent: twin.hostAgent }, undefined, callTimeoutMs);
+    if (reply.status === 200) {
+      const view = JSON.parse(reply.body) as RunView;
+      if (!['in-progress', 'pending-approval'].includes(view.outcome)) return view;
+    } else if (reply.status !== 404) {
+      throw new Error(`GET remediation of ${vmId} answered ${reply.status}: ${reply.body}`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no outcome for ${vmId} in time (last answer ${reply.status})`);
+    await sleep(50);
+  }
 }

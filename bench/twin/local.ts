@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 
 import { type LocalTwin, startLocal } from '../../host/local';
+import { EmulatorAdmin } from './emulator-admin';
+
 export interface BenchTwinOptions {
   /** Prefix of its data directory (made for it, removed when it stops). */
   dataDirPrefix: string;
@@ -101,4 +103,11 @@ export async function startBenchTwin(options: BenchTwinOptions): Promise<BenchTw
   }
   options.signal?.addEventListener('abort', onAbort, { once: true });
   return twin;
+}
+
+/** The admin API of the twin's embedded emulator. */
+export function embeddedAdmin(twin: BenchTwin, timeoutMs: number): EmulatorAdmin {
+  const emulator = twin.local.emulator;
+  if (!emulator) throw new Error('the local twin has no embedded emulator');
+  return new EmulatorAdmin(twin.local.armEndpoint, emulator.caPem, timeoutMs);
 }
