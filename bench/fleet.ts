@@ -5,7 +5,7 @@
  * - accelnet: the local twin (Azurite + the Functions host running the compiled app, in report
  *   mode so nothing but the bulk run acts), POST /api/remediations over the subscription,
  *   followed until the run completes. Twice: with the host's concurrent activities raised by
- *   app setting (the measured run), and as host.json deploys it (10), bounded and extrapolated;
+ *   app setting (the measured run), and as host.json deploys it, bounded and extrapolated;
  * - the documented procedure as a sequential loop (deallocate, NIC GET + PUT, start, VM by VM,
  *   the real SDK clients awaiting every poller), measured on 50 VMs and scaled linearly;
  * - naive unbounded parallelism: the same procedure in one `Promise.all` over every eligible
@@ -18,7 +18,7 @@
  * bound of any approach that honours ARM's limits: max(one VM's critical path, the writes the
  * fleet needs / the write bucket's refill).
  *
- * Another fleet is a variant: a mix (fleet/mix.ts) and the phases to run on it.
+ * Another fleet is a variant (FLEET_VARIANTS): a mix (fleet/mix.ts) and the phases to run on it.
  *
  *   npm run build && node dist/bench/fleet.js
  *   BENCH_FLEET_MAX_PARALLEL=200 BENCH_FLEET_PHASES=accelnet node dist/bench/fleet.js
@@ -62,7 +62,7 @@ const DEFAULT_MAX_PARALLEL = 100;
 /**
  * The host's concurrent activities for the measured run, by the app setting that overrides
  * host.json. Activities wait on ARM's long-running operations while they hold their slot, so
- * host.json's 10 caps a bulk run at ~10 VMs in flight whatever maxParallel says; 500 is
+ * host.json's value (read from it) caps the VMs in flight whatever maxParallel says; 500 is
  * maxParallel's own ceiling.
  */
 const DEFAULT_ACTIVITY_SLOTS = 500;
@@ -87,9 +87,12 @@ const PHASE_RESERVE_MS: Record<FleetPhase, number> = {
 /** A fleet and the approaches to run on it, each on a fresh seed of it. */
 export interface FleetVariant {
   mix: FleetMix;
-  /** Default: the benchmark's `phases`. */
+  /** Default: the benchmark's `phases` (all, or BENCH_FLEET_PHASES). */
   phases?: FleetPhase[];
 }
+
+/** The fleets `npm run bench` runs, in this order, each with its own two tables. */
+export const FLEET_VARIANTS: readonly FleetVariant[] = [{ mix: STANDARD_MIX }];
 
 export interface FleetBenchOptions {
   /** Lanes of the accelnet runs (default 100, or BENCH_FLEET_MAX_PARALLEL). */
@@ -100,8 +103,8 @@ export interface FleetBenchOptions {
   sequentialVms?: number;
   /** Which approaches to run, in this order (default all, or BENCH_FLEET_PHASES=a,b). */
   phases?: FleetPhase[];
-  /** The fleets, in this order (default: the standard 1,000 VMs). */
-  variants?: FleetVariant[];
+  /** The fleets, in this order (default FLEET_VARIANTS). */
+  variants?: readonly FleetVariant[];
   /** Epoch ms by which the benchmark must be done; phases are cut short to stay within it. */
   deadline?: number;
   /** Stops everything at once (the caller's hard time bound); the benchmark then fails. */
@@ -140,7 +143,7 @@ export async function runFleetBench(options: FleetBenchOptions = {}): Promise<Fl
     .split(',')
     .filter((p): p is FleetPhase => (ALL_PHASES as string[]).includes(p));
   const phases = options.phases ?? (fromEnv.length > 0 ? fromEnv : ALL_PHASES);
-  const variants = (options.variants ?? [{ mix: STANDARD_MIX }]).map((v) => ({
+  const variants = (options.variants ?? FLEET_VARIANTS).map((v) => ({
     fleet: fleetOf(v.mix),
     phases: v.phases ?? phases,
     results: [] as FleetPhaseResult[],
