@@ -6,25 +6,25 @@
  *   npm run bench:emulator          (BENCH_SECONDS=5 per phase by default)
  *   BENCH_EMULATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:emulator
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 
-import { ComputeManagementClient } from '@azure/arm-compute';
-import { NetworkManagementClient } from '@azure/arm-network';
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { type PipelinePolicy, tlsPolicy } from '@azure/core-rest-pipeline';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 
+import { sdkClients } from './runners/sdk';
+import { runStandalone } from './standalone';
+import { fmt } from './support';
 import { type BenchRow, markdownTable } from './table';
+import { type Child, spawnNode } from './twin/children';
+import { startEmulatorProcess } from './twin/emulator-process';
+import { seedBody, SUBSCRIPTION_ID as SUB } from './twin/seed';
 
-const SUB = '00000000-0000-0000-0000-000000000001';
 const RG = 'rg-bench';
 const FLEET_SIZE = 200;
 const CONCURRENCY = 32;
 const CYCLE_VMS = 8;
 const TARGET_GETS_PER_CORE = 2000;
-const CLI_MAIN = join(__dirname, '../cli/main.js');
 const BASELINE_MAIN = join(__dirname, 'baseline-server.js');
 /** Whole-run bound: phases are ~5 s each; everything stops by then whatever happens. */
 const WATCHDOG_MS = 58_000;
@@ -52,73 +52,6 @@ export interface EmulatorBenchResult {
 }
 
 // --- child processes -----------------------------------------------------------------------------
-
-interface Child {
-  process: ChildProcess;
-  pid: number;
-  stop: () => Promise<void>;
-}
-
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-/** Spawns node with args and resolves with its child and first stdout line. */
-function spawnNode(args: string[], what: string): Promise<{ child: Child; line: string }> {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(proc);
-  let stderr = '';
-  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  void exited.then(() => live.delete(proc));
-  const child: Child = {
-    process: proc,
-    pid: proc.pid ?? 0,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`${what} did not start within 20 s: ${stderr}`));
-    }, 20_000);
-    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      if (buffered.includes('\n')) return;
-      buffered += chunk;
-      const end = buffered.indexOf('\n');
-      if (end >= 0) {
-        clearTimeout(timer);
-        resolve({ child, line: buffered.slice(0, end) });
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited before it was ready (${proc.exitCode}): ${stderr}`));
-    });
-  });
-}
-
-async function startEmulatorChild(nodeArgs: string[]): Promise<{ child: Child; url: string }> {
-  const { child, line } = await spawnNode(
-    [...nodeArgs, CLI_MAIN, 'emulator', '--port', '0', '--time-scale', '0', '--no-throttling'],
-    'the emulator',
-  );
-  const m = /^ARM emulator listening on (https:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-  if (!m?.[1]) {
-    await child.stop();
-    throw new Error(`unexpected emulator output: ${line}`);
-  }
-  return { child, url: m[1] };
-}
 
 async function startBaselineChild(): Promise<{ child: Child; url: string; caPem: string }> {
   const { child, line } = await spawnNode([BASELINE_MAIN], 'the baseline server');
@@ -161,55 +94,6 @@ function request(url: URL | string, options: https.RequestOptions, body?: string
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function fetchCa(url: string): Promise<string> {
-  const reply = await request(`${url}/_emulator/ca.pem`, {
-    rejectUnauthorized: false,
-    agent: false,
-  });
-  if (reply.status !== 200) throw new Error(`GET /_emulator/ca.pem answered ${reply.status}`);
-  return reply.body;
-}
-
-async function seedFleet(url: string, ca: string): Promise<void> {
-  const fleet = {
-    subscriptionId: SUB,
-    location: 'westus2',
-    resourceGroups: [
-      {
-        name: RG,
-        vms: [
-          {
-            name: 'vm',
-            count: FLEET_SIZE,
-            size: 'Standard_D4s_v5',
-            osType: 'Linux',
-            image: {
-              publisher: 'Canonical',
-              offer: '0001-com-ubuntu-server-jammy',
-              sku: '22_04-lts-gen2',
-            },
-            nics: 1,
-            acceleratedNetworking: false,
-            powerState: 'running',
-          },
-        ],
-      },
-    ],
-  };
-  const body = JSON.stringify(fleet);
-  const reply = await request(
-    `${url}/_emulator/seed?events=false`,
-    {
-      method: 'POST',
-      ca,
-      agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    },
-    body,
-  );
-  if (reply.status !== 201) throw new Error(`seeding answered ${reply.status}: ${reply.body}`);
 }
 
 const vmPath = (i: number): string =>
@@ -275,19 +159,7 @@ function rawGetter(
   };
 }
 
-function credential(token: string): TokenCredential {
-  return {
-    getToken: (): Promise<AccessToken> =>
-      Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
-  };
-}
-
 // --- the benchmark -----------------------------------------------------------------------------
-
-const fmt = (n: number, digits = 0): string =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : 'n/a';
 
 export async function runEmulatorBench(
   options: EmulatorBenchOptions = {},
@@ -320,10 +192,22 @@ export async function runEmulatorBench(
     baselineAgent.destroy();
 
     log('emulator: starting (time scale 0, no throttling) and seeding 200 VMs');
-    const emulator = await startEmulatorChild(nodeArgs);
+    const emulator = await startEmulatorProcess({ timeScale: 0, throttling: false, nodeArgs });
     children.push(emulator.child);
-    const ca = await fetchCa(emulator.url);
-    await seedFleet(emulator.url, ca);
+    const ca = emulator.caPem;
+    await emulator.admin.seed(
+      seedBody(RG, [
+        {
+          name: 'vm',
+          count: FLEET_SIZE,
+          size: 'Standard_D4s_v5',
+          acceleratedNetworking: false,
+          powerState: 'running',
+        },
+      ]),
+      { events: false },
+    );
+    emulator.admin.close();
 
     // (a) raw GETs.
     log(`emulator: raw GET VM, ${CONCURRENCY} concurrent, ${seconds} s`);
@@ -347,16 +231,10 @@ export async function runEmulatorBench(
         return next(req);
       },
     };
-    const clientOptions = {
-      endpoint: emulator.url,
-      additionalPolicies: [
-        { policy: tlsPolicy({ ca }), position: 'perCall' as const },
-        { policy: counter, position: 'perRetry' as const },
-      ],
+    const { compute, network } = sdkClients(emulator, 'bench', {
+      perRetry: [counter],
       retryOptions: { maxRetries: 3, retryDelayInMs: 5, maxRetryDelayInMs: 100 },
-    };
-    const compute = new ComputeManagementClient(credential('bench'), SUB, clientOptions);
-    const network = new NetworkManagementClient(credential('bench'), SUB, clientOptions);
+    });
     const sdk = await load(seconds, CONCURRENCY, emulator.child.pid, async (_w, n) => {
       await compute.virtualMachines.get(RG, `vm-${(n % FLEET_SIZE) + 1}`);
       return 1;
@@ -436,31 +314,7 @@ export async function runEmulatorBench(
   }
 }
 
-/** Keeps a run bounded in time whatever hangs: kills the children and exits. */
-export function watchdog(ms = WATCHDOG_MS): NodeJS.Timeout {
-  const timer = setTimeout(() => {
-    process.stderr.write(`bench: still running after ${ms} ms, stopping.\n`);
-    for (const child of live) child.kill('SIGKILL');
-    process.exit(1);
-  }, ms);
-  timer.unref();
-  return timer;
-}
-
-async function main(): Promise<void> {
-  watchdog();
+runStandalone(module, WATCHDOG_MS, async () => {
   const result = await runEmulatorBench();
   process.stdout.write(`\n${markdownTable(result.rows)}\n`);
-}
-
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(
-        `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+});

@@ -7,8 +7,9 @@
  * their twins are stopped; past the hard bound the watchdog kills every child and exits.
  */
 import { runDowntimeBench } from './downtime';
-import { runEmulatorBench, watchdog } from './emulator';
-import { runFleetBench } from './fleet';
+import { runEmulatorBench } from './emulator';
+import { fleetMarkdown, runFleetBench } from './fleet';
+import { runMain } from './standalone';
 import { markdownTable } from './table';
 
 /** Whole-run bounds from the start (ms): the hard one is under the 4-minute budget. */
@@ -17,9 +18,8 @@ const FLEET_DEADLINE_MS = 222_000;
 const ABORT_MS = 228_000;
 const HARD_BOUND_MS = 235_000;
 
-async function main(): Promise<void> {
+runMain(HARD_BOUND_MS, async () => {
   const started = Date.now();
-  watchdog(HARD_BOUND_MS);
   const abort = new AbortController();
   setTimeout(() => {
     process.stderr.write(`bench: still running after ${ABORT_MS} ms, stopping the local twin.\n`);
@@ -39,15 +39,5 @@ async function main(): Promise<void> {
     deadline: started + FLEET_DEADLINE_MS,
     signal: abort.signal,
   });
-  process.stdout.write(`\n${fleet.table}\n\n${fleet.perVmTable}\n`);
-}
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+  process.stdout.write(`\n${fleetMarkdown(fleet)}\n`);
+});

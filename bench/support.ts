@@ -1,4 +1,4 @@
-/** Helpers the downtime and fleet benchmarks share: plain HTTP(S) calls and number formatting. */
+/** Helpers every benchmark shares: plain HTTP(S) calls, statistics and number formatting. */
 import http from 'node:http';
 import https from 'node:https';
 
@@ -36,7 +36,7 @@ export function call(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function median(values: number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
@@ -44,6 +44,9 @@ export function median(values: number[]): number {
     ? (sorted[mid] ?? NaN)
     : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
+
+export const mean = (values: readonly number[]): number =>
+  values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 
 /** A number with thousands separators; `+ 0` turns a rounded -0 into 0 (no "-0" in tables). */
 export const fmt = (n: number, digits = 0): string =>
@@ -53,3 +56,14 @@ export const fmt = (n: number, digits = 0): string =>
         minimumFractionDigits: digits,
       })
     : 'n/a';
+
+export const ms = (n: number): string => `${fmt(n)} ms`;
+export const seconds = (milliseconds: number): string => `${fmt(milliseconds / 1000, 2)} s`;
+/** `n / base` as `1.04x`. */
+export const ratio = (n: number, base: number): string => `${fmt(n / base, 2)}x`;
+/** A whole number with its sign: `+60`, `+0`, `-3`. */
+export const signed = (n: number): string => {
+  const rounded = Math.round(n) + 0;
+  return rounded >= 0 ? `+${fmt(rounded)}` : fmt(rounded);
+};
+export const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
