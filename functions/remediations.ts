@@ -65,8 +65,6 @@ export function startRemediation(
       request: { ...scope, ...(vmIds ? { vmCount: vmIds.length } : {}) },
       createdAt,
       retryIntervalMs: settings.retryIntervalMs,
-      // Progress refreshes a few times per retry interval's worth of ARM time: 15 s in Azure.
-      progressIntervalMs: Math.max(1_000, settings.retryIntervalMs * 3),
       approvalTimeoutMs: settings.approvalTimeoutMs,
       pausePollMs: settings.pausePollMs,
     };

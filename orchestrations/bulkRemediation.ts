@@ -14,7 +14,6 @@ import {
   type PlanOutput,
   type RecordRunInput,
   type RemediateVmInput,
-  type RunProgress,
 } from '../shared/activities/contracts';
 import { describeFailure } from '../shared/domain/failures';
 import { addFinalCounts, bump, emptyCounts, type VmOutcome } from '../shared/domain/outcomes';
@@ -25,7 +24,6 @@ import { call, failureOf } from './call';
 import {
   applyDecisions,
   approvalVm,
-  progressCounts,
   scopeOf,
   sortPlan,
   splitLanes,
@@ -264,36 +262,23 @@ function* remediate(
         `${runId}-lane-${lane}`,
       ),
     );
-    // The lanes are scheduled once (every task is yielded once); while they run, the custom
-    // status shows the outcomes stored so far, refreshed every progressIntervalMs.
-    const all = context.df.Task.all(lanes);
-    const inSets = sets.reduce((n, set) => n + set.items.length, 0);
-    const interval = input.progressIntervalMs ?? 15_000;
-    const tick = (): df.Task =>
-      context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + interval));
-    yield context.df.Task.any([all, tick()]);
-    while (!all.isCompleted && !all.isFaulted) {
-      const progress = (yield context.df.callActivity(ACTIVITY.readRunProgress, {
-        runId,
-      })) as RunProgress;
-      context.df.setCustomStatus({
-        phase: 'remediating',
-        counts: progressCounts(counts, progress),
-        done: progress.done,
-        total: counts.total,
-      });
-      // Every VM has its outcome: the lanes are returning; wait for them, not for a timer.
-      if (progress.done >= counts.total - inSets || all.isCompleted) break;
-      yield tick();
-    }
+    // The run's progress is its stored outcomes (GET /api/remediations/{id} and the dashboard
+    // read them): the orchestration waits for its lanes and writes no history meanwhile, however
+    // long they run.
     let laneCounts: BulkCounts[];
     try {
-      laneCounts = (yield all) as BulkCounts[];
+      laneCounts = (yield context.df.Task.all(lanes)) as BulkCounts[];
     } catch (error) {
-      // A lane could not go on (its VMs could not be read after retries): the VMs it had not
-      // reached stay in progress, and the run ends failed saying so. Every VM a lane started
-      // has its own outcome.
+      // A lane could not go on (its VMs could not be read after retries): every VM a lane
+      // started has its own outcome; the ones it had not reached are closed as failed, saying
+      // so, and the run ends failed.
       const message = `a lane failed: ${describeFailure(failureOf(error))}`;
+      yield* call(
+        context,
+        ACTIVITY.closeRun,
+        { runId, reason: `not remediated: ${message}` },
+        retryPolicy(input.retryIntervalMs),
+      );
       yield* recordRun('failed', message);
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return counts;

@@ -6,12 +6,10 @@
 import type {
   ApprovalDecision,
   ApprovalVm,
-  BulkCounts,
   BulkRequest,
   PlanOutput,
-  RunProgress,
 } from '../shared/activities/contracts';
-import { COUNT_OF, type Outcome, type VmOutcome } from '../shared/domain/outcomes';
+import { type VmOutcome } from '../shared/domain/outcomes';
 import type { LaneVm, PlanItem, WorkUnit } from '../shared/domain/plan';
 
 /** What a lane needs of a planned VM. */
@@ -92,16 +90,6 @@ export function scopeOf(request: BulkRequest): { id: string; name: string } {
   return request.resourceGroup
     ? { id: `${subscription}/resourceGroups/${request.resourceGroup}`, name: request.resourceGroup }
     : { id: subscription, name: `subscription ${request.subscriptionId}` };
-}
-
-/** The run's counts so far: what was known before the lanes, plus the outcomes stored since. */
-export function progressCounts(before: BulkCounts, progress: RunProgress): BulkCounts {
-  const counts = { ...before };
-  for (const [outcome, n] of Object.entries(progress.counts)) {
-    const field = COUNT_OF[outcome as Outcome];
-    if (field && field !== 'pendingApproval') counts[field] = n;
-  }
-  return counts;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { ApprovalVm } from '../domain/approvals';
 import type { VmRef } from '../domain/events';
 import type { Decision, PowerState, VmFacts } from '../domain/model';
-import type { AuditInput, Outcome, OutcomeCounts, VmOutcome } from '../domain/outcomes';
+import type { AuditInput, OutcomeCounts, VmOutcome } from '../domain/outcomes';
 import type { FreshVm } from '../domain/unit';
 
 export type { ApprovalDecision, ApprovalVm } from '../domain/approvals';
@@ -29,7 +29,6 @@ export const ACTIVITY = {
   recordVmResults: 'recordVmResults',
   requestApproval: 'requestApproval',
   closeApproval: 'closeApproval',
-  readRunProgress: 'readRunProgress',
   storeLaneWork: 'storeLaneWork',
   readLaneWork: 'readLaneWork',
   closeRun: 'closeRun',
@@ -153,8 +152,6 @@ export interface BulkInput {
   request: BulkRequest;
   createdAt: string;
   retryIntervalMs?: number;
-  /** How often a running bulk run refreshes the progress in its custom status. */
-  progressIntervalMs?: number;
   approvalTimeoutMs?: number;
   /** While accelnet is paused, how often a waiting run looks again. */
   pausePollMs?: number;
@@ -232,13 +229,6 @@ export interface RecordRunInput {
   error?: string;
 }
 
-/** A bulk run's progress, from the per-VM results stored so far. */
-export interface RunProgress {
-  /** VMs with a final outcome. */
-  done: number;
-  counts: Partial<Record<Outcome, number>>;
-}
-
 export interface RecordVmResultsInput {
   runId: string;
   results: VmOutcome[];
@@ -309,7 +299,6 @@ export interface ActivityContracts {
   recordVmResults: { input: RecordVmResultsInput; output: void };
   requestApproval: { input: RequestApprovalInput; output: RequestApprovalOutput };
   closeApproval: { input: CloseApprovalInput; output: CloseApprovalOutput };
-  readRunProgress: { input: { runId: string }; output: RunProgress };
   storeLaneWork: { input: StoreLaneWorkInput; output: { vms: number } };
   readLaneWork: { input: ReadLaneWorkInput; output: LaneVm[] };
   closeRun: { input: CloseRunInput; output: { closed: number } };

@@ -1,17 +1,10 @@
 import { isFinal } from '../domain/outcomes';
 import { AccelnetError } from '../platform/errors';
-import type { RunProgress } from './contracts';
 import type { Activities, ActivityDeps } from './index';
 
 type RecordActivities = Pick<
   Activities,
-  | 'recordRun'
-  | 'readRunProgress'
-  | 'storeLaneWork'
-  | 'readLaneWork'
-  | 'closeRun'
-  | 'recordVmResults'
-  | 'recordAudit'
+  'recordRun' | 'storeLaneWork' | 'readLaneWork' | 'closeRun' | 'recordVmResults' | 'recordAudit'
 >;
 
 /** The run store and the audit trail: what the orchestrations record, and read back. */
@@ -36,17 +29,6 @@ export function createRecordActivities(deps: ActivityDeps): RecordActivities {
         status: input.status,
         ...(input.error !== undefined ? { error: input.error } : {}),
       });
-    },
-
-    readRunProgress: async (input) => {
-      if (!deps.runs) throw new AccelnetError('NoRunStore', 'No run store is configured.');
-      const counts: RunProgress['counts'] = {};
-      let done = 0;
-      for (const result of await deps.runs.listVmResults(input.runId)) {
-        counts[result.outcome] = (counts[result.outcome] ?? 0) + 1;
-        if (isFinal(result.outcome)) done += 1;
-      }
-      return { done, counts };
     },
 
     storeLaneWork: async (input, log = deps.log) => {

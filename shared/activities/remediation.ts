@@ -33,6 +33,23 @@ type RemediationActivities = Pick<
  * crash or a transient failure finds the VM already in the target state and does nothing), logs
  * what it did, and throws AccelnetError on failure.
  */
+/**
+ * How long one activity may wait for ARM: below host.json's functionTimeout (10 minutes), so
+ * the Functions host never stops an activity (which would restart the worker and lose every
+ * other invocation on it). An operation still running then is followed again by the next
+ * attempt, after a durable timer (test/unit/config.test.ts checks the two against each other).
+ */
+export const ACTIVITY_BUDGET_MS = 8 * 60_000;
+
+/** A VM operation still running when the activity's budget is spent: retried, not failed. */
+function stillRunning(kind: string, vm: VmRef): AccelnetError {
+  return new AccelnetError(
+    'OperationStillRunning',
+    `The ${kind} of ${vm.name} is still running after ${ACTIVITY_BUDGET_MS / 60_000} minutes; it is followed again on the next attempt.`,
+    { retryable: true },
+  );
+}
+
 export function createRemediationActivities(deps: ActivityDeps): RemediationActivities {
   const skuCache = new Map<string, Promise<Map<string, SizeFacts>>>();
 
@@ -58,8 +75,8 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
    * The SDK pollers throw a failed operation as a plain Error ("…has failed. AllocationFailed.
    * …"): it is typed here with ARM's code.
    */
-  const drive = (kind: string, pollable: Pollable): Promise<unknown> =>
-    timer.drive(kind, pollable, performance.now()).catch((error: unknown) => {
+  const drive = (kind: string, pollable: Pollable, deadline: number): Promise<unknown> =>
+    timer.drive(kind, pollable, performance.now(), deadline).catch((error: unknown) => {
       throw operationError(ensureError(error));
     });
 
@@ -67,11 +84,13 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
     name: string,
     input: { vm: VmRef; runId: string },
     log: LogPort,
-    work: () => Promise<T>,
+    work: (deadline: number) => Promise<T>,
   ): Promise<T> {
     const started = Date.now();
     try {
-      const result = await work();
+      // An activity never outlives the Functions host's timeout (host.json functionTimeout):
+      // what it waits for longer is followed again by the next attempt.
+      const result = await work(performance.now() + ACTIVITY_BUDGET_MS);
       log({
         level: 'info',
         runId: input.runId,
@@ -118,18 +137,19 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
     target: PowerState,
     transitional: PowerState,
     conflict: unknown,
+    deadline: number,
   ): Promise<PowerOutput> {
     const kind =
       target === 'deallocated' ? 'deallocate' : target === 'running' ? 'start' : 'powerOff';
     let wait = Math.max(deps.pollIntervalMs, (timer.expectedMs(kind) ?? deps.pollIntervalMs) * 0.1);
-    for (let round = 0; round < 200; round += 1) {
+    for (;;) {
       const state = await powerState(ports, vm);
       if (state === target) return { powerState: target, changed: false };
       if (state !== transitional) throw conflict;
+      if (performance.now() + wait > deadline) throw stillRunning(kind, vm);
       await new Promise((resolve) => setTimeout(resolve, wait));
       wait = Math.min(30_000, wait * 1.5);
     }
-    throw conflict;
   }
 
   /** One VM read again; a VM that no longer exists is `found: false`. */
@@ -251,7 +271,7 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
     },
 
     deallocateVm: (input, log = deps.log) =>
-      step('deallocate', input, log, async () => {
+      step('deallocate', input, log, async (deadline) => {
         const ports = deps.arm(input.vm.subscriptionId);
         const poller = ports.compute.virtualMachines.deallocate(
           input.vm.resourceGroup,
@@ -262,18 +282,19 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
         } catch (error) {
           // A previous attempt's deallocation is still running (a retry after a crash): wait for it.
           if (ensureError(error).code !== 'OperationNotAllowed') throw error;
-          return awaitState(ports, input.vm, 'deallocated', 'deallocating', error);
+          return awaitState(ports, input.vm, 'deallocated', 'deallocating', error, deadline);
         }
         const changed = !poller.isDone;
         await drive(
           'deallocate',
           powerActionPollable(poller, (url) => ports.operations.get(url)),
+          deadline,
         );
         return { powerState: 'deallocated', changed };
       }),
 
     enableAcceleratedNetworking: (input, log = deps.log) =>
-      step('enableNics', input, log, async () => {
+      step('enableNics', input, log, async (deadline) => {
         const ports = deps.arm(input.vm.subscriptionId);
         // The invariant that matters most: a NIC is changed only while its VM is deallocated.
         const before = await powerState(ports, input.vm);
@@ -301,7 +322,7 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
               requestOptions: { customHeaders: nic.etag ? { 'If-Match': nic.etag } : {} },
             },
           );
-          await drive('nicUpdate', classicPollable(poller));
+          await drive('nicUpdate', classicPollable(poller), deadline);
           const result = poller.getResult();
           if (result && result.enableAcceleratedNetworking !== true) {
             throw new AccelnetError(
@@ -316,19 +337,20 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
       }),
 
     startVm: (input, log = deps.log) =>
-      step('start', input, log, async () => {
+      step('start', input, log, async (deadline) => {
         const ports = deps.arm(input.vm.subscriptionId);
         const poller = ports.compute.virtualMachines.start(input.vm.resourceGroup, input.vm.name);
         try {
           await poller.submitted();
         } catch (error) {
           if (ensureError(error).code !== 'OperationNotAllowed') throw error;
-          return awaitState(ports, input.vm, 'running', 'starting', error);
+          return awaitState(ports, input.vm, 'running', 'starting', error, deadline);
         }
         const changed = !poller.isDone;
         await drive(
           'start',
           powerActionPollable(poller, (url) => ports.operations.get(url)),
+          deadline,
         );
         return { powerState: 'running', changed };
       }),

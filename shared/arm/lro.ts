@@ -135,7 +135,16 @@ export class OperationTimer {
     return this.expected.get(kind);
   }
 
-  async drive(kind: string, pollable: Pollable, submittedAt: number): Promise<PollStats> {
+  /**
+   * Polls until the operation ends; past `deadline` (the clock's ms) it stops and throws a
+   * retryable OperationStillRunning, so a caller never waits longer than its budget.
+   */
+  async drive(
+    kind: string,
+    pollable: Pollable,
+    submittedAt: number,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<PollStats> {
     const expected = this.expected.get(kind);
     let polls = 0;
     let wait = expected !== undefined ? expected - (this.now() - submittedAt) : this.minIntervalMs;
@@ -143,6 +152,13 @@ export class OperationTimer {
       expected !== undefined ? Math.max(this.minIntervalMs, expected * 0.05) : this.minIntervalMs;
     let lastRunningAt: number | undefined;
     while (!pollable.isDone()) {
+      if (this.now() + this.clamp(wait) > deadline) {
+        throw new AccelnetError(
+          'OperationStillRunning',
+          `The ${kind} operation is still running after ${Math.round((this.now() - submittedAt) / 1000)} s; it is followed again on the next attempt.`,
+          { retryable: true },
+        );
+      }
       await this.sleep(this.clamp(wait));
       const polledAt = this.now() - submittedAt;
       await pollable.poll();

@@ -305,17 +305,21 @@ describe('bulk remediation runs', () => {
     try {
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, maxParallel: 10 });
-      // The run's custom status (the Durable status query) shows progress while it runs.
+      // The run's status URL shows progress while it runs: the outcomes stored so far.
       const progress: { done: number; remediated: number }[] = [];
       let watching = true;
       const watch = (async () => {
         while (watching) {
-          const res = await call('GET', `/runtime/webhooks/durabletask/instances/${id}`);
-          const status = (res.json as { customStatus?: Record<string, unknown> } | undefined)
-            ?.customStatus;
-          const counts = status?.counts as { remediated?: number } | undefined;
-          if (status?.phase === 'remediating' && typeof status.done === 'number')
-            progress.push({ done: status.done, remediated: counts?.remediated ?? 0 });
+          const res = await call('GET', `/api/remediations/${id}`);
+          const live = res.json as
+            { status?: string; summary?: Record<string, number> } | undefined;
+          const summary = live?.summary;
+          if (live?.status === 'running' && summary)
+            progress.push({
+              done:
+                (summary.total ?? 0) - (summary.inProgress ?? 0) - (summary.pendingApproval ?? 0),
+              remediated: summary.remediated ?? 0,
+            });
           await sleep(100);
         }
       })();

@@ -1,3 +1,4 @@
+import { ACTIVITY_BUDGET_MS } from '../../shared/activities/remediation';
 import { loadSettings, parseIsoDuration, SETTINGS } from '../../shared/platform/config';
 
 describe('loadSettings', () => {
@@ -86,5 +87,15 @@ describe('parseIsoDuration', () => {
     ['24h', undefined],
   ])('when the duration is %s, then it is %s ms', (text, ms) => {
     expect(parseIsoDuration(text)).toBe(ms);
+  });
+});
+
+describe('the activity budget', () => {
+  test('when host.json sets functionTimeout, then an activity gives up waiting for ARM with time to spare', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const host = require('../../host.json') as { functionTimeout: string };
+    const [h, m, s] = host.functionTimeout.split(':').map(Number);
+    const timeoutMs = ((h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0)) * 1000;
+    expect(ACTIVITY_BUDGET_MS).toBeLessThanOrEqual(timeoutMs - 60_000);
   });
 });

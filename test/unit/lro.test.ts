@@ -33,6 +33,15 @@ function simulation(
 }
 
 describe('OperationTimer', () => {
+  test("when an operation outlasts the caller's deadline, then it stops before the deadline with a retryable OperationStillRunning", async () => {
+    const sim = simulation(10_000_000);
+    await expect(sim.timer.drive('start', sim.op(), sim.clock.now, 500_000)).rejects.toMatchObject({
+      code: 'OperationStillRunning',
+      retryable: true,
+    });
+    expect(sim.clock.now).toBeLessThanOrEqual(500_000);
+  });
+
   test('when an operation kind is new, then it probes with doubling waits from the minimum', async () => {
     const sim = simulation(300);
     const stats = await sim.timer.drive('deallocate', sim.op(), sim.clock.now);

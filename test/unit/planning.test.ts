@@ -1,13 +1,11 @@
 /** The pure planning of a bulk run (orchestrations/planning.ts), table by table. */
 import {
   applyDecisions,
-  progressCounts,
   scopeOf,
   sortPlan,
   splitLanes,
   toUnits,
 } from '../../orchestrations/planning';
-import type { BulkCounts } from '../../shared/activities/contracts';
 import type { VmRef } from '../../shared/domain/events';
 import type { Decision } from '../../shared/domain/model';
 import type { PlanItem } from '../../shared/domain/plan';
@@ -130,25 +128,6 @@ describe('applying decisions', () => {
 });
 
 describe('what a run shows', () => {
-  test('when outcomes have been stored, then the progress counts take them over what was known before the lanes', () => {
-    const before: BulkCounts = {
-      total: 10,
-      remediated: 0,
-      alreadyCompliant: 3,
-      skipped: 1,
-      failed: 0,
-      pendingApproval: 0,
-      rejected: 0,
-      planned: 0,
-    };
-    expect(
-      progressCounts(before, {
-        done: 7,
-        counts: { 'already-compliant': 3, skipped: 1, remediated: 2, failed: 1, 'in-progress': 3 },
-      }),
-    ).toEqual({ ...before, remediated: 2, failed: 1 });
-  });
-
   test('when a run covers a group or a subscription, then the approval names that scope', () => {
     const base = { subscriptionId: SUB, dryRun: false, maxParallel: 1, approval: 'none' as const };
     expect(scopeOf({ ...base, includeAvailabilitySets: false, resourceGroup: 'rg-app' })).toEqual({
