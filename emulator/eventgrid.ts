@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { z } from 'zod';
 
-import type { ArmActivity } from './activity';
-import { ArmError } from './errors';
+import type { ArmActivity } from './arm/activity';
+import { ArmError } from './arm/errors';
 
 // ---------------------------------------------------------------------------------------------
 // Public types

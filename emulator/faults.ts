@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
+import { ArmError } from './arm/errors';
 import { describeZodError } from './config';
-import { ArmError } from './errors';
 
 const faultSchema = z.strictObject({
   match: z

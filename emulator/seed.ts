@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 import { z } from 'zod';
 
+import { ArmError } from './arm/errors';
 import { describeZodError } from './config';
-import { ArmError } from './errors';
 import { findVmSize } from './skus';
 import type { PowerState, RequestInfo, World } from './world';
 

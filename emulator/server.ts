@@ -3,13 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
+import { ArmError } from './arm/errors';
+import type { JsonObject } from './arm/json';
+import { isObject } from './arm/json';
 import { createTlsMaterial, type TlsMaterial } from './certs';
 import { defaultConfig, type EmulatorConfig, mergeConfig } from './config';
-import { ArmError } from './errors';
 import { EventGrid } from './eventgrid';
 import { FaultInjector, faultSeed, parseFaults } from './faults';
-import type { JsonObject } from './json';
-import { isObject } from './json';
 import { seedFleet } from './seed';
 import { resourceSkus } from './skus';
 import { type BucketKind, Throttle } from './throttle';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import type { ArmActivity } from './activity';
+import type { ArmActivity } from './arm/activity';
+import { ArmError } from './arm/errors';
+import { key, parseResourceId, resourceId, validateName } from './arm/ids';
+import type { JsonObject } from './arm/json';
+import { arr, isObject, mergePatch, obj, str } from './arm/json';
 import type { EmulatorConfig, LatencyName } from './config';
-import { ArmError } from './errors';
-import { key, parseResourceId, resourceId, validateName } from './ids';
-import type { JsonObject } from './json';
-import { arr, isObject, mergePatch, obj, str } from './json';
 import { type GuestOs, guestOsFromImage } from './os';
 import { findVmSize, isOfferedIn, type VmSize } from './skus';
 
