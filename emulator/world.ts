@@ -5,6 +5,7 @@ import { ArmError } from './arm/errors';
 import { key, parseResourceId, resourceId, validateName } from './arm/ids';
 import type { JsonObject } from './arm/json';
 import { arr, isObject, mergePatch, obj, str } from './arm/json';
+import type { ArmResult, RequestInfo } from './arm/request';
 import type { EmulatorConfig, LatencyName } from './config';
 import { type GuestOs, guestOsFromImage } from './os';
 import { findVmSize, isOfferedIn, type VmSize } from './skus';
@@ -13,31 +14,7 @@ export type PowerState =
   'starting' | 'running' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 type ProvisioningState = 'Creating' | 'Updating' | 'Succeeded' | 'Failed' | 'Deleting';
 
-/** Who asked, and how: what a handler needs of the HTTP request. */
-export interface RequestInfo {
-  principal: string;
-  method: string;
-  /** Full request URL as the client sent it. */
-  url: string;
-  /** scheme://host:port of this emulator, for operation URLs and nextLinks. */
-  baseUrl: string;
-  apiVersion: string;
-  clientRequestId: string;
-  correlationId: string;
-  clientIp: string;
-  ifMatch: string | undefined;
-  ifNoneMatch: string | undefined;
-  /** Set when an `lro-failed` fault fired for this request: the operation it starts ends Failed. */
-  lroFailure: { code: string; message: string } | undefined;
-  /** Set by the world when this request started an operation that `lroFailure` will fail. */
-  lroFailureScheduled?: boolean;
-}
-
-export interface ArmResult {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+export type { ArmResult, RequestInfo } from './arm/request';
 
 interface ResourceGroup {
   id: string;
