@@ -8,7 +8,6 @@ import { createTlsMaterial, type TlsMaterial } from './certs';
 import { defaultConfig, type EmulatorConfig } from './config';
 import { EventGrid } from './eventgrid';
 import { type Middleware, RequestContext, runPipeline, send } from './http/pipeline';
-import { Router } from './http/router';
 import { requireApiVersion } from './middleware/api-version';
 import { authenticate } from './middleware/auth';
 import { limitBody } from './middleware/body-limit';
@@ -19,7 +18,6 @@ import { logOperations, OperationLog, type OperationLogEntry } from './middlewar
 import { requestIds } from './middleware/request-ids';
 import { matchRoute, rejectUnknownRoute } from './middleware/route';
 import { Throttle, throttleRequests } from './middleware/throttling';
-import { armRoutes } from './routes';
 import { World } from './world';
 
 export { principalOf } from './middleware/auth';
@@ -70,7 +68,7 @@ export class ArmEmulator {
       config,
       onActivity: (activity) => this.eventGrid.publish(activity),
     });
-    const router = new Router(armRoutes(this.world));
+    const router = this.world.router;
     this.pipeline = [
       limitBody(MAX_BODY),
       adminApi({

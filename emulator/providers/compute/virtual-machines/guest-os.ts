@@ -1,5 +1,5 @@
-import type { JsonObject } from './arm/json';
-import { str } from './arm/json';
+import type { JsonObject } from '../../../arm/json';
+import { str } from '../../../arm/json';
 
 export interface GuestOs {
   osType: 'Linux' | 'Windows';
