@@ -32,17 +32,20 @@ export function requireGroup(arm: ArmServices, sub: string, name: string): Resou
 
 /**
  * Where a PUT of a resource goes: its group must exist and its name follow Azure's rule for
- * its kind (ids.ts). The id is spelled with the group's stored name.
+ * its kind (ids.ts). The id is spelled with the group's stored name; `existing` is the
+ * resource the PUT replaces, if any.
  */
-export function putTarget(
+export function putTarget<T extends Stored>(
   arm: ArmServices,
+  collection: Collection<T>,
   type: string,
   nameRule: string,
   p: { sub: string; rg: string; name: string },
-): { group: ResourceGroup; id: string } {
+): { group: ResourceGroup; id: string; existing: T | undefined } {
   const group = requireGroup(arm, p.sub, p.rg);
   validateName(nameRule, p.name);
-  return { group, id: resourceId(p.sub, group.name, type, p.name) };
+  const id = resourceId(p.sub, group.name, type, p.name);
+  return { group, id, existing: collection.get(id) };
 }
 
 /** The resource a request names, once its group is known to exist. */

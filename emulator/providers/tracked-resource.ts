@@ -106,10 +106,9 @@ export function putTracked(
   properties: (existing: TrackedResource | undefined, id: string) => JsonObject,
 ): { resource: TrackedResource; existing: TrackedResource | undefined } {
   const { params: p, body } = call;
-  const { group, id } = putTarget(arm, type, nameRule, p);
-  const location = requireLocation(body);
   const collection = arm.store.of(trackedKind(type));
-  const existing = collection.get(id);
+  const { group, id, existing } = putTarget(arm, collection, type, nameRule, p);
+  const location = requireLocation(body);
   const resource = collection.set({
     id: existing?.id ?? id,
     subscriptionId: p.sub,

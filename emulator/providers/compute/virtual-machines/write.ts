@@ -39,9 +39,8 @@ const TYPE = VIRTUAL_MACHINES_TYPE;
 /** PUT: a new VM (checked, placed and created), or an update of an existing one. */
 export function putVm(arm: ArmServices, call: ItemCall): ArmResult {
   const { params: p, body, req } = call;
-  const { group, id } = putTarget(arm, TYPE, 'virtualMachine', p);
   const vms = arm.store.of(VIRTUAL_MACHINES);
-  const existing = vms.get(id);
+  const { group, id, existing } = putTarget(arm, vms, TYPE, 'virtualMachine', p);
   checkPreconditions(
     req,
     existing && { etag: `"${existing.etag}"`, id: existing.id },

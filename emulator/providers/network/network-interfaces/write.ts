@@ -32,9 +32,8 @@ const TYPE = NETWORK_INTERFACES_TYPE;
  */
 export function putNic(arm: ArmServices, call: ItemCall): ArmResult {
   const { params: p, body, req } = call;
-  const { group, id } = putTarget(arm, TYPE, 'network', p);
   const nics = arm.store.of(NETWORK_INTERFACES);
-  const existing = nics.get(id);
+  const { group, id, existing } = putTarget(arm, nics, TYPE, 'network', p);
   checkPreconditions(
     req,
     existing,
