@@ -39,6 +39,7 @@ export interface EmulatorOptions {
  * The ARM emulator: an HTTPS server whose requests go through a pipeline of middleware
  * (body limit, the admin API, request ids, the operation log, routing, authentication,
  * api-version, throttling, faults, the JSON body) to the resource handlers of a World.
+ * emulator/README.md maps the folders.
  */
 export class ArmEmulator {
   readonly world: World;
