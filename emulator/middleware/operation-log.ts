@@ -1,4 +1,4 @@
-import type { Middleware } from '../http/pipeline';
+import type { AnswerListener, Middleware, RequestContext } from '../http/pipeline';
 
 export interface OperationLogEntry {
   seq: number;
@@ -18,12 +18,22 @@ export interface OperationLogEntry {
 }
 
 /** Every ARM request in order, as `GET /_emulator/operations` shows it. */
-export class OperationLog {
+export class OperationLog implements AnswerListener {
   private readonly entries: OperationLogEntry[] = [];
   private seq = 0;
 
-  append(entry: OperationLogEntry): void {
-    entry.seq = ++this.seq;
+  answered(ctx: RequestContext, status: number, code: string | undefined): void {
+    const entry: OperationLogEntry = {
+      seq: ++this.seq,
+      time: ctx.arrivedAt,
+      principal: ctx.principal ?? '',
+      method: ctx.method,
+      path: ctx.url.pathname,
+      operation: ctx.match?.route.operation ?? 'unknown',
+      status,
+    };
+    if (ctx.logFacts) Object.assign(entry, ctx.logFacts);
+    if (code !== undefined) entry.code = code;
     this.entries.push(entry);
   }
 
@@ -44,18 +54,7 @@ export class OperationLog {
 /** Records the request in the log when it is answered, whatever answers it. */
 export function logOperations(log: OperationLog): Middleware {
   return (ctx) => {
-    const time = new Date().toISOString();
-    ctx.onAnswer = (status, code) =>
-      log.append({
-        seq: 0,
-        time,
-        principal: ctx.principal ?? '',
-        method: ctx.method,
-        path: ctx.url.pathname,
-        operation: ctx.match?.route.operation ?? 'unknown',
-        status,
-        ...ctx.logFacts,
-        ...(code !== undefined ? { code } : {}),
-      });
+    ctx.arrivedAt = new Date().toISOString();
+    ctx.listener = log;
   };
 }

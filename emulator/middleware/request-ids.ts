@@ -10,7 +10,7 @@ export function requestIds(): Middleware {
   return (ctx) => {
     const requestId = randomUUID();
     ctx.correlationId = ctx.header('x-ms-correlation-request-id') ?? randomUUID();
-    Object.assign(ctx.answerHeaders, {
+    ctx.answerHeaders = {
       'x-ms-request-id': requestId,
       'x-ms-correlation-request-id': ctx.correlationId,
       'x-ms-routing-request-id': `WESTUS2:${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z:${requestId}`,
@@ -18,6 +18,6 @@ export function requestIds(): Middleware {
       Pragma: 'no-cache',
       Expires: '-1',
       'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
-    });
+    };
   };
 }

@@ -71,7 +71,7 @@ export function throttleRequests(throttle: Throttle, config: () => EmulatorConfi
       method === 'GET' || method === 'HEAD' ? 'reads' : method === 'DELETE' ? 'deletes' : 'writes';
     const principal = ctx.principal ?? '';
     const decision = throttle.take(subscriptionId, principal, kind);
-    Object.assign(ctx.answerHeaders, rateLimitHeaders(kind, decision.remaining, config()));
+    addRateLimitHeaders(ctx.answerHeaders, kind, decision.remaining, config());
     if (decision.allowed) return;
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     ctx.fail(throttled(kind, subscriptionId, principal, decision.retryAfterMs), {
@@ -81,14 +81,14 @@ export function throttleRequests(throttle: Throttle, config: () => EmulatorConfi
   };
 }
 
-function rateLimitHeaders(
+function addRateLimitHeaders(
+  headers: Record<string, string>,
   kind: BucketKind,
   remaining: number,
   config: EmulatorConfig,
-): Record<string, string> {
-  const global = config.throttling[kind].bucket * 15 - (config.throttling[kind].bucket - remaining);
-  return {
-    [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(remaining),
-    [`x-ms-ratelimit-remaining-subscription-global-${kind}`]: String(Math.max(0, global)),
-  };
+): void {
+  const { bucket } = config.throttling[kind];
+  const global = bucket * 15 - (bucket - remaining);
+  headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(remaining);
+  headers[`x-ms-ratelimit-remaining-subscription-global-${kind}`] = String(Math.max(0, global));
 }
