@@ -6,7 +6,9 @@ import { adminApi } from './admin';
 import { ArmError, internalError } from './arm/errors';
 import { createTlsMaterial, type TlsMaterial } from './certs';
 import { defaultConfig, type EmulatorConfig } from './config';
-import { EventGrid } from './eventgrid';
+// eventgrid/index, not eventgrid: a dist/ built before Event Grid became a folder still has
+// dist/emulator/eventgrid.js, which Node would load first (tsc does not delete old output).
+import { EventGrid } from './eventgrid/index';
 import { type Middleware, RequestContext, runPipeline, send } from './http/pipeline';
 import { requireApiVersion } from './middleware/api-version';
 import { authenticate } from './middleware/auth';
