@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { ArmError } from './errors';
+import { ArmError } from './arm/errors';
 
 /**
  * Operation durations in Azure seconds, from the real SDK recordings in

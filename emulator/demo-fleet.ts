@@ -1,5 +1,9 @@
 import type { FleetSpec } from './seed';
 
+type VmSpec = FleetSpec['resourceGroups'][number]['vms'] extends (infer T)[] | undefined
+  ? T
+  : never;
+
 const jammy = {
   publisher: 'Canonical',
   offer: '0001-com-ubuntu-server-jammy',
@@ -11,6 +15,18 @@ const ws2022 = {
   sku: '2022-datacenter-azure-edition',
 };
 
+/** A running Ubuntu VM with one NIC without Accelerated Networking, unless `spec` says otherwise. */
+function vm(spec: Pick<VmSpec, 'name' | 'size'> & Partial<VmSpec>): VmSpec {
+  return {
+    osType: 'Linux',
+    image: jammy,
+    nics: 1,
+    acceleratedNetworking: false,
+    powerState: 'running',
+    ...spec,
+  };
+}
+
 /** The demo fleet of `npm start`: one VM or group for every decision the service makes. */
 export const DEMO_FLEET: FleetSpec = {
   subscriptionId: '00000000-0000-0000-0000-000000000001',
@@ -19,108 +35,32 @@ export const DEMO_FLEET: FleetSpec = {
     {
       name: 'rg-app',
       vms: [
-        {
-          name: 'web',
-          count: 3,
-          size: 'Standard_D4s_v5',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
-        },
-        {
-          name: 'api',
-          count: 2,
-          size: 'Standard_D4s_v5',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: true,
-          powerState: 'running',
-        },
-        {
-          name: 'worker',
-          size: 'Standard_E4s_v5',
-          osType: 'Windows',
-          image: ws2022,
-          nics: 2,
-          acceleratedNetworking: false,
-          powerState: 'running',
-        },
-        {
-          name: 'batch',
-          size: 'Standard_F4s_v2',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'deallocated',
-        },
-        {
-          name: 'tiny',
-          size: 'Standard_B2s',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
-        },
-        {
+        vm({ name: 'web', count: 3, size: 'Standard_D4s_v5' }),
+        vm({ name: 'api', count: 2, size: 'Standard_D4s_v5', acceleratedNetworking: true }),
+        vm({ name: 'worker', size: 'Standard_E4s_v5', osType: 'Windows', image: ws2022, nics: 2 }),
+        vm({ name: 'batch', size: 'Standard_F4s_v2', powerState: 'deallocated' }),
+        vm({ name: 'tiny', size: 'Standard_B2s' }),
+        vm({
           name: 'legacy',
           size: 'Standard_D4s_v3',
-          osType: 'Linux',
           image: { publisher: 'OpenLogic', offer: 'CentOS', sku: '7.3' },
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
-        },
-        {
-          name: 'cache',
-          size: 'Standard_D4ds_v5',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
-          ephemeralOsDisk: true,
-        },
-        {
-          name: 'payments',
-          size: 'Standard_D4s_v5',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
-          tags: { 'accelnet-exempt': 'true' },
-        },
-        {
-          name: 'edge',
-          size: 'Standard_D2s_v5',
-          osType: 'Linux',
-          image: jammy,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
-          publicIp: 'dynamic',
-        },
+        }),
+        vm({ name: 'cache', size: 'Standard_D4ds_v5', ephemeralOsDisk: true }),
+        vm({ name: 'payments', size: 'Standard_D4s_v5', tags: { 'accelnet-exempt': 'true' } }),
+        vm({ name: 'edge', size: 'Standard_D2s_v5', publicIp: 'dynamic' }),
       ],
     },
     {
       name: 'rg-data',
       vms: [
-        {
+        vm({
           name: 'sql',
           count: 2,
           size: 'Standard_E8s_v5',
           osType: 'Windows',
           image: ws2022,
-          nics: 1,
-          acceleratedNetworking: false,
-          powerState: 'running',
           availabilitySet: 'sql-avset',
-        },
+        }),
       ],
     },
   ],

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 
 import { z } from 'zod';
 
+import { ArmError } from './arm/errors';
+import type { JsonObject } from './arm/json';
 import { describeZodError } from './config';
-import { ArmError } from './errors';
 import { findVmSize } from './skus';
-import type { PowerState, RequestInfo, World } from './world';
+import type { PowerState, World } from './world';
 
 const vmSpec = z.strictObject({
   name: z.string().min(1).max(60),
@@ -60,8 +61,9 @@ export interface SeedResult {
 }
 
 /**
- * Creates a fleet through the same code paths as ARM PUTs (so the same rules apply and the
- * same events are raised), then settles every operation at once.
+ * Creates a fleet with ARM requests run in process through the same route handlers as HTTP
+ * requests (so the same rules apply and the same events are raised), then settles every
+ * operation at once.
  */
 export function seedFleet(
   world: World,
@@ -101,173 +103,76 @@ export function seedFleet(
   }
 }
 
-function createFleet(world: World, fleet: z.output<typeof fleetSpec>, baseUrl: string): SeedResult {
-  const sub = fleet.subscriptionId;
+type Fleet = z.output<typeof fleetSpec>;
+type VmSpec = Fleet['resourceGroups'][number]['vms'][number];
 
-  const req = (method: string, path: string): RequestInfo => ({
-    principal: 'accelnet-emulator-seed',
-    method,
-    url: `${baseUrl}${path}?api-version=2024-07-01`,
-    baseUrl,
-    apiVersion: '2024-07-01',
-    clientRequestId: randomUUID(),
-    correlationId: randomUUID(),
-    clientIp: '127.0.0.1',
-    ifMatch: undefined,
-    ifNoneMatch: undefined,
-    lroFailure: undefined,
-  });
+/** Settings of a seeded VM applied once its creation has settled. */
+interface Pending {
+  id: string;
+  powerState: PowerState;
+  osName?: string;
+  osVersion?: string;
+  osDiskAcceleratedNetwork?: boolean;
+}
+
+/** Sends ARM requests in process, as the seeding principal. */
+type Arm = (method: string, path: string, body?: JsonObject) => void;
+
+function createFleet(world: World, fleet: Fleet, baseUrl: string): SeedResult {
+  const sub = fleet.subscriptionId;
+  const arm: Arm = (method, path, body = {}) => {
+    world.request(method, path, body, {
+      principal: 'accelnet-emulator-seed',
+      method,
+      url: `${baseUrl}${path}?api-version=2024-07-01`,
+      baseUrl,
+      apiVersion: '2024-07-01',
+      clientRequestId: randomUUID(),
+      correlationId: randomUUID(),
+      clientIp: '127.0.0.1',
+      ifMatch: undefined,
+      ifNoneMatch: undefined,
+      lroFailure: undefined,
+    });
+  };
 
   const result: SeedResult = { subscriptionId: sub, resourceGroups: [], vms: [] };
-  const pending: {
-    id: string;
-    powerState: PowerState;
-    osName?: string;
-    osVersion?: string;
-    osDiskAcceleratedNetwork?: boolean;
-  }[] = [];
+  const pending: Pending[] = [];
   for (const group of fleet.resourceGroups) {
     const location = group.location ?? fleet.location;
-    const rgPath = `/subscriptions/${sub}/resourceGroups/${group.name}`;
-    world.putResourceGroup(sub, group.name, { location, tags: group.tags }, req('PUT', rgPath));
+    const rgPath = `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(group.name)}`;
+    arm('PUT', rgPath, { location, tags: group.tags });
     result.resourceGroups.push(group.name);
-    const vnet = `${group.name}-vnet`;
-    world.putVirtualNetwork(
-      sub,
-      group.name,
-      vnet,
-      {
-        location,
-        properties: {
-          addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
-          subnets: [{ name: 'default', properties: { addressPrefix: '10.0.0.0/16' } }],
-        },
+    const vnetPath = `${rgPath}/providers/Microsoft.Network/virtualNetworks/${group.name}-vnet`;
+    arm('PUT', vnetPath, {
+      location,
+      properties: {
+        addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
+        subnets: [{ name: 'default', properties: { addressPrefix: '10.0.0.0/16' } }],
       },
-      req('PUT', `${rgPath}/providers/Microsoft.Network/virtualNetworks/${vnet}`),
-    );
-    const subnetId = `${rgPath}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/default`;
-
+    });
     const sets = new Set(
       group.vms.map((vm) => vm.availabilitySet).filter((s): s is string => s !== null),
     );
     for (const set of sets) {
-      world.putAvailabilitySet(
-        sub,
-        group.name,
-        set,
+      arm(
+        'PUT',
+        `${rgPath}/providers/Microsoft.Compute/availabilitySets/${encodeURIComponent(set)}`,
         {
           location,
           sku: { name: 'Aligned' },
           properties: { platformFaultDomainCount: 2, platformUpdateDomainCount: 5 },
         },
-        req('PUT', `${rgPath}/providers/Microsoft.Compute/availabilitySets/${set}`),
       );
     }
-
     for (const spec of group.vms) {
       for (let i = 1; i <= spec.count; i += 1) {
         const name = spec.count > 1 ? `${spec.name}-${i}` : spec.name;
-        const nicIds: string[] = [];
-        for (let n = 1; n <= spec.nics; n += 1) {
-          const nicName = spec.nics > 1 ? `${name}-nic-${n}` : `${name}-nic`;
-          let publicIpId: string | undefined;
-          if (spec.publicIp !== null && n === 1) {
-            const pipName = `${name}-ip`;
-            publicIpId = `${rgPath}/providers/Microsoft.Network/publicIPAddresses/${pipName}`;
-            world.putPublicIp(
-              sub,
-              group.name,
-              pipName,
-              {
-                location,
-                sku: { name: spec.publicIp === 'dynamic' ? 'Basic' : 'Standard' },
-                properties: {
-                  publicIPAllocationMethod: spec.publicIp === 'dynamic' ? 'Dynamic' : 'Static',
-                },
-              },
-              req('PUT', publicIpId),
-            );
-          }
-          world.putNic(
-            sub,
-            group.name,
-            nicName,
-            {
-              location,
-              properties: {
-                enableAcceleratedNetworking: spec.acceleratedNetworking,
-                ipConfigurations: [
-                  {
-                    name: 'ipconfig1',
-                    properties: {
-                      subnet: { id: subnetId },
-                      privateIPAllocationMethod: 'Dynamic',
-                      ...(publicIpId ? { publicIPAddress: { id: publicIpId } } : {}),
-                    },
-                  },
-                ],
-              },
-            },
-            req('PUT', `${rgPath}/providers/Microsoft.Network/networkInterfaces/${nicName}`),
-          );
-          nicIds.push(`${rgPath}/providers/Microsoft.Network/networkInterfaces/${nicName}`);
-        }
-        const vmPath = `${rgPath}/providers/Microsoft.Compute/virtualMachines/${name}`;
-        world.putVm(
-          sub,
-          group.name,
-          name,
-          {
-            location,
-            ...(Object.keys(spec.tags).length > 0 ? { tags: spec.tags } : {}),
-            properties: {
-              hardwareProfile: { vmSize: spec.size },
-              storageProfile: {
-                imageReference:
-                  'id' in spec.image
-                    ? { id: spec.image.id }
-                    : { ...spec.image, version: spec.image.version ?? 'latest' },
-                osDisk: {
-                  osType: spec.osType,
-                  createOption: 'FromImage',
-                  caching: spec.ephemeralOsDisk ? 'ReadOnly' : 'ReadWrite',
-                  managedDisk: {
-                    storageAccountType: spec.ephemeralOsDisk ? 'Standard_LRS' : 'Premium_LRS',
-                  },
-                  ...(spec.ephemeralOsDisk
-                    ? { diffDiskSettings: { option: 'Local', placement: 'ResourceDisk' } }
-                    : {}),
-                  deleteOption: 'Delete',
-                },
-              },
-              osProfile: {
-                computerName: name.slice(0, spec.osType === 'Windows' ? 15 : 64),
-                adminUsername: 'azureuser',
-              },
-              networkProfile: {
-                networkInterfaces: nicIds.map((id, index) => ({
-                  id,
-                  properties: { primary: index === 0, deleteOption: 'Delete' },
-                })),
-              },
-              ...(spec.availabilitySet !== null
-                ? {
-                    availabilitySet: {
-                      id: `${rgPath}/providers/Microsoft.Compute/availabilitySets/${spec.availabilitySet}`,
-                    },
-                  }
-                : {}),
-              ...(spec.scaleSet !== undefined
-                ? {
-                    virtualMachineScaleSet: {
-                      id: `${rgPath}/providers/Microsoft.Compute/virtualMachineScaleSets/${spec.scaleSet}`,
-                    },
-                  }
-                : {}),
-            },
-          },
-          req('PUT', vmPath),
-        );
+        const vmPath = createVm(arm, spec, name, {
+          rgPath,
+          location,
+          subnet: `${vnetPath}/subnets/default`,
+        });
         pending.push({
           id: vmPath,
           powerState: spec.powerState,
@@ -293,22 +198,103 @@ function createFleet(world: World, fleet: z.output<typeof fleetSpec>, baseUrl: s
     if (vm.osDiskAcceleratedNetwork !== undefined)
       world.setOsDiskAcceleratedNetwork(vm.id, vm.osDiskAcceleratedNetwork);
     if (vm.powerState === 'running') continue;
-    const parts =
-      /resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)$/.exec(
-        vm.id,
-      );
-    if (!parts?.[1] || !parts[2]) continue;
-    const action = vm.powerState === 'stopped' ? 'powerOff' : 'deallocate';
-    world.vmAction(
-      sub,
-      parts[1],
-      parts[2],
-      action,
-      req('POST', `${vm.id}/${action}`),
-      new URLSearchParams(),
-    );
+    arm('POST', `${vm.id}/${vm.powerState === 'stopped' ? 'powerOff' : 'deallocate'}`);
   }
   world.settle();
   world.resetCounters();
   return result;
+}
+
+/** A VM of the spec with its public IP address and NICs; its path. */
+function createVm(
+  arm: Arm,
+  spec: VmSpec,
+  name: string,
+  at: { rgPath: string; location: string; subnet: string },
+): string {
+  const { rgPath, location } = at;
+  const vmName = encodeURIComponent(name);
+  const nicIds: string[] = [];
+  for (let n = 1; n <= spec.nics; n += 1) {
+    const nicId = `${rgPath}/providers/Microsoft.Network/networkInterfaces/${vmName}${spec.nics > 1 ? `-nic-${n}` : '-nic'}`;
+    let publicIpId: string | undefined;
+    if (spec.publicIp !== null && n === 1) {
+      publicIpId = `${rgPath}/providers/Microsoft.Network/publicIPAddresses/${vmName}-ip`;
+      arm('PUT', publicIpId, {
+        location,
+        sku: { name: spec.publicIp === 'dynamic' ? 'Basic' : 'Standard' },
+        properties: {
+          publicIPAllocationMethod: spec.publicIp === 'dynamic' ? 'Dynamic' : 'Static',
+        },
+      });
+    }
+    arm('PUT', nicId, {
+      location,
+      properties: {
+        enableAcceleratedNetworking: spec.acceleratedNetworking,
+        ipConfigurations: [
+          {
+            name: 'ipconfig1',
+            properties: {
+              subnet: { id: at.subnet },
+              privateIPAllocationMethod: 'Dynamic',
+              ...(publicIpId ? { publicIPAddress: { id: publicIpId } } : {}),
+            },
+          },
+        ],
+      },
+    });
+    nicIds.push(nicId);
+  }
+  const vmPath = `${rgPath}/providers/Microsoft.Compute/virtualMachines/${vmName}`;
+  arm('PUT', vmPath, {
+    location,
+    ...(Object.keys(spec.tags).length > 0 ? { tags: spec.tags } : {}),
+    properties: {
+      hardwareProfile: { vmSize: spec.size },
+      storageProfile: {
+        imageReference:
+          'id' in spec.image
+            ? { id: spec.image.id }
+            : { ...spec.image, version: spec.image.version ?? 'latest' },
+        osDisk: {
+          osType: spec.osType,
+          createOption: 'FromImage',
+          caching: spec.ephemeralOsDisk ? 'ReadOnly' : 'ReadWrite',
+          managedDisk: {
+            storageAccountType: spec.ephemeralOsDisk ? 'Standard_LRS' : 'Premium_LRS',
+          },
+          ...(spec.ephemeralOsDisk
+            ? { diffDiskSettings: { option: 'Local', placement: 'ResourceDisk' } }
+            : {}),
+          deleteOption: 'Delete',
+        },
+      },
+      osProfile: {
+        computerName: name.slice(0, spec.osType === 'Windows' ? 15 : 64),
+        adminUsername: 'azureuser',
+      },
+      networkProfile: {
+        networkInterfaces: nicIds.map((id, index) => ({
+          id,
+          properties: { primary: index === 0, deleteOption: 'Delete' },
+        })),
+      },
+      ...(spec.availabilitySet !== null
+        ? {
+            availabilitySet: {
+              id: `${rgPath}/providers/Microsoft.Compute/availabilitySets/${spec.availabilitySet}`,
+            },
+          }
+        : {}),
+      ...(spec.scaleSet !== undefined
+        ? {
+            virtualMachineScaleSet: {
+              id: `${rgPath}/providers/Microsoft.Compute/virtualMachineScaleSets/${spec.scaleSet}`,
+            },
+          }
+        : {}),
+    },
+  });
+  return vmPath;
 }

@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import type { ArmActivity } from '../../emulator/activity';
-import { ArmError } from '../../emulator/errors';
+import type { ArmActivity } from '../../emulator/arm/activity';
+import { ArmError } from '../../emulator/arm/errors';
 import {
   type CloudEvent,
   EventGrid,

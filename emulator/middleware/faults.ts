@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
-import { describeZodError } from './config';
-import { ArmError } from './errors';
+import { ArmError, injectedFault } from '../arm/errors';
+import { describeZodError, type EmulatorConfig } from '../config';
+import type { Middleware, RequestContext } from '../http/pipeline';
 
 const faultSchema = z.strictObject({
   match: z
@@ -129,4 +130,56 @@ function matches(fault: Fault, target: FaultTarget): boolean {
     return false;
   if (fault.pattern !== undefined && !fault.pattern.test(target.path)) return false;
   return true;
+}
+
+/**
+ * Fault injection: the faults that fire for a request (each matching one rolls its
+ * probability) act in order: `delay` waits, `reset` drops the connection, `http` answers
+ * with its status and code, `lro-failed` lets the request through but fails the operation it
+ * starts.
+ */
+export function injectFaults(faults: FaultInjector, config: () => EmulatorConfig): Middleware {
+  return (ctx) => {
+    const fired = faults.draw({
+      method: ctx.method,
+      path: ctx.url.pathname,
+      operation: ctx.match?.route.operation ?? 'unknown',
+    });
+    return fired.length > 0 ? applyFaults(ctx, fired, config) : undefined;
+  };
+}
+
+async function applyFaults(
+  ctx: RequestContext,
+  fired: readonly Fault[],
+  config: () => EmulatorConfig,
+): Promise<void> {
+  for (const fault of fired) {
+    if (fault.kind === 'delay') {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1000));
+    } else if (fault.kind === 'reset') {
+      ctx.drop('ConnectionReset');
+      return;
+    } else if (fault.kind === 'http') {
+      // Retry-After in whole Azure seconds, and in real milliseconds on the emulator's clock
+      // (x-ms-retry-after-ms, as its throttling sends), which the SDK honours first.
+      const retry: Record<string, string> =
+        fault.retryAfter !== undefined
+          ? {
+              'Retry-After': String(Math.ceil(fault.retryAfter)),
+              'x-ms-retry-after-ms': String(
+                Math.round(fault.retryAfter * 1000 * config().timeScale),
+              ),
+            }
+          : {};
+      ctx.fail(injectedFault(fault.status ?? 500, fault.code, fault.message), retry);
+      return;
+    } else {
+      const code = fault.code ?? 'InternalOperationError';
+      ctx.lroFailure = {
+        code,
+        message: fault.message ?? `Injected fault: the operation ended ${code}.`,
+      };
+    }
+  }
 }

@@ -1,4 +1,6 @@
-import type { EmulatorConfig } from './config';
+import { throttled } from '../arm/errors';
+import type { EmulatorConfig } from '../config';
+import type { Middleware } from '../http/pipeline';
 
 export type BucketKind = 'reads' | 'writes' | 'deletes';
 
@@ -54,4 +56,39 @@ export class Throttle {
   reset(): void {
     this.buckets.clear();
   }
+}
+
+/**
+ * Throttling like ARM: a token bucket per subscription, principal and kind of request; every
+ * answer from here on carries the x-ms-ratelimit-remaining-* headers, and an empty bucket is
+ * answered 429 with Retry-After (Azure seconds) and x-ms-retry-after-ms (real milliseconds).
+ */
+export function throttleRequests(throttle: Throttle, config: () => EmulatorConfig): Middleware {
+  return (ctx) => {
+    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(ctx.url.pathname)?.[1] ?? '';
+    const method = ctx.method;
+    const kind: BucketKind =
+      method === 'GET' || method === 'HEAD' ? 'reads' : method === 'DELETE' ? 'deletes' : 'writes';
+    const principal = ctx.principal ?? '';
+    const decision = throttle.take(subscriptionId, principal, kind);
+    addRateLimitHeaders(ctx.answerHeaders, kind, decision.remaining, config());
+    if (decision.allowed) return;
+    const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    ctx.fail(throttled(kind, subscriptionId, principal, decision.retryAfterMs), {
+      'Retry-After': String(seconds),
+      'x-ms-retry-after-ms': String(decision.retryAfterMs),
+    });
+  };
+}
+
+function addRateLimitHeaders(
+  headers: Record<string, string>,
+  kind: BucketKind,
+  remaining: number,
+  config: EmulatorConfig,
+): void {
+  const { bucket } = config.throttling[kind];
+  const global = bucket * 15 - (bucket - remaining);
+  headers[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(remaining);
+  headers[`x-ms-ratelimit-remaining-subscription-global-${kind}`] = String(Math.max(0, global));
 }

@@ -1,4 +1,4 @@
-import { type JsonObject, str } from './json';
+import { type JsonObject, str } from '../../../arm/json';
 
 export interface GuestOs {
   osType: 'Linux' | 'Windows';

@@ -1,4 +1,4 @@
-import { ArmError } from './errors';
+import { invalidName } from './errors';
 
 /** Parsed ARM resource id: /subscriptions/{sub}/resourceGroups/{rg}/providers/{ns}/{type}/{name}[/{child}/{childName}] */
 export interface ResourceId {
@@ -65,17 +65,12 @@ export function validateName(kind: string, name: string): void {
   const rule = RULES[kind];
   if (!rule) return;
   if (name.length === 0 || name.length > rule.max || !rule.pattern.test(name)) {
-    if (kind === 'resourceGroup') {
-      throw new ArmError(
-        400,
-        'InvalidResourceGroup',
-        `The provided resource group name '${name}' has these invalid characters or length. ${rule.text} Maximum length ${rule.max}.`,
-      );
-    }
-    throw new ArmError(
-      400,
-      'InvalidResourceName',
-      `Resource name ${name} is invalid. ${rule.text} Maximum length ${rule.max}.`,
-    );
+    const text = `${rule.text} Maximum length ${rule.max}.`;
+    throw invalidName(kind === 'resourceGroup' ? 'resourceGroup' : 'resource', name, text);
   }
+}
+
+/** Resource ids, names, types and locations compare without regard to case, as in Azure. */
+export function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

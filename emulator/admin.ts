@@ -1,0 +1,113 @@
+import { ArmError, invalidRequestContent, notFound } from './arm/errors';
+import { type EmulatorConfig, mergeConfig } from './config';
+import type { EventGrid } from './eventgrid';
+import type { Middleware, RequestContext } from './http/pipeline';
+import { type FaultInjector, faultSeed, parseFaults } from './middleware/faults';
+import type { OperationLog } from './middleware/operation-log';
+import { seedFleet } from './seed';
+import type { World } from './world';
+
+/** What the admin API reads and changes of the emulator. */
+export interface AdminTarget {
+  readonly world: World;
+  readonly eventGrid: EventGrid;
+  readonly faults: FaultInjector;
+  readonly operations: OperationLog;
+  caPem(): string;
+  baseUrl(): string;
+  config(): EmulatorConfig;
+  setConfig(config: EmulatorConfig): void;
+  reset(): void;
+}
+
+/**
+ * The admin API under `/_emulator/` (not ARM: no bearer token, no throttling, not logged):
+ * CA certificate, health, reset, config, faults, the operation log, the VMs' views, seeding
+ * and Event Grid subscriptions. Other paths go on to ARM.
+ */
+export function adminApi(target: AdminTarget): Middleware {
+  return (ctx) => {
+    if (!ctx.url.pathname.toLowerCase().startsWith('/_emulator/')) return;
+    return handleAdmin(target, ctx);
+  };
+}
+
+async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<void> {
+  const { method, url } = ctx;
+  const path = url.pathname.replace(/\/+$/, '').toLowerCase();
+  const json = (): unknown => parseAdminJson(ctx.raw);
+  const ok = (body: unknown, status = 200): void => ctx.answer(status, body);
+  const faults = (): unknown => ({
+    faults: target.faults.list().map(({ pattern: _p, ...f }) => f),
+  });
+
+  if (method === 'GET' && path === '/_emulator/ca.pem') {
+    ctx.answered = true;
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
+    ctx.res.end(target.caPem());
+    return;
+  }
+  if (method === 'GET' && path === '/_emulator/health') return ok({ status: 'ok' });
+  if (method === 'POST' && path === '/_emulator/reset') {
+    target.reset();
+    return ok({ reset: true });
+  }
+  if (path === '/_emulator/config') {
+    if (method === 'GET') return ok(target.config());
+    if (method === 'PUT' || method === 'PATCH') {
+      target.setConfig(mergeConfig(target.config(), json()));
+      return ok(target.config());
+    }
+  }
+  if (path === '/_emulator/faults') {
+    if (method === 'GET') return ok(faults());
+    if (method === 'PUT') {
+      const spec = json();
+      target.faults.set(parseFaults(spec), faultSeed(spec));
+      return ok(faults());
+    }
+    if (method === 'DELETE') {
+      target.faults.clear();
+      return ok({ faults: [] });
+    }
+  }
+  if (method === 'GET' && path === '/_emulator/operations') {
+    const since = Number.parseInt(url.searchParams.get('since') ?? '0', 10) || 0;
+    return ok({ operations: target.operations.since(since) });
+  }
+  if (method === 'GET' && path === '/_emulator/vms')
+    return ok({ vms: target.world.vmViews(url.searchParams.get('timeline') === 'true') });
+  if (method === 'POST' && path === '/_emulator/seed') {
+    const events = url.searchParams.get('events') !== 'false';
+    return ok(seedFleet(target.world, json(), { baseUrl: target.baseUrl(), events }), 201);
+  }
+  if (method === 'GET' && path === '/_emulator/eventgrid/stats')
+    return ok(target.eventGrid.stats());
+  if (method === 'GET' && path === '/_emulator/eventgrid/subscriptions')
+    return ok({ value: target.eventGrid.list() });
+  const sub = /^\/_emulator\/eventgrid\/subscriptions\/([^/]+)$/i.exec(
+    url.pathname.replace(/\/+$/, ''),
+  );
+  if (sub?.[1]) {
+    const name = decodeURIComponent(sub[1]);
+    if (method === 'PUT') return ok(await target.eventGrid.put(name, json()));
+    if (method === 'GET') {
+      const found = target.eventGrid.get(name);
+      if (!found)
+        throw new ArmError(404, 'ResourceNotFound', `Event subscription '${name}' was not found.`);
+      return ok(found);
+    }
+    if (method === 'DELETE') return ok({ deleted: target.eventGrid.delete(name) }, 200);
+  }
+  if (/^\/_emulator\/eventgrid\/validate\//.test(path)) return ok({ validated: true });
+  throw notFound(`No emulator admin route ${method} ${url.pathname}.`);
+}
+
+function parseAdminJson(raw: Buffer): unknown {
+  if (raw.length === 0) return {};
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (error) {
+    throw invalidRequestContent(error);
+  }
+}
