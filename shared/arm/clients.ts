@@ -40,7 +40,8 @@ export interface ResourcesPort {
 
 /** A GET of an ARM URL as it is (an operation status resource), through a client's pipeline. */
 export interface OperationsPort {
-  get(url: string): Promise<{ status: number; body: unknown }>;
+  /** GET of an operation status URL: its status, body, and ARM's Retry-After (ms) if any. */
+  get(url: string): Promise<{ status: number; body: unknown; retryAfterMs?: number }>;
 }
 
 export interface ArmPorts {
@@ -237,7 +238,16 @@ function pipelineGetter(pipeline: Pipeline, httpClient: HttpClient): OperationsP
       } catch {
         body = response.bodyAsText;
       }
-      return { status: response.status, body };
+      const retryAfter = response.headers.get('retry-after');
+      const retryAfterMs =
+        retryAfter !== undefined && /^\d+(\.\d+)?$/.test(retryAfter.trim())
+          ? Number(retryAfter) * 1000
+          : undefined;
+      return {
+        status: response.status,
+        body,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      };
     },
   };
 }

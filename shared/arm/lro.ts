@@ -7,6 +7,11 @@ export interface Pollable {
   isDone(): boolean;
   /** The operation's error when it ended Failed or Canceled. */
   failure(): Error | undefined;
+  /**
+   * What ARM said of the operation at the last poll: how long it took by its own clock (the
+   * status resource's startTime and endTime, once it ended), and its Retry-After.
+   */
+  reported?(): { durationMs?: number; retryAfterMs?: number };
 }
 
 interface ModularPoller {
@@ -39,17 +44,26 @@ export function modularPollable(poller: ModularPoller): Pollable {
  */
 export function powerActionPollable(
   poller: ModularPoller,
-  get: (url: string) => Promise<{ status: number; body: unknown }>,
+  get: (url: string) => Promise<{ status: number; body: unknown; retryAfterMs?: number }>,
 ): Pollable {
   const url = poller.operationState?.config?.operationLocation;
   if (poller.isDone || url === undefined || !/[?&]api-version=/i.test(url))
     return modularPollable(poller);
   let state = 'inprogress';
   let failure: Error | undefined;
+  let reported: { durationMs?: number; retryAfterMs?: number } = {};
   return {
     poll: async () => {
       const reply = await get(url);
       const body = isObject(reply.body) ? reply.body : {};
+      const started = typeof body.startTime === 'string' ? Date.parse(body.startTime) : NaN;
+      const ended = typeof body.endTime === 'string' ? Date.parse(body.endTime) : NaN;
+      reported = {
+        ...(Number.isFinite(started) && Number.isFinite(ended) && ended >= started
+          ? { durationMs: ended - started }
+          : {}),
+        ...(reply.retryAfterMs !== undefined ? { retryAfterMs: reply.retryAfterMs } : {}),
+      };
       const error = isObject(body.error) ? body.error : {};
       const code = typeof error.code === 'string' ? error.code : undefined;
       const message = typeof error.message === 'string' ? error.message : '';
@@ -72,6 +86,7 @@ export function powerActionPollable(
     },
     isDone: () => state !== 'inprogress',
     failure: () => failure,
+    reported: () => reported,
   };
 }
 
@@ -136,8 +151,11 @@ export class OperationTimer {
   }
 
   /**
-   * Polls until the operation ends; past `deadline` (the clock's ms) it stops and throws a
-   * retryable OperationStillRunning, so a caller never waits longer than its budget.
+   * Polls until the operation ends, following ARM: never waiting longer than its Retry-After,
+   * polling sooner only where the learned duration says the end is near, then in steps that
+   * grow with the time already waited (at most a tenth of it), so a slow operation is seen to
+   * end within about 10% of its own time. Past `deadline` (the clock's ms) it stops and throws
+   * a retryable OperationStillRunning, so a caller never waits longer than its budget.
    */
   async drive(
     kind: string,
@@ -147,50 +165,68 @@ export class OperationTimer {
   ): Promise<PollStats> {
     const expected = this.expected.get(kind);
     let polls = 0;
-    let wait = expected !== undefined ? expected - (this.now() - submittedAt) : this.minIntervalMs;
-    let step =
-      expected !== undefined ? Math.max(this.minIntervalMs, expected * 0.05) : this.minIntervalMs;
+    let retryAfter: number | undefined;
+    let step = Math.max(this.minIntervalMs, (expected ?? 0) * 0.025);
+    let probed = false;
     let lastRunningAt: number | undefined;
     while (!pollable.isDone()) {
-      if (this.now() + this.clamp(wait) > deadline) {
+      const elapsed = this.now() - submittedAt;
+      let wait: number;
+      if (expected !== undefined && expected - elapsed >= this.minIntervalMs) {
+        wait = expected - elapsed;
+      } else if (expected !== undefined) {
+        wait = Math.min(step, Math.max(this.minIntervalMs, elapsed * 0.1));
+        step *= 2;
+      } else {
+        // A kind never seen: probe at the floor, then with doubling waits.
+        wait = probed ? step : this.minIntervalMs;
+        if (probed) step *= 2;
+        probed = true;
+      }
+      // ARM's Retry-After is the longest a client should wait: learned durations only poll sooner.
+      if (retryAfter !== undefined) wait = Math.min(wait, retryAfter);
+      wait = this.clamp(wait);
+      if (this.now() + wait > deadline) {
         throw new AccelnetError(
           'OperationStillRunning',
-          `The ${kind} operation is still running after ${Math.round((this.now() - submittedAt) / 1000)} s; it is followed again on the next attempt.`,
+          `The ${kind} operation is still running after ${Math.round(elapsed / 1000)} s; it is followed again on the next attempt.`,
           { retryable: true },
         );
       }
-      await this.sleep(this.clamp(wait));
+      await this.sleep(wait);
       const polledAt = this.now() - submittedAt;
       await pollable.poll();
       polls += 1;
+      retryAfter = pollable.reported?.().retryAfterMs;
       if (pollable.isDone()) break;
       lastRunningAt = polledAt;
-      wait = step;
-      step = Math.min(this.maxIntervalMs, step * 2);
     }
     const elapsedMs = this.now() - submittedAt;
-    if (polls > 0) this.learn(kind, expected, lastRunningAt, elapsedMs);
+    if (polls > 0) this.learn(kind, lastRunningAt, elapsedMs, pollable.reported?.().durationMs);
     const failure = pollable.failure();
     if (failure) throw operationError(failure);
     return { polls, elapsedMs };
   }
 
+  /**
+   * Learns, in one step and in both directions: from ARM's own duration of the operation when
+   * its status says (startTime, endTime), else from the polls that bracket its end; an end seen
+   * at the first poll may have come much earlier, so the next one is probed sooner.
+   */
   private learn(
     kind: string,
-    expected: number | undefined,
     lastRunningAt: number | undefined,
     elapsedMs: number,
+    reportedMs: number | undefined,
   ): void {
     let next: number;
-    if (lastRunningAt === undefined) {
-      // Done at the first poll: the end may have been earlier, so try a little earlier.
-      next = (expected ?? elapsedMs) * 0.97;
-    } else if (elapsedMs - lastRunningAt <= elapsedMs * 0.1) {
-      // Two close polls bracket the end: take the middle.
-      next = (lastRunningAt + elapsedMs) / 2;
+    if (reportedMs !== undefined) {
+      next = reportedMs;
+    } else if (lastRunningAt === undefined) {
+      next = Math.min(this.expected.get(kind) ?? elapsedMs, elapsedMs) * 0.95;
     } else {
-      // Coarse probes: the end is near the poll that saw it.
-      next = elapsedMs * 0.98;
+      // The end is between the last poll that saw it running and the one that saw it done.
+      next = (lastRunningAt + elapsedMs) / 2;
     }
     this.expected.set(kind, Math.max(this.minIntervalMs, next));
   }
