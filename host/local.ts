@@ -64,14 +64,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTwin> {
       const caFile = path.join(options.dataDir, 'emulator-ca.pem');
       writeFileSync(caFile, emulator.caPem);
       env.ACCELNET_ARM_CA_FILE = caFile;
-      // The emulator runs on a scaled clock: poll in tens of milliseconds.
-      env.ACCELNET_POLL_INTERVAL_MS ??= String(
-        Math.max(5, Math.round(2000 * (options.timeScale ?? 0.01))),
-      );
+      // The emulator runs on a scaled clock; the service's polls and retries follow it.
       env.ACCELNET_ARM_TIME_SCALE ??= String(options.timeScale ?? 0.01);
-      env.ACCELNET_RETRY_INTERVAL_MS ??= String(
-        Math.max(20, Math.round(5000 * (options.timeScale ?? 0.01))),
-      );
     } else if (!options.azure)
       Object.assign(
         env,
@@ -183,11 +177,8 @@ export async function emulatorSettings(
     scale = undefined;
   }
   if (typeof scale === 'number' && Number.isFinite(scale) && scale >= 0 && scale <= 100) {
+    // The app scales its poll floor and retry waits by this (shared/platform/config.ts).
     if (!current.ACCELNET_ARM_TIME_SCALE) settings.ACCELNET_ARM_TIME_SCALE = String(scale);
-    if (!current.ACCELNET_POLL_INTERVAL_MS)
-      settings.ACCELNET_POLL_INTERVAL_MS = String(Math.max(5, Math.round(2000 * scale)));
-    if (!current.ACCELNET_RETRY_INTERVAL_MS)
-      settings.ACCELNET_RETRY_INTERVAL_MS = String(Math.max(20, Math.round(5000 * scale)));
   }
   return settings;
 }

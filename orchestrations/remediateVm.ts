@@ -19,7 +19,6 @@ import { writeOutcomes } from './outcomes';
 import { remediateUnit, type UnitStatus } from './unit';
 
 /** Waits between assessments of a VM that is still settling, and how many. */
-const SETTLE_WAIT_MS = 30_000;
 const SETTLE_ROUNDS = 20;
 
 const key = (id: string): string => id.toLowerCase();
@@ -40,6 +39,8 @@ export const remediateVm: OrchestrationHandler = function* (
 ): Generator<df.Task, VmOutcome, unknown> {
   const input = context.df.getInput<RemediateVmInput>();
   const policy = retryPolicy(input.retryIntervalMs ?? 5_000);
+  // Half a minute of ARM time: the pause poll is a minute of it.
+  const settleWaitMs = (input.pausePollMs ?? PAUSE_POLL_MS) / 2;
   const at = (): string => context.df.currentUtcDateTime.toISOString();
   const steps: StepRecord[] = [];
   const record = (name: string, result: StepRecord['result'], detail?: string): void => {
@@ -135,7 +136,7 @@ export const remediateVm: OrchestrationHandler = function* (
       ) {
         status({ phase: 'settling' });
         yield context.df.createTimer(
-          new Date(context.df.currentUtcDateTime.getTime() + SETTLE_WAIT_MS),
+          new Date(context.df.currentUtcDateTime.getTime() + settleWaitMs),
         );
         factsReadAt = at();
         status({ phase: 'assessing', readFrom: factsReadAt });

@@ -41,9 +41,8 @@ export interface BenchTwin {
 function emulatorSettings(emulator: { caFile: string }, timeScale: number): Record<string, string> {
   return {
     ACCELNET_ARM_CA_FILE: emulator.caFile,
+    // The app scales its poll floor and retry waits by the time scale itself.
     ACCELNET_ARM_TIME_SCALE: String(timeScale),
-    ACCELNET_POLL_INTERVAL_MS: String(Math.max(5, Math.round(2000 * timeScale))),
-    ACCELNET_RETRY_INTERVAL_MS: String(Math.max(20, Math.round(5000 * timeScale))),
   };
 }
 

@@ -65,6 +65,11 @@ export const SETTINGS = {
     default: 'false',
     schema: bool('ACCELNET_ALLOW_DYNAMIC_PUBLIC_IP'),
   },
+  ACCELNET_ALLOW_MANA_WITHOUT_DRIVER: {
+    doc: 'Deallocate VMs of sizes that may land on MANA hardware even when their guest is not known to carry the MANA driver (it may then run without AN).',
+    default: 'false',
+    schema: bool('ACCELNET_ALLOW_MANA_WITHOUT_DRIVER'),
+  },
   ACCELNET_ALLOW_AVAILABILITY_SETS: {
     doc: 'Remediate availability sets as a whole (all VMs down at once), after approval.',
     default: 'false',
@@ -112,7 +117,7 @@ export const SETTINGS = {
       ),
   },
   ACCELNET_POLL_INTERVAL_MS: {
-    doc: 'How often long-running ARM operations are polled when ARM gives no Retry-After.',
+    doc: 'The shortest wait between polls of a long-running ARM operation, in ARM milliseconds (ACCELNET_ARM_TIME_SCALE scales it).',
     default: '2000',
     schema: z.coerce
       .number({ message: 'ACCELNET_POLL_INTERVAL_MS must be a number' })
@@ -129,7 +134,7 @@ export const SETTINGS = {
       .max(100),
   },
   ACCELNET_RETRY_INTERVAL_MS: {
-    doc: 'First wait before an activity that failed is retried (doubling, up to 5 attempts).',
+    doc: 'First wait before an activity that failed with a retryable error is tried again (doubling, up to 5 attempts), in ARM milliseconds (ACCELNET_ARM_TIME_SCALE scales it).',
     default: '5000',
     schema: z.coerce
       .number({ message: 'ACCELNET_RETRY_INTERVAL_MS must be a number' })
@@ -195,6 +200,7 @@ export interface Settings {
   allowUnknownOs: boolean;
   allowDynamicPublicIp: boolean;
   allowAvailabilitySets: boolean;
+  allowManaWithoutDriver: boolean;
   approvalWebhookUrl: string;
   approvalTimeoutMs: number;
   /** While paused, how often a waiting run looks at the switch again: a minute of ARM time. */
@@ -243,13 +249,15 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     allowUnknownOs: read('ACCELNET_ALLOW_UNKNOWN_OS'),
     allowDynamicPublicIp: read('ACCELNET_ALLOW_DYNAMIC_PUBLIC_IP'),
     allowAvailabilitySets: read('ACCELNET_ALLOW_AVAILABILITY_SETS'),
+    allowManaWithoutDriver: read('ACCELNET_ALLOW_MANA_WITHOUT_DRIVER'),
     approvalWebhookUrl: read('ACCELNET_APPROVAL_WEBHOOK_URL'),
     approvalTimeoutMs: parseIsoDuration(read('ACCELNET_APPROVAL_TIMEOUT')) ?? 86_400_000,
     approvalSecret: read('ACCELNET_APPROVAL_SECRET'),
     publicUrl: publicUrl(read('ACCELNET_PUBLIC_URL'), env.WEBSITE_HOSTNAME),
     approvalsTable: read('ACCELNET_APPROVALS_TABLE'),
-    pollIntervalMs: read('ACCELNET_POLL_INTERVAL_MS'),
-    retryIntervalMs: read('ACCELNET_RETRY_INTERVAL_MS'),
+    // Every wait the service makes on ARM's account runs on ARM's clock.
+    pollIntervalMs: scaled(read('ACCELNET_POLL_INTERVAL_MS'), read('ACCELNET_ARM_TIME_SCALE')),
+    retryIntervalMs: scaled(read('ACCELNET_RETRY_INTERVAL_MS'), read('ACCELNET_ARM_TIME_SCALE')),
     armTimeScale: read('ACCELNET_ARM_TIME_SCALE'),
     pausePollMs: Math.max(250, Math.round(60_000 * read('ACCELNET_ARM_TIME_SCALE'))),
     auditTable: read('ACCELNET_AUDIT_TABLE'),
@@ -259,6 +267,11 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     functionKey: read('ACCELNET_FUNCTION_KEY'),
     appInsightsConnectionString: read('APPLICATIONINSIGHTS_CONNECTION_STRING'),
   };
+}
+
+/** An interval in ARM's time, in real milliseconds (at least 1). */
+function scaled(armMs: number, timeScale: number): number {
+  return Math.max(1, Math.round(armMs * timeScale));
 }
 
 /** Approval links point here: the setting, else the App Service host name, else the local host. */

@@ -66,8 +66,6 @@ describe('a killed host', () => {
           ACCELNET_FUNCTION_KEY: KEY,
           AzureWebJobsStorage: storage.connectionString,
           ACCELNET_ARM_TIME_SCALE: '0.01',
-          ACCELNET_POLL_INTERVAL_MS: '20',
-          ACCELNET_RETRY_INTERVAL_MS: '50',
         },
       },
     );

@@ -47,7 +47,6 @@ describe('structured logs and OpenTelemetry events', () => {
         ACCELNET_ARM_ENDPOINT: em.url,
         ACCELNET_ARM_CA_FILE: caFile,
         ACCELNET_ARM_TIME_SCALE: '0.001',
-        ACCELNET_POLL_INTERVAL_MS: '5',
         AzureWebJobsStorage: storage.connectionString,
         ACCELNET_AUDIT_TABLE: 'telemetryAudit',
         ACCELNET_RUNS_TABLE: 'telemetryRuns',

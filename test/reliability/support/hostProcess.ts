@@ -56,8 +56,6 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         ACCELNET_FUNCTION_KEY: options.functionKey,
         AzureWebJobsStorage: options.storage,
         ACCELNET_ARM_TIME_SCALE: '0.01',
-        ACCELNET_POLL_INTERVAL_MS: '20',
-        ACCELNET_RETRY_INTERVAL_MS: '50',
         ...options.env,
       },
     },
