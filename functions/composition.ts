@@ -92,6 +92,7 @@ export function compose(settings: Settings, log: LogPort = jsonLog): Services {
     allowUnknownOs: settings.allowUnknownOs,
     allowDynamicPublicIp: settings.allowDynamicPublicIp,
     allowAvailabilitySets: settings.allowAvailabilitySets,
+    allowManaWithoutDriver: settings.allowManaWithoutDriver,
   };
   const activities = createActivities({
     arm,

@@ -155,9 +155,16 @@ export function* remediateUnit(
         return { outcomes: withReadTime(outcomes, readFrom), factsReadAt: readFrom };
       }
       const reasons = new Map(verdict.remediate.map((t) => [key(t.vm.id), t.decision.reasons]));
-      const changed = (yield* saga(context, status, request, verdict.remediate, mark, stepsOf)).map(
-        (o) => ({ ...o, reasons: reasons.get(key(o.vmId)) ?? o.reasons }),
-      );
+      // VMs whose size requires AN get the flag while they run; the rest go through the cycle.
+      // The running ones first: a set's members with the flag set let the others start again.
+      const inPlace = verdict.remediate.filter((t) => t.decision.method === 'in-place');
+      const cycle = verdict.remediate.filter((t) => t.decision.method !== 'in-place');
+      const flipped = yield* inPlaceSaga(context, status, request, inPlace, mark, stepsOf);
+      const cycled = yield* saga(context, status, request, cycle, mark, stepsOf);
+      const changed = [...flipped, ...cycled].map((o) => ({
+        ...o,
+        reasons: reasons.get(key(o.vmId)) ?? o.reasons,
+      }));
       lock.release();
       return { outcomes: withReadTime([...changed, ...outcomes], readFrom), factsReadAt: readFrom };
     } finally {
@@ -165,6 +172,109 @@ export function* remediateUnit(
       lock.release();
     }
   }
+}
+
+/**
+ * VMs whose size requires Accelerated Networking: Azure enables it at runtime whatever the NIC
+ * flag, so the flag is set on the running VM and nothing goes down. A failure leaves the VM as it
+ * was: running.
+ */
+function* inPlaceSaga(
+  context: OrchestrationContext,
+  status: (value: UnitStatus) => void,
+  request: UnitRequest,
+  targets: readonly ToRemediate[],
+  mark: (
+    vms: readonly VmRef[],
+    name: string,
+    result: StepRecord['result'],
+    detail?: string,
+  ) => void,
+  stepsOf: (vm: VmRef) => StepRecord[],
+): Generator<df.Task, VmOutcome[], unknown> {
+  if (targets.length === 0) return [];
+  const { runId, policy } = request;
+  status({ phase: 'remediating', step: 'enableNics' });
+  const enabled = yield* callEach(
+    context,
+    ACTIVITY.enableAcceleratedNetworking,
+    targets.map((t) => ({ vm: t.vm, runId, nicIds: t.decision.nicsToEnable, inPlace: true })),
+    policy,
+  );
+  const done: ToRemediate[] = [];
+  const outcomes: VmOutcome[] = [];
+  targets.forEach((t, n) => {
+    const result = enabled[n];
+    const from = t.facts.powerState;
+    if (result?.ok) {
+      const flipped = result.value.nics.filter((nic) => nic.changed).length;
+      mark(
+        [t.vm],
+        'enableNics',
+        'ok',
+        `${flipped} of ${result.value.nics.length} NICs changed, in place`,
+      );
+      done.push(t);
+      return;
+    }
+    const why = result ? describeFailure(result.failure) : 'no result';
+    mark([t.vm], 'enableNics', 'failed', why);
+    const gone = result && isNotFound(result.failure);
+    outcomes.push(
+      outcomeOf(
+        t.vm,
+        'failed',
+        gone
+          ? `failed at enableNics: ${t.vm.name} was deleted during the remediation`
+          : `failed at enableNics: ${why}; the VM kept running (in place: it was never taken down)`,
+        from,
+        gone ? 'unknown' : from,
+        stepsOf(t.vm),
+      ),
+    );
+  });
+  if (done.length === 0) return outcomes;
+  status({ phase: 'remediating', step: 'verify' });
+  const verified = yield* callEach(
+    context,
+    ACTIVITY.verifyVm,
+    done.map((t) => ({
+      vm: t.vm,
+      runId,
+      expectedPowerState: t.facts.powerState,
+      confirmedNicIds: t.decision.nicsToEnable,
+    })),
+    policy,
+  );
+  done.forEach((t, n) => {
+    const check = verified[n];
+    const from = t.facts.powerState;
+    if (check?.ok && check.value.ok) {
+      mark([t.vm], 'verify', 'ok');
+      outcomes.push({
+        ...outcomeOf(t.vm, 'remediated', undefined, from, check.value.powerState, stepsOf(t.vm)),
+        method: 'in-place',
+      });
+      return;
+    }
+    const why = !check
+      ? 'not verified'
+      : check.ok
+        ? check.value.problems.join('; ')
+        : describeFailure(check.failure);
+    mark([t.vm], 'verify', 'failed', why);
+    outcomes.push(
+      outcomeOf(
+        t.vm,
+        'failed',
+        `verification failed: ${why}`,
+        from,
+        check?.ok ? check.value.powerState : 'unknown',
+        stepsOf(t.vm),
+      ),
+    );
+  });
+  return outcomes;
 }
 
 /** The point of no return and what follows: the unit's VMs are down until they are started again. */
@@ -181,6 +291,7 @@ function* saga(
   ) => void,
   stepsOf: (vm: VmRef) => StepRecord[],
 ): Generator<df.Task, VmOutcome[], unknown> {
+  if (targets.length === 0) return [];
   const { runId, policy } = request;
   const original = new Map(targets.map((t) => [key(t.vm.id), t.facts.powerState]));
   const finals = new Map<string, PowerState>(original);

@@ -254,6 +254,11 @@ export interface EnableInput {
   vm: VmRef;
   runId: string;
   nicIds: string[];
+  /**
+   * Set the flag on the running VM (its size requires Accelerated Networking, which Azure
+   * enables at runtime): no deallocation first. Otherwise NICs change only while it is deallocated.
+   */
+  inPlace?: boolean;
 }
 
 export interface EnableOutput {

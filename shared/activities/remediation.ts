@@ -296,9 +296,18 @@ export function createRemediationActivities(deps: ActivityDeps): RemediationActi
     enableAcceleratedNetworking: (input, log = deps.log) =>
       step('enableNics', input, log, async (deadline) => {
         const ports = deps.arm(input.vm.subscriptionId);
-        // The invariant that matters most: a NIC is changed only while its VM is deallocated.
+        // The invariant that matters most: a NIC is changed only while its VM is deallocated,
+        // or, in place, on a running VM of a size that requires AN (the run judged it so from the
+        // VM's facts read at the point of no return). Never while it is changing state.
         const before = await powerState(ports, input.vm);
-        if (before !== 'deallocated') {
+        if (input.inPlace === true && before !== 'running' && before !== 'deallocated') {
+          throw new AccelnetError(
+            'VmChangingState',
+            `VM ${input.vm.name} is ${before}; its NICs are changed in place once it is running again.`,
+            { retryable: true },
+          );
+        }
+        if (input.inPlace !== true && before !== 'deallocated') {
           throw new AccelnetError(
             'VmNotDeallocated',
             `VM ${input.vm.name} is ${before}; NICs are changed only while it is deallocated.`,

@@ -1,7 +1,14 @@
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 
-import type { Decision, RuleSettings, SizeFacts, VmFacts } from '../domain/model';
+import { downtimeEstimateSeconds } from '../domain/approvals';
+import type {
+  Decision,
+  RemediationMethod,
+  RuleSettings,
+  SizeFacts,
+  VmFacts,
+} from '../domain/model';
 import { decide } from '../domain/rules';
 import { ensureError } from '../platform/errors';
 import type { ArmPorts } from './clients';
@@ -31,6 +38,10 @@ export interface ComplianceRow {
   compliant: boolean;
   eligible: boolean;
   action: Decision['action'];
+  /** How it would be remediated (remediate only): in place, or through a deallocation. */
+  method?: RemediationMethod;
+  /** The downtime a remediation would cost it, in seconds (Azure's typical durations). */
+  downtimeSeconds?: number;
   reasons: { code: string; message: string }[];
 }
 
@@ -119,6 +130,12 @@ export function complianceRows(
     compliant: decision.compliant,
     eligible: decision.eligible,
     action: decision.action,
+    ...(decision.action === 'remediate' && decision.method !== undefined
+      ? {
+          method: decision.method,
+          downtimeSeconds: downtimeEstimateSeconds({ powerState: facts.powerState, decision }),
+        }
+      : {}),
     reasons: decision.reasons.map((r) => ({ code: r.code, message: r.message })),
   }));
 }

@@ -47,7 +47,8 @@ const running = (state: PowerState): boolean => state === 'running' || state ===
 
 /** Azure's typical durations: deallocate, one update per NIC, start. */
 export function downtimeEstimateSeconds(vm: Pick<ApprovalVm, 'powerState' | 'decision'>): number {
-  if (!running(vm.powerState)) return 0;
+  // In place, the flag is set on the running VM: nothing goes down.
+  if (!running(vm.powerState) || vm.decision.method === 'in-place') return 0;
   const ms =
     (TYPICAL_DURATIONS_MS.deallocate ?? 0) +
     (TYPICAL_DURATIONS_MS.nicUpdate ?? 0) * Math.max(1, vm.decision.nicsToEnable.length) +
@@ -58,7 +59,11 @@ export function downtimeEstimateSeconds(vm: Pick<ApprovalVm, 'powerState' | 'dec
 function effectsOf(vm: ApprovalVm): string[] {
   const effects: string[] = [];
   const seconds = downtimeEstimateSeconds(vm);
-  if (running(vm.powerState))
+  if (vm.decision.method === 'in-place')
+    effects.push(
+      `${vm.name} gets the flag while it runs (its size requires Accelerated Networking, which Azure enables at runtime): no downtime.`,
+    );
+  else if (running(vm.powerState))
     effects.push(
       `${vm.name} is stopped, deallocated and started again: about ${Math.ceil(seconds / 60)} minutes of downtime.`,
     );

@@ -59,6 +59,11 @@ export interface RuleSettings {
   allowUnknownOs: boolean;
   allowDynamicPublicIp: boolean;
   allowAvailabilitySets: boolean;
+  /**
+   * Deallocate VMs of sizes that may land on MANA hardware even when their guest is not known
+   * to carry the MANA driver (ACCELNET_ALLOW_MANA_WITHOUT_DRIVER): the operator accepts the risk.
+   */
+  allowManaWithoutDriver?: boolean;
 }
 
 /** Stable reason codes: audit rows, API answers and tests match on them. */
@@ -80,6 +85,8 @@ export type ReasonCode =
   | 'provisioning-failed'
   | 'vm-deleted'
   | 'availability-set-blocked'
+  | 'mana-driver-missing'
+  | 'legacy-vm-nva'
   | 'eligible';
 
 export interface Reason {
@@ -105,4 +112,12 @@ export interface Decision {
   effects: { tempDiskWiped: boolean; publicIpChanges: boolean; downtime: boolean };
   /** Remediation must be approved by a person even in enforce mode (availability sets). */
   requiresApproval: boolean;
+  /**
+   * How a remediation changes the VM: `in-place` sets the flag on the running VM (its size
+   * requires AN, which Azure enables at runtime whatever the flag: no downtime);
+   * `deallocate-cycle` deallocates, sets the flag, starts again what was running.
+   */
+  method?: RemediationMethod;
 }
+
+export type RemediationMethod = 'in-place' | 'deallocate-cycle';

@@ -36,7 +36,12 @@ function nic(name: string, overrides: Partial<NicFacts> = {}): NicFacts {
   };
 }
 
-/** A running Standard_D4s_v5 Ubuntu 22.04 VM with one NIC without AN. */
+/**
+ * A running Standard_D4as_v4 Ubuntu 22.04 VM with one NIC without AN: a size that supports AN
+ * without requiring it and does not land on MANA hardware, so it is remediated through a
+ * deallocation and no MANA rule applies (sizes that require AN, and sizes that may land on
+ * MANA, have their own tables below).
+ */
 function vm(overrides: Partial<VmFacts> = {}): VmFacts {
   return {
     id: `${COMPUTE}/virtualMachines/web-1`,
@@ -44,7 +49,7 @@ function vm(overrides: Partial<VmFacts> = {}): VmFacts {
     subscriptionId: '00000000-0000-0000-0000-000000000001',
     resourceGroup: 'rg-app',
     location: 'westus2',
-    size: 'Standard_D4s_v5',
+    size: 'Standard_D4as_v4',
     powerState: 'running',
     provisioningState: 'Succeeded',
     osType: 'Linux',
@@ -62,14 +67,14 @@ function vm(overrides: Partial<VmFacts> = {}): VmFacts {
   };
 }
 
-/** Standard_D4s_v5 as the Resource SKUs API reports it: AN capable, no temporary disk. */
+/** Standard_D4as_v4 as the Resource SKUs API reports it: AN capable, no temporary disk. */
 function size(overrides: Partial<SizeFacts> = {}): SizeFacts {
   return {
-    name: 'Standard_D4s_v5',
+    name: 'Standard_D4as_v4',
     acceleratedNetworking: true,
     vCPUs: 4,
     vCPUsPerCore: 2,
-    family: 'standardDSv5Family',
+    family: 'standardDASv4Family',
     hasTempDisk: false,
     ...overrides,
   };
@@ -952,6 +957,172 @@ describe('decide: remediation and its effects', () => {
       expect(decision.requiresApproval).toBe(false);
       expect(decision.effects).toEqual(effects);
       expect(messages(decision)).toContain(plan);
+    },
+  );
+});
+
+describe('decide: the 2026 fleet', () => {
+  const v5 = size({ name: 'Standard_D4s_v5', family: 'standardDSv5Family' });
+  const v3 = size({ name: 'Standard_D4s_v3', family: 'standardDSv3Family' });
+  const UBUNTU_1804: ImageReference = {
+    publisher: 'Canonical',
+    offer: 'UbuntuServer',
+    sku: '18.04-LTS',
+    version: 'latest',
+  };
+  const WINDOWS_2022: ImageReference = {
+    publisher: 'MicrosoftWindowsServer',
+    offer: 'WindowsServer',
+    sku: '2022-datacenter-azure-edition',
+    version: 'latest',
+  };
+
+  test.each([
+    {
+      what: 'a running VM of a size that requires AN',
+      facts: {},
+      sz: v5,
+      method: 'in-place',
+      downtime: false,
+    },
+    {
+      what: 'a deallocated VM of a size that requires AN',
+      facts: { powerState: 'deallocated' as const },
+      sz: v5,
+      method: 'deallocate-cycle',
+      downtime: false,
+    },
+    {
+      what: 'a running VM of a size that only supports AN',
+      facts: {},
+      sz: v3,
+      method: 'deallocate-cycle',
+      downtime: true,
+    },
+  ])(
+    'when $what lacks the flag, then it is remediated $method (downtime: $downtime)',
+    ({ facts, sz, method, downtime }) => {
+      const decision = decide(vm({ size: sz.name, ...facts }), sz, SETTINGS);
+      expect(decision).toMatchObject({ action: 'remediate', method, effects: { downtime } });
+    },
+  );
+
+  test('when a running VM of a size that requires AN has an ephemeral OS disk, a dynamic public IP and a set, then none of those blocks: nothing is deallocated', () => {
+    const decision = decide(
+      vm({
+        size: 'Standard_D4s_v5',
+        ephemeralOsDisk: true,
+        availabilitySetId: `${COMPUTE}/availabilitySets/as-1`,
+        nics: [
+          nic('web-1-nic', {
+            publicIps: [{ id: `${NETWORK}/publicIPAddresses/pip`, allocationMethod: 'Dynamic' }],
+          }),
+        ],
+      }),
+      v5,
+      SETTINGS,
+    );
+    expect(decision).toMatchObject({
+      action: 'remediate',
+      method: 'in-place',
+      requiresApproval: false,
+    });
+    expect(decision.reasons[0]?.message).toMatch(/while it runs.*no deallocation and no downtime/);
+  });
+
+  test.each([
+    {
+      what: 'Ubuntu 22.04 (MANA driver built in)',
+      image: JAMMY,
+      action: 'remediate',
+      code: 'eligible',
+    },
+    {
+      what: 'Ubuntu 18.04 (no MANA driver)',
+      image: UBUNTU_1804,
+      action: 'skip',
+      code: 'mana-driver-missing',
+    },
+    {
+      what: 'Windows Server 2022 (driver may need installing)',
+      image: WINDOWS_2022,
+      action: 'skip',
+      code: 'mana-driver-missing',
+    },
+    {
+      what: 'a custom image',
+      image: { id: `${COMPUTE}/images/golden` },
+      action: 'skip',
+      code: 'mana-driver-missing',
+    },
+  ])(
+    'when a running VM of a size that may land on MANA runs $what, then it is $action ($code)',
+    ({ image, action, code }) => {
+      const decision = decide(
+        vm({
+          size: 'Standard_D4s_v3',
+          image,
+          osName: undefined,
+          osVersion: undefined,
+          osType: image === WINDOWS_2022 ? 'Windows' : 'Linux',
+          osDiskAcceleratedNetwork: true,
+        }),
+        v3,
+        { ...SETTINGS, allowUnknownOs: true },
+      );
+      expect(decision.action).toBe(action);
+      expect(codes(decision)).toContain(code);
+    },
+  );
+
+  test('when the MANA driver is missing, then the sentence names the images that carry it and the setting that accepts the risk', () => {
+    const decision = decide(
+      vm({ size: 'Standard_D4s_v3', image: UBUNTU_1804, osName: 'ubuntu', osVersion: '18.04' }),
+      v3,
+      SETTINGS,
+    );
+    const text = messages(decision);
+    expect(text).toMatch(/may land on MANA hardware/);
+    expect(text).toMatch(/Ubuntu 22\.04/);
+    expect(text).toMatch(/ACCELNET_ALLOW_MANA_WITHOUT_DRIVER=true/);
+  });
+
+  test('when the operator accepts the MANA risk, then such a VM is remediated', () => {
+    const decision = decide(
+      vm({ size: 'Standard_D4s_v3', image: UBUNTU_1804, osName: 'ubuntu', osVersion: '18.04' }),
+      v3,
+      { ...SETTINGS, allowManaWithoutDriver: true },
+    );
+    expect(decision.action).toBe('remediate');
+  });
+
+  test('when a VM of a size that may land on MANA is deallocated, then accelnet does not start it, so the MANA rule does not apply', () => {
+    const decision = decide(
+      vm({
+        size: 'Standard_D4s_v3',
+        image: UBUNTU_1804,
+        osName: undefined,
+        osVersion: undefined,
+        powerState: 'deallocated',
+      }),
+      v3,
+      SETTINGS,
+    );
+    expect(codes(decision)).not.toContain('mana-driver-missing');
+  });
+
+  test.each([
+    { what: 'of a size that requires AN', sz: v5, name: 'Standard_D4s_v5' },
+    { what: 'of a size that only supports AN', sz: v3, name: 'Standard_D4s_v3' },
+  ])(
+    'when a network virtual appliance $what carries LegacyVMNVA, then it is skipped (legacy-vm-nva), whatever the tag value',
+    ({ sz, name }) => {
+      const tagSets: Record<string, string>[] = [{ LegacyVMNVA: '' }, { legacyvmnva: 'true' }];
+      for (const tags of tagSets) {
+        const decision = decide(vm({ size: name, tags }), sz, SETTINGS);
+        expect(decision.action).toBe('skip');
+        expect(codes(decision)).toContain('legacy-vm-nva');
+      }
     },
   );
 });

@@ -2,7 +2,22 @@
  * The whole decision for one VM: eligible (size and OS), safe to deallocate, opted in, and
  * whether it is compliant already. Pure: no I/O, no clock, no randomness.
  */
-import type { Decision, Reason, ReasonCode, RuleSettings, SizeFacts, VmFacts } from '../model';
+import {
+  anRequiredFamily,
+  MANA_GUEST_IMAGES,
+  manaEligibleExistingFamily,
+  manaGuestImage,
+  manaOnlyFamily,
+} from '../an-tables';
+import type {
+  Decision,
+  Reason,
+  ReasonCode,
+  RemediationMethod,
+  RuleSettings,
+  SizeFacts,
+  VmFacts,
+} from '../model';
 import { assessOs, type OsAssessment } from './os';
 import { assessSize } from './size';
 
@@ -75,9 +90,9 @@ function optOutReasons(vm: VmFacts, settings: RuleSettings): Reason[] {
   return reasons;
 }
 
-function safetyReasons(vm: VmFacts, settings: RuleSettings): Reason[] {
+function safetyReasons(vm: VmFacts, settings: RuleSettings, deallocates: boolean): Reason[] {
   const reasons: Reason[] = [];
-  if (vm.ephemeralOsDisk) {
+  if (deallocates && vm.ephemeralOsDisk) {
     reasons.push(
       reason(
         'ephemeral-os-disk',
@@ -93,7 +108,7 @@ function safetyReasons(vm: VmFacts, settings: RuleSettings): Reason[] {
       ),
     );
   }
-  if (vm.availabilitySetId !== undefined && !settings.allowAvailabilitySets) {
+  if (deallocates && vm.availabilitySetId !== undefined && !settings.allowAvailabilitySets) {
     reasons.push(
       reason(
         'availability-set',
@@ -102,7 +117,7 @@ function safetyReasons(vm: VmFacts, settings: RuleSettings): Reason[] {
     );
   }
   const dynamic = dynamicPublicIps(vm);
-  if (dynamic.length > 0 && !settings.allowDynamicPublicIp) {
+  if (deallocates && dynamic.length > 0 && !settings.allowDynamicPublicIp) {
     const which = dynamic.map((d) => `${d.ip} on ${d.nic}`).join(', ');
     reasons.push(
       reason(
@@ -116,7 +131,9 @@ function safetyReasons(vm: VmFacts, settings: RuleSettings): Reason[] {
 
 type Effects = Decision['effects'];
 
-function effectsOf(vm: VmFacts, size: SizeFacts | undefined): Effects {
+function effectsOf(vm: VmFacts, size: SizeFacts | undefined, method: RemediationMethod): Effects {
+  if (method === 'in-place')
+    return { tempDiskWiped: false, publicIpChanges: false, downtime: false };
   return {
     tempDiskWiped: size?.hasTempDisk ?? false,
     publicIpChanges: dynamicPublicIps(vm).length > 0,
@@ -125,16 +142,80 @@ function effectsOf(vm: VmFacts, size: SizeFacts | undefined): Effects {
   };
 }
 
+/**
+ * How a VM would be remediated. On sizes that require Accelerated Networking, Azure enables it
+ * at runtime whatever the NIC flag (the family's size page, "Accelerated Networking: Required";
+ * the manage page; shared/data/accelerated-networking.json cites them): the flag can be set on
+ * the running VM, with no deallocation. Every other case is Microsoft's documented procedure.
+ */
+export function methodOf(vm: VmFacts, size: SizeFacts | undefined): RemediationMethod {
+  const running = vm.powerState === 'running';
+  return running && size !== undefined && anRequiredFamily(size.family) !== undefined
+    ? 'in-place'
+    : 'deallocate-cycle';
+}
+
+/** The tag Azure's built-in policy puts on network virtual appliances to hold them off MANA. */
+export const LEGACY_NVA_TAG = 'LegacyVMNVA';
+
+function nvaReason(vm: VmFacts): Reason | undefined {
+  const tagged = Object.keys(vm.tags).some((k) => k.toLowerCase() === LEGACY_NVA_TAG.toLowerCase());
+  if (!tagged) return undefined;
+  return reason(
+    'legacy-vm-nva',
+    `${vm.name} carries the ${LEGACY_NVA_TAG} tag: it is a network virtual appliance held off MANA hardware (until 2027-05-31), so accelnet never deallocates it or changes its NICs.`,
+  );
+}
+
+/** Images known to carry the MANA driver, for a sentence a person can act on. */
+const MANA_IMAGES_TEXT = [
+  ...new Set(
+    MANA_GUEST_IMAGES.filter((i) => i.driver === 'builtIn').map((i) => `${i.distro} ${i.versions}`),
+  ),
+].join('; ');
+
+/**
+ * A deallocation and start can move a VM of an existing size onto MANA hardware, where a guest
+ * without the MANA driver falls back to the synthetic path: AN shows enabled and does nothing
+ * (accelerated-networking-mana-existing-sizes.md). So a VM that accelnet would take down and
+ * start again, of a size that may land on MANA, needs a guest known to carry the driver.
+ */
+function manaReason(
+  vm: VmFacts,
+  size: SizeFacts | undefined,
+  method: RemediationMethod,
+  settings: RuleSettings,
+): Reason | undefined {
+  if (method !== 'deallocate-cycle' || settings.allowManaWithoutDriver === true) return undefined;
+  if (vm.powerState !== 'running' && vm.powerState !== 'unknown') return undefined;
+  if (size === undefined) return undefined;
+  const mayLand =
+    manaEligibleExistingFamily(size.family) !== undefined ||
+    manaOnlyFamily(size.family) !== undefined;
+  if (!mayLand) return undefined;
+  const image = vm.image ? manaGuestImage(vm.image) : undefined;
+  if (image?.driver === 'builtIn') return undefined;
+  const guest = image
+    ? `its image (${image.distro} ${image.versions}) ${image.driver === 'mayNeedInstall' ? 'may need the MANA driver installed' : 'carries the MANA driver only with some kernels'}`
+    : 'its image is not known to carry the MANA driver';
+  return reason(
+    'mana-driver-missing',
+    `${vm.name} (${vm.size}) may land on MANA hardware when it is deallocated and started, and ${guest}: it would run without Accelerated Networking. Images that carry the driver: ${MANA_IMAGES_TEXT}. Install the driver, or set ACCELNET_ALLOW_MANA_WITHOUT_DRIVER=true to accept the risk.`,
+  );
+}
+
 function eligibleReason(
   vm: VmFacts,
   nics: number,
   effects: Effects,
   os: OsAssessment,
   approval: boolean,
+  inPlace: boolean,
 ): Reason {
   const enable = `enable Accelerated Networking on ${plural(nics, 'NIC')}`;
-  const plan =
-    vm.powerState === 'deallocated'
+  const plan = inPlace
+    ? `Will ${enable} of ${vm.name} while it runs: its size requires Accelerated Networking, which Azure enables at runtime, so no deallocation and no downtime`
+    : vm.powerState === 'deallocated'
       ? `Will ${enable} of ${vm.name} while it is deallocated, and leave it deallocated`
       : vm.powerState === 'stopped'
         ? `Will deallocate ${vm.name}, ${enable}, and leave it deallocated (stopped VMs are not booted)`
@@ -144,7 +225,7 @@ function eligibleReason(
     effects.tempDiskWiped ? 'its temporary disk is wiped' : undefined,
     effects.publicIpChanges ? 'its dynamic public IP address changes' : undefined,
     os.verdict === 'unknown' ? 'its OS is unknown and ACCELNET_ALLOW_UNKNOWN_OS=true' : undefined,
-    approval
+    approval && !inPlace
       ? 'the whole availability set goes down together, so a person must approve'
       : undefined,
   ].filter((n): n is string => n !== undefined);
@@ -175,7 +256,8 @@ export function decide(vm: VmFacts, size: SizeFacts | undefined, settings: RuleS
   const eligible = sizeVerdict.eligible && osAllowed;
   const nicsToEnable = vm.nics.filter((n) => !n.enableAcceleratedNetworking).map((n) => n.id);
   const compliant = nicsToEnable.length === 0;
-  const effects = effectsOf(vm, size);
+  const method = methodOf(vm, size);
+  const effects = effectsOf(vm, size, method);
   const base = { eligible, compliant, nicsToEnable, effects, requiresApproval: false };
 
   if (isSettling(vm)) return { ...base, action: 'wait', reasons: [settlingReason(vm)] };
@@ -184,18 +266,24 @@ export function decide(vm: VmFacts, size: SizeFacts | undefined, settings: RuleS
     const message = `Every NIC of ${vm.name} already has Accelerated Networking enabled; nothing to do.`;
     return { ...base, action: 'compliant', reasons: [reason('already-compliant', message)] };
   }
+  const deallocates = method === 'deallocate-cycle';
   const blockers = [
     failed,
     sizeVerdict.reason,
     osAllowed ? undefined : os.reason,
-    ...safetyReasons(vm, settings),
+    nvaReason(vm),
+    ...safetyReasons(vm, settings, deallocates),
+    manaReason(vm, size, method, settings),
   ].filter((r): r is Reason => r !== undefined);
   if (blockers.length > 0 || !eligible) return { ...base, action: 'skip', reasons: blockers };
-  const requiresApproval = vm.availabilitySetId !== undefined;
+  // A set goes down as a whole; setting the flag on running members of a size that requires AN
+  // takes none of them down.
+  const requiresApproval = vm.availabilitySetId !== undefined && deallocates;
   return {
     ...base,
     action: 'remediate',
-    reasons: [eligibleReason(vm, nicsToEnable.length, effects, os, requiresApproval)],
+    reasons: [eligibleReason(vm, nicsToEnable.length, effects, os, requiresApproval, !deallocates)],
     requiresApproval,
+    method,
   };
 }
