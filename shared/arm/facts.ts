@@ -24,7 +24,13 @@ export async function readSizes(
       vCPUs: Number(caps.get('vCPUs') ?? 0),
       vCPUsPerCore: Number(caps.get('vCPUsPerCore') ?? 1),
       family: sku.family ?? '',
-      hasTempDisk: Number(caps.get('MaxResourceVolumeMB') ?? 0) > 0,
+      // Deallocation wipes local storage: the temp disk (MaxResourceVolumeMB) and, on v6+
+      // sizes with a d, local NVMe disks, which the API reports apart (NvmeDiskSizeInMiB;
+      // Standard_D128ds_v6 reports MaxResourceVolumeMB 0). Source: Resource SKUs API,
+      // https://learn.microsoft.com/rest/api/compute/resource-skus/list, read 2026-12-03.
+      hasTempDisk:
+        Number(caps.get('MaxResourceVolumeMB') ?? 0) > 0 ||
+        Number(caps.get('NvmeDiskSizeInMiB') ?? 0) > 0,
     });
   }
   return table;

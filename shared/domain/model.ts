@@ -50,7 +50,7 @@ export interface SizeFacts {
   vCPUs: number;
   vCPUsPerCore: number;
   family: string;
-  /** MaxResourceVolumeMB > 0: deallocation wipes a temporary disk. */
+  /** MaxResourceVolumeMB > 0 or NvmeDiskSizeInMiB > 0: deallocation wipes local storage. */
   hasTempDisk: boolean;
 }
 
