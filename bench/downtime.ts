@@ -170,11 +170,14 @@ async function runScenario(
   }
 }
 
-/** One running single-NIC VM in its own resource group; its write event starts a run. */
+/**
+ * One running single-NIC VM in its own resource group; its write event starts a run. Its size
+ * (Dsv3) does not require AN, so it is remediated through a deallocation: the downtime measured.
+ */
 async function seedRunningVm(admin: EmulatorAdmin, resourceGroup: string): Promise<string> {
   const [vm] = await admin.seed(
     seedBody(resourceGroup, [
-      { name: 'vm', size: 'Standard_D4s_v5', acceleratedNetworking: false, powerState: 'running' },
+      { name: 'vm', size: 'Standard_D4s_v3', acceleratedNetworking: false, powerState: 'running' },
     ]),
   );
   if (!vm) throw new Error(`seeding ${resourceGroup} returned no VM`);

@@ -49,6 +49,8 @@ export interface FleetPhaseResult {
   /** Downtime of the VMs that were running (power off accepted -> running again), ms. */
   downtimeMedianMs: number;
   downtimeMaxMs: number;
+  /** Downtime summed over the fleet's VMs (for a sample, scaled to the fleet), ms. */
+  totalDowntimeMs: number;
   note: string;
 }
 
@@ -82,11 +84,16 @@ interface Observed {
   downtimes: number[];
 }
 
+/**
+ * What the emulator saw. `documented`: the approach follows the documented procedure, which
+ * deallocates every running VM, those of sizes fixed in place included; that is not a failure.
+ */
 async function observe(
   ctx: PhaseContext,
   principal: string,
   scope: ReadonlySet<string>,
   endAt: number,
+  documented = false,
 ): Promise<Observed> {
   const ops = await ctx.emulator.admin.operations();
   const vms = await ctx.emulator.admin.vms();
@@ -94,7 +101,7 @@ async function observe(
   return {
     ops,
     counts: countOperations(ops, principal),
-    failures: failedVms(ctx.fleet, vms, scope),
+    failures: failedVms(ctx.fleet, vms, scope, { inPlaceStaysUp: !documented }),
     maxDown: maxOverlap(intervals),
     downtimes: intervals.map(([from, to]) => to - from),
   };
@@ -121,6 +128,7 @@ function phaseResult(
     maxDown: seen.maxDown,
     downtimeMedianMs: median(seen.downtimes),
     downtimeMaxMs: seen.downtimes.length > 0 ? Math.max(...seen.downtimes) : NaN,
+    totalDowntimeMs: seen.downtimes.reduce((a, b) => a + b, 0),
   };
 }
 
@@ -195,12 +203,14 @@ export async function sequentialPhase(
   sampleSize: number,
 ): Promise<FleetPhaseResult> {
   const { fleet } = ctx;
-  // A sample in the fleet's proportions: running VMs, then deallocated ones.
+  // A sample in the fleet's proportions: running VMs (the procedure deallocates those of sizes
+  // fixed in place too), then deallocated ones.
+  const running = [...fleet.running, ...fleet.inPlace];
   const deallocatedShare = Math.round(
     (sampleSize * fleet.deallocated.length) / fleet.eligible.length,
   );
   const sample: Target[] = [
-    ...fleet.running.slice(0, sampleSize - deallocatedShare).map((vm) => ({ vm, running: true })),
+    ...running.slice(0, sampleSize - deallocatedShare).map((vm) => ({ vm, running: true })),
     ...fleet.deallocated.slice(0, deallocatedShare).map((vm) => ({ vm, running: false })),
   ].map((t) => ({ ...t, resourceGroup: fleet.resourceGroup }));
   const clients = sdkClients(ctx.emulator, SEQUENTIAL_PRINCIPAL);
@@ -211,17 +221,17 @@ export async function sequentialPhase(
     ctx.budgetMs,
   );
   const scaled =
-    mean(perClass.running) * fleet.running.length +
-    mean(perClass.deallocated) * fleet.deallocated.length;
+    mean(perClass.running) * running.length + mean(perClass.deallocated) * fleet.deallocated.length;
   const timed = perClass.running.length + perClass.deallocated.length;
   const seen = await observe(
     ctx,
     SEQUENTIAL_PRINCIPAL,
     new Set(sample.map((s) => s.vm)),
     Date.now(),
+    true,
   );
   ctx.log(`sequential: ${seconds(measuredMs)} for ${timed} VMs -> ${seconds(scaled)} scaled`);
-  return phaseResult(
+  const result = phaseResult(
     {
       phase: ctx.phase,
       label: `Documented procedure, sequential loop (${sample.length} VMs, scaled)`,
@@ -231,11 +241,14 @@ export async function sequentialPhase(
       extrapolated: true,
       // Fewer timed VMs than planned (the time bound) still scale; none do not.
       cutShort: timed === 0,
-      note: `measured on ${timed} of ${sample.length} VMs (${perClass.running.length} running, ${perClass.deallocated.length} deallocated) in ${seconds(measuredMs)}, SCALED LINEARLY to ${fleet.running.length} + ${fleet.deallocated.length}: ${fmt(mean(perClass.running))} ms per running VM, ${fmt(mean(perClass.deallocated))} ms per deallocated one`,
+      note: `measured on ${timed} of ${sample.length} VMs (${perClass.running.length} running, ${perClass.deallocated.length} deallocated) in ${seconds(measuredMs)}, SCALED LINEARLY to ${running.length} + ${fleet.deallocated.length}: ${fmt(mean(perClass.running))} ms per running VM, ${fmt(mean(perClass.deallocated))} ms per deallocated one`,
     },
     seen,
     errors,
   );
+  // Every running VM of the fleet goes down once, as the sample's did.
+  result.totalDowntimeMs = mean(seen.downtimes) * running.length;
+  return result;
 }
 
 /** Naive: every eligible VM at once, the SDK's default retries, until all settle. */
@@ -245,7 +258,7 @@ export async function naivePhase(ctx: PhaseContext): Promise<FleetPhaseResult> {
   const targets = fleet.eligible.map((vm) => ({
     resourceGroup: fleet.resourceGroup,
     vm,
-    running: fleet.kindOf(vm) === 'running',
+    running: fleet.kindOf(vm) === 'running' || fleet.kindOf(vm) === 'in-place',
   }));
   const { errors, elapsedMs, cutShort } = await runAllAtOnce(
     clients,
@@ -253,7 +266,7 @@ export async function naivePhase(ctx: PhaseContext): Promise<FleetPhaseResult> {
     ctx.signal,
     ctx.budgetMs,
   );
-  const seen = await observe(ctx, NAIVE_PRINCIPAL, new Set(fleet.eligible), Date.now());
+  const seen = await observe(ctx, NAIVE_PRINCIPAL, new Set(fleet.eligible), Date.now(), true);
   const firstError = [...errors.values()][0]?.split('\n')[0]?.slice(0, 140);
   const throttledErrors = [...errors.values()].filter((e) => /throttl|429/i.test(e)).length;
   ctx.log(`naive: ${seconds(elapsedMs)}, ${seen.counts.throttled} 429s, ${errors.size} VMs threw`);

@@ -33,23 +33,26 @@ export function fleetTable(r: FleetReportInput): string {
   const toBound = (ms: number): string => ratio(ms, b.lowerBoundMs);
   const perVm = (n: number, vms: number): string => (vms > 0 ? fmt(n / vms, 1) : 'n/a');
   /** A bound's row: a name, its time, its ratio and how it is made; no measured columns. */
-  const boundRow = (name: string, ms: number, notes: string): string[] => [
+  const boundRow = (name: string, ms: number, notes: string, downtimeMs?: number): string[] => [
     name,
     seconds(ms),
     toBound(ms),
     ...Array<string>(6).fill(''),
+    downtimeMs === undefined ? '' : seconds(downtimeMs),
     notes,
   ];
+  const inPlace = fleet.inPlace.length;
   const rows: string[][] = [
     boundRow(
       'Baseline: lower bound, max(one VM critical path, writes / write refill)',
       b.lowerBoundMs,
-      `max(${seconds(b.criticalPathMs)} deallocate + NIC + start, ${fmt(b.neededWrites)} writes (3 per running VM, 1 per deallocated) / ${fmt(b.writesPerSecond)} writes/s = ${seconds(b.writesBoundMs)}); assumes unbounded parallelism`,
+      `max(${seconds(b.criticalPathMs)} ${fleet.running.length > 0 ? 'deallocate + NIC + start' : 'NIC update'}, ${fmt(b.neededWrites)} writes (3 per running VM, 1 per ${inPlace > 0 ? 'VM fixed in place or ' : ''}deallocated) / ${fmt(b.writesPerSecond)} writes/s = ${seconds(b.writesBoundMs)}); assumes unbounded parallelism; total downtime: one critical path per running VM${inPlace > 0 ? ', none for those fixed in place' : ''}`,
+      b.downtimeBoundMs,
     ),
     boundRow(
       `Second bound, at maxParallel ${fmt(r.maxParallel)}: max(ceil(running / maxParallel) x critical path, writes / write refill)`,
       b.boundAtMaxParallelMs,
-      `max(ceil(${fleet.running.length} / ${fmt(r.maxParallel)}) x ${seconds(b.criticalPathMs)} = ${seconds(b.windowBoundMs)}, ${seconds(b.writesBoundMs)}): the best any run can do with at most ${fmt(r.maxParallel)} VMs down at once; ratios in this table are to the first bound`,
+      `max(${inPlace > 0 ? "the lanes' work" : `ceil(${fleet.running.length} / ${fmt(r.maxParallel)}) x ${seconds(b.criticalPathMs)}`} = ${seconds(b.windowBoundMs)}, ${seconds(b.writesBoundMs)}): the best any run can do with at most ${fmt(r.maxParallel)} VMs down at once; ratios in this table are to the first bound`,
     ),
   ];
   for (const p of r.phases) {
@@ -67,6 +70,10 @@ export function fleetTable(r: FleetReportInput): string {
         );
       }
       notes.push(`no failed VMs: ${met(done && p.failedVms === 0)}`);
+      if (sequential && !sequential.cutShort && sequential.totalDowntimeMs > 0)
+        notes.push(
+          `total downtime ${ratio(p.totalDowntimeMs, sequential.totalDowntimeMs)} of the documented procedure's`,
+        );
       notes.push(
         `${fmt(r.activitySlots)} concurrent activities set by app setting ${ACTIVITY_SLOTS_SETTING} (host.json: ${r.deployedActivitySlots})`,
       );
@@ -86,12 +93,13 @@ export function fleetTable(r: FleetReportInput): string {
       `${fmt(p.failedVms)} of ${fmt(p.vms)}`,
       fmt(p.maxDown),
       `${seconds(p.downtimeMedianMs)} / ${seconds(p.downtimeMaxMs)}`,
+      `${p.extrapolated ? '~ ' : ''}${seconds(p.totalDowntimeMs)}`,
       notes.join('; '),
     ]);
   }
   return markdownGrid(
     [
-      `${fleet.mix.title ?? 'Fleet'} of ${fleet.size} VMs: ${fleet.running.length} eligible running, ${fleet.deallocated.length} eligible deallocated, ${fleet.size - fleet.eligible.length} to leave alone; time scale ${r.timeScale}, throttling on`,
+      `${fleet.mix.title ?? 'Fleet'} of ${fleet.size} VMs: ${fleet.running.length} eligible running${inPlace > 0 ? `, ${inPlace} running of sizes fixed in place` : ''}, ${fleet.deallocated.length} eligible deallocated, ${fleet.size - fleet.eligible.length} to leave alone; time scale ${r.timeScale}, throttling on`,
       'Wall time',
       'Ratio',
       'Reads/VM',
@@ -100,10 +108,23 @@ export function fleetTable(r: FleetReportInput): string {
       'Failed VMs',
       'Most down at once',
       'VM downtime median / max',
+      'Total VM downtime',
       'Notes',
     ],
     rows,
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    [
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'left',
+    ],
   );
 }
 

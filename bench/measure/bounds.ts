@@ -29,29 +29,48 @@ export const criticalPathMs = (latencies: Latencies): number =>
 
 export interface FleetBounds {
   criticalPathMs: number;
-  /** 3 per running VM (deallocate, NIC PUT, start), 1 per deallocated one (NIC PUT). */
+  /** 3 per running VM (deallocate, NIC PUT, start), 1 per VM fixed in place or deallocated (NIC PUT). */
   neededWrites: number;
   /** The write bucket's refill in real time. */
   writesPerSecond: number;
   writesBoundMs: number;
   /** max(critical path, writes bound): any approach that honours ARM's limits. */
   lowerBoundMs: number;
-  /** ceil(running / maxParallel) critical paths one after another. */
+  /**
+   * The lanes' bound: ceil(running / maxParallel) critical paths one after another, or all
+   * the lanes' work (NIC updates of VMs fixed in place included) spread evenly, whichever is more.
+   */
   windowBoundMs: number;
   /** max(window bound, writes bound): the best with at most maxParallel VMs down at once. */
   boundAtMaxParallelMs: number;
+  /** The least downtime summed over the fleet: one critical path per running VM, none in place. */
+  downtimeBoundMs: number;
+}
+
+export interface FleetCounts {
+  /** Running VMs that take a deallocation. */
+  running: number;
+  /** Running VMs fixed in place (default 0). */
+  inPlace?: number;
+  deallocated: number;
 }
 
 export function fleetBounds(
   config: Pick<EmulatorConfigView, 'timeScale' | 'latencies' | 'throttling'>,
-  fleet: { running: number; deallocated: number },
+  fleet: FleetCounts,
   maxParallel: number,
 ): FleetBounds {
-  const critical = criticalPathMs(latenciesMs(config));
-  const neededWrites = 3 * fleet.running + fleet.deallocated;
+  const latencies = latenciesMs(config);
+  const inPlace = fleet.inPlace ?? 0;
+  const cycle = criticalPathMs(latencies);
+  const critical = fleet.running > 0 ? cycle : latencies.nicUpdate;
+  const neededWrites = 3 * fleet.running + inPlace + fleet.deallocated;
   const writesPerSecond = config.throttling.writes.refillPerSecond / config.timeScale;
   const writesBoundMs = (neededWrites / writesPerSecond) * 1000;
-  const windowBoundMs = Math.ceil(fleet.running / maxParallel) * critical;
+  const windowBoundMs = Math.max(
+    Math.ceil(fleet.running / maxParallel) * cycle,
+    (fleet.running * cycle + inPlace * latencies.nicUpdate) / maxParallel,
+  );
   return {
     criticalPathMs: critical,
     neededWrites,
@@ -60,5 +79,6 @@ export function fleetBounds(
     lowerBoundMs: Math.max(critical, writesBoundMs),
     windowBoundMs,
     boundAtMaxParallelMs: Math.max(windowBoundMs, writesBoundMs),
+    downtimeBoundMs: fleet.running * cycle,
   };
 }

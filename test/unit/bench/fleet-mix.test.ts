@@ -1,4 +1,4 @@
-import { failedVms, fleetOf, STANDARD_MIX } from '../../../bench/fleet/mix';
+import { failedVms, fleetOf, STANDARD_MIX, V5_HEAVY_MIX } from '../../../bench/fleet/mix';
 import type { VmView } from '../../../bench/twin/emulator-admin';
 
 function vm(name: string, powerState: string, an: boolean, steps = 1): VmView {
@@ -21,6 +21,19 @@ describe('fleetOf', () => {
     expect(fleet.kindOf('WEB-17')).toBe('running');
     expect(fleet.kindOf('payments-3')).toBe('opted-out');
     expect(fleet.kindOf('web-801')).toBeUndefined();
+  });
+
+  test('when the v5-heavy mix is made concrete, then its Dsv5 VMs are fixed in place and its Dsv3 ones deallocated', () => {
+    const fleet = fleetOf(V5_HEAVY_MIX);
+    expect(fleet.size).toBe(1000);
+    expect(fleet.inPlace).toHaveLength(600);
+    expect(fleet.running).toHaveLength(200);
+    expect(fleet.eligible).toHaveLength(850);
+    expect(fleet.kindOf('web-1')).toBe('in-place');
+    expect(fleet.kindOf('legacy-1')).toBe('running');
+    // Both are seeded running.
+    const vms = fleet.seed.resourceGroups[0]?.vms ?? [];
+    expect(vms.find((g) => g.name === 'web')).toMatchObject({ powerState: 'running' });
   });
 
   test('when seeded, then compliant VMs have Accelerated Networking and opted-out ones the exempt tag', () => {
@@ -70,5 +83,22 @@ describe('failedVms', () => {
       'batch-1: deallocated, AN not enabled',
       'tiny-1: touched though out of scope (running)',
     ]);
+  });
+});
+
+describe('failedVms of a fleet with VMs fixed in place', () => {
+  const fleet = fleetOf(V5_HEAVY_MIX);
+  const scope = new Set(['web-1', 'legacy-1']);
+
+  test('when a VM of a size fixed in place went down, then accelnet failed it; the documented procedure did not', () => {
+    const vms = [vm('web-1', 'running', true, 4), vm('legacy-1', 'running', true, 4)];
+    expect(failedVms(fleet, vms, scope)).toEqual([
+      'web-1: went down though its size is fixed in place',
+    ]);
+    expect(failedVms(fleet, vms, scope, { inPlaceStaysUp: false })).toEqual([]);
+  });
+
+  test('when a VM fixed in place stayed up with AN effective, then it is not failed', () => {
+    expect(failedVms(fleet, [vm('web-1', 'running', true)], scope)).toEqual([]);
   });
 });

@@ -133,6 +133,21 @@ describe('bounds', () => {
     expect(b.boundAtMaxParallelMs).toBeCloseTo(8656);
   });
 
+  test('when most running VMs are fixed in place, then they cost one write each and no downtime', () => {
+    const b = fleetBounds(config, { running: 200, inPlace: 600, deallocated: 50 }, 100);
+    expect(b.neededWrites).toBe(3 * 200 + 600 + 50);
+    expect(b.criticalPathMs).toBeCloseTo(1082);
+    // Two rounds of 100 deallocations, against all the lanes' work spread evenly.
+    expect(b.windowBoundMs).toBeCloseTo(Math.max(2 * 1082, (200 * 1082 + 600 * 30) / 100));
+    expect(b.downtimeBoundMs).toBeCloseTo(200 * 1082);
+  });
+
+  test('when every VM is fixed in place, then one NIC update is the critical path and nothing is down', () => {
+    const b = fleetBounds(config, { running: 0, inPlace: 10, deallocated: 0 }, 100);
+    expect(b.criticalPathMs).toBeCloseTo(30);
+    expect(b.downtimeBoundMs).toBe(0);
+  });
+
   test('when the fleet is small, then one critical path is the bound', () => {
     const b = fleetBounds(config, { running: 10, deallocated: 0 }, 100);
     expect(b.lowerBoundMs).toBeCloseTo(1082);
