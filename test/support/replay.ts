@@ -4,7 +4,7 @@
  * Durable extension writes them (PascalCase fields, integer EventType), and one replay returns
  * the actions the orchestrator decides on next.
  */
-import { DummyOrchestrationContext,type OrchestrationHandler } from 'durable-functions';
+import { DummyOrchestrationContext, type OrchestrationHandler } from 'durable-functions';
 
 // The engine's entry, as the Functions worker drives it (not in durable-functions' public types).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
