@@ -4,16 +4,21 @@
  * and the errors Azure gives for a size that is retired or not offered in the region.
  */
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
-import { inspect } from 'node:util';
 
 import type { ResourceSku, VirtualMachine } from '@azure/arm-compute';
-import { isRestError } from '@azure/core-rest-pipeline';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { CATALOG_FAMILIES, catalogSize } from '../../emulator/vm-catalog';
-import { type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  type ArmClients,
+  armClients,
+  armRequest,
+  emulatorForTest,
+  expectArmError,
+  FAST,
+  SUB,
+} from '../support/arm';
 
 const RG = 'myResourceGroup';
 /** The REST example says westus, which is not one of the emulated regions. */
@@ -75,54 +80,6 @@ function vmBody(name: string, size: string, nicId: string): VirtualMachine {
     osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
     networkProfile: { networkInterfaces: [{ id: nicId, primary: true }] },
   };
-}
-
-/** A raw ARM request with a test token, answering status and parsed body. */
-function raw(
-  method: string,
-  p: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request(
-      new URL(p, em.url),
-      {
-        method,
-        ca: em.caPem,
-        headers: {
-          Authorization: 'Bearer test',
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-async function expectArmError(call: Promise<unknown>, status: number, code: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${status} ${code}, but the call succeeded`);
-  if (!isRestError(caught)) throw new Error(`expected a RestError, got ${inspect(caught)}`);
-  expect(caught.statusCode).toBe(status);
-  expect(caught.code).toBe(code);
 }
 
 function caps(sku: ResourceSku): Map<string, string> {
@@ -206,7 +163,7 @@ describe('the VM size catalog through the real SDK', () => {
 
     const name = example.parameters.vmName;
     const vmPath = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/${name}?api-version=${COMPUTE_API}`;
-    const put = await raw('PUT', vmPath, body);
+    const put = await armRequest(em, 'PUT', vmPath, { body, principal: 'test' });
     expect([200, 201]).toContain(put.status);
 
     const got = await arm.compute.virtualMachines.get(RG, name);

@@ -2,16 +2,21 @@
  * The ARM emulator driven only through the real Azure SDK clients over HTTPS (plus the
  * admin API to observe state, and raw HTTPS where the SDK cannot send the bad input).
  */
-import https from 'node:https';
-import { inspect } from 'node:util';
-
 import type { ImageReference, VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface } from '@azure/arm-network';
-import { isRestError } from '@azure/core-rest-pipeline';
 
 import type { ArmEmulator, OperationLogEntry } from '../../emulator/server';
 import type { VmView } from '../../emulator/world';
-import { admin, type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  admin,
+  type ArmClients,
+  armClients,
+  armRequest,
+  emulatorForTest,
+  expectArmError,
+  FAST,
+  SUB,
+} from '../support/arm';
 
 const RG = 'rg-sdk';
 const LOCATION = 'westus2';
@@ -163,56 +168,14 @@ function vmBody(name: string, options: VmOptions & { nicIds: string[] }): Virtua
   };
 }
 
-/** Awaits a call that must fail, and checks the HTTP status and ARM error code the SDK saw. */
-async function expectArmError(call: Promise<unknown>, status: number, code: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${status} ${code}, but the call succeeded`);
-  if (!isRestError(caught)) throw new Error(`expected a RestError, got ${inspect(caught)}`);
-  expect({ status: caught.statusCode, code: caught.code }).toEqual({ status, code });
-}
-
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
 }
 
-/** A raw HTTPS request to the emulator, for input the SDK will not send. */
-async function raw(
-  em: ArmEmulator,
-  method: string,
-  path: string,
-  options: { body?: string; token?: string | null } = {},
-): Promise<{ status: number; body: { error?: { code?: string; message?: string } } }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
-    const token = options.token === undefined ? 'raw-principal' : options.token;
-    if (token !== null) headers.Authorization = `Bearer ${token}`;
-    if (options.body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(options.body);
-    }
-    const req = https.request(new URL(path, em.url), { method, ca: em.caPem, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} });
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-    });
-    req.on('error', reject);
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
+interface ArmErrorBody {
+  error?: { code?: string; message?: string };
 }
 
 let current: Fixture | undefined;
@@ -626,7 +589,9 @@ describe('ARM emulator through the real Azure SDKs', () => {
       const vmPath = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines`;
       const api = 'api-version=2024-11-01';
 
-      const badJson = await raw(f.em, 'PUT', `${vmPath}/json-1?${api}`, { body: '{"location": ' });
+      const badJson = await armRequest<ArmErrorBody>(f.em, 'PUT', `${vmPath}/json-1?${api}`, {
+        text: '{"location": ',
+      });
       expect(badJson.status).toBe(400);
       expect(badJson.body.error?.code).toBe('InvalidRequestContent');
 
@@ -673,11 +638,15 @@ describe('ARM emulator through the real Azure SDKs', () => {
         'InvalidParameter',
       );
 
-      const noToken = await raw(f.em, 'GET', `${vmPath}/good-1?${api}`, { token: null });
+      const noToken = await armRequest<ArmErrorBody>(f.em, 'GET', `${vmPath}/good-1?${api}`, {
+        principal: null,
+      });
       expect(noToken.status).toBe(401);
       expect(noToken.body.error?.code).toBe('AuthenticationFailed');
 
-      const noApiVersion = await raw(f.em, 'GET', `${vmPath}/good-1`);
+      const noApiVersion = await armRequest<ArmErrorBody>(f.em, 'GET', `${vmPath}/good-1`, {
+        apiVersion: null,
+      });
       expect(noApiVersion.status).toBe(400);
       expect(noApiVersion.body.error?.code).toBe('MissingApiVersionParameter');
 
@@ -688,7 +657,7 @@ describe('ARM emulator through the real Azure SDKs', () => {
         expand: 'instanceView',
       });
       expect(good.instanceView?.statuses?.map((s) => s.code)).toContain('PowerState/running');
-      const rawGood = await raw(f.em, 'GET', `${vmPath}/good-1?${api}`);
+      const rawGood = await armRequest(f.em, 'GET', `${vmPath}/good-1?${api}`);
       expect(rawGood.status).toBe(200);
     });
   });
