@@ -1,8 +1,13 @@
 import { ArmError, invalidRequestContent, notFound } from './arm/errors';
-import { type EmulatorConfig, mergeConfig } from './config';
+import {
+  applyConfigPatch,
+  type EmulatorConfig,
+  type EmulatorConfigPatch,
+  parseConfigPatch,
+} from './config';
 import type { EventGrid } from './eventgrid';
 import type { Middleware, RequestContext } from './http/pipeline';
-import { type FaultInjector, faultSeed, parseFaults } from './middleware/faults';
+import { type Fault, type FaultInjector, faultSeed, parseFaults } from './middleware/faults';
 import type { OperationLog } from './middleware/operation-log';
 import { seedFleet } from './seed';
 import type { World } from './world';
@@ -16,7 +21,11 @@ export interface AdminTarget {
   caPem(): string;
   baseUrl(): string;
   config(): EmulatorConfig;
-  setConfig(config: EmulatorConfig): void;
+  /** The new config, and the PUT body it came from (a `mana.seed` in it starts its draws again). */
+  setConfig(config: EmulatorConfig, patch: EmulatorConfigPatch): void;
+  /** New faults; with a seed they fire from a seeded sequence (and MANA landings too, unless
+   * `mana.seed` is set). */
+  setFaults(faults: Fault[], seed: number | undefined): void;
   reset(): void;
 }
 
@@ -55,7 +64,8 @@ async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<vo
   if (path === '/_emulator/config') {
     if (method === 'GET') return ok(target.config());
     if (method === 'PUT' || method === 'PATCH') {
-      target.setConfig(mergeConfig(target.config(), json()));
+      const patch = parseConfigPatch(json());
+      target.setConfig(applyConfigPatch(target.config(), patch), patch);
       return ok(target.config());
     }
   }
@@ -63,7 +73,7 @@ async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<vo
     if (method === 'GET') return ok(faults());
     if (method === 'PUT') {
       const spec = json();
-      target.faults.set(parseFaults(spec), faultSeed(spec));
+      target.setFaults(parseFaults(spec), faultSeed(spec));
       return ok(faults());
     }
     if (method === 'DELETE') {

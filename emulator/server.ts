@@ -56,6 +56,8 @@ export class ArmEmulator {
   private server: https.Server | undefined;
   private tls: TlsMaterial | undefined;
   private baseUrl = '';
+  /** The seed of the last seeded faults, which MANA landings follow when `mana.seed` is null. */
+  private faultSeed: number | undefined;
 
   constructor(private readonly options: EmulatorOptions = {}) {
     this.config = { ...defaultConfig(), ...options.config };
@@ -82,8 +84,15 @@ export class ArmEmulator {
         caPem: () => this.caPem,
         baseUrl: () => this.baseUrl,
         config,
-        setConfig: (next) => {
+        setConfig: (next, patch) => {
           this.config = next;
+          if (patch.mana?.seed !== undefined) this.reseedHardware();
+        },
+        setFaults: (faults, seed) => {
+          this.faults.set(faults, seed);
+          if (seed === undefined) return;
+          this.faultSeed = seed;
+          this.reseedHardware();
         },
         reset: () => this.reset(),
       }),
@@ -146,8 +155,20 @@ export class ArmEmulator {
     this.world.reset();
     this.throttle.reset();
     this.faults.clear();
+    this.faultSeed = undefined;
+    this.reseedHardware();
     this.operations.clear();
     for (const sub of this.eventGrid.list()) this.eventGrid.delete(sub.name);
+  }
+
+  /**
+   * Starts the draws of MANA landings again: from `mana.seed`, else from the fault seed (its
+   * own sequence, not the faults' one), else unseeded.
+   */
+  private reseedHardware(): void {
+    const own = this.config.mana.seed;
+    const seed = own ?? (this.faultSeed === undefined ? undefined : this.faultSeed ^ 0x4d414e41);
+    this.world.hardwareDraws.reseed(seed);
   }
 
   operationLog(): readonly OperationLogEntry[] {

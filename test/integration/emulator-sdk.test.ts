@@ -20,6 +20,11 @@ import {
 
 const RG = 'rg-sdk';
 const LOCATION = 'westus2';
+/**
+ * A size with Accelerated Networking that does not require it (the flag decides) and that
+ * Azure does not move to MANA (no draw at start): Dasv4.
+ */
+const FLAG_DECIDES = 'Standard_D4as_v4';
 const LINUX: ImageReference = {
   publisher: 'Canonical',
   offer: '0001-com-ubuntu-server-jammy',
@@ -441,8 +446,9 @@ describe('ARM emulator through the real Azure SDKs', () => {
         platformUpdateDomainCount: 5,
         sku: { name: 'Aligned' },
       });
-      const a = await f.vm('avset-a', { availabilitySetId: avset.id ?? '' });
-      const b = await f.vm('avset-b', { availabilitySetId: avset.id ?? '' });
+      const inSet = { availabilitySetId: avset.id ?? '', size: FLAG_DECIDES };
+      const a = await f.vm('avset-a', inSet);
+      const b = await f.vm('avset-b', inSet);
       const members = await f.arm.compute.availabilitySets.get(RG, 'avset-1');
       expect(members.virtualMachines?.map((v) => v.id?.toLowerCase()).sort()).toEqual(
         [a.id?.toLowerCase(), b.id?.toLowerCase()].sort(),
@@ -557,7 +563,7 @@ describe('ARM emulator through the real Azure SDKs', () => {
   describe('Accelerated Networking takes effect at allocation', () => {
     it('when a NIC is flipped on a running VM, then the flag shows at once but takes effect only after deallocate and start, not after powerOff and start', async () => {
       const f = await Fixture.start();
-      await f.vm('flip-1');
+      await f.vm('flip-1', { size: FLAG_DECIDES });
       const flipped = await f.flip('flip-1-nic');
       expect(flipped.enableAcceleratedNetworking).toBe(true);
       expect(
