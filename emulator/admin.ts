@@ -31,8 +31,9 @@ export interface AdminTarget {
 
 /**
  * The admin API under `/_emulator/` (not ARM: no bearer token, no throttling, not logged):
- * CA certificate, health, reset, config, faults, the operation log, the VMs' views, seeding
- * and Event Grid subscriptions. Other paths go on to ARM.
+ * CA certificate, health, reset, config, faults, the operation log, the subscriptions known
+ * (and empty ones added), the VMs' views, seeding and Event Grid subscriptions. Other paths go
+ * on to ARM.
  */
 export function adminApi(target: AdminTarget): Middleware {
   return (ctx) => {
@@ -84,6 +85,15 @@ async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<vo
   if (method === 'GET' && path === '/_emulator/operations') {
     const since = Number.parseInt(url.searchParams.get('since') ?? '0', 10) || 0;
     return ok({ operations: target.operations.since(since) });
+  }
+  if (method === 'GET' && path === '/_emulator/subscriptions')
+    return ok({ value: target.world.subscriptions() });
+  const subscription = /^\/_emulator\/subscriptions\/([0-9a-f-]{36})$/i.exec(
+    url.pathname.replace(/\/+$/, ''),
+  );
+  if (method === 'PUT' && subscription?.[1]) {
+    target.world.addSubscription(subscription[1]);
+    return ok({ subscriptionId: subscription[1] }, 201);
   }
   if (method === 'GET' && path === '/_emulator/vms')
     return ok({ vms: target.world.vmViews(url.searchParams.get('timeline') === 'true') });

@@ -19,6 +19,7 @@ import { parseJsonBody } from './middleware/json-body';
 import { logOperations, OperationLog, type OperationLogEntry } from './middleware/operation-log';
 import { requestIds } from './middleware/request-ids';
 import { matchRoute, rejectUnknownRoute } from './middleware/route';
+import { requireKnownSubscription } from './middleware/subscription';
 import { Throttle, throttleRequests } from './middleware/throttling';
 import { World } from './world';
 
@@ -101,6 +102,7 @@ export class ArmEmulator {
       matchRoute(router),
       authenticate(this.bearerTokens),
       requireApiVersion(),
+      requireKnownSubscription((sub) => this.world.knowsSubscription(sub)),
       rejectUnknownRoute(router),
       throttleRequests(this.throttle, config),
       injectFaults(this.faults, config),

@@ -21,6 +21,7 @@ import type { GuestDrivers } from './providers/compute/virtual-machines/guest-dr
 import type { GuestOs } from './providers/compute/virtual-machines/guest-os';
 import type { NicHardware } from './providers/compute/virtual-machines/hardware';
 import { VIRTUAL_MACHINES } from './providers/compute/virtual-machines/model';
+import { knowsSubscription, knowSubscription, SUBSCRIPTIONS } from './providers/scope';
 
 export type { ArmResult, RequestInfo } from './arm/request';
 export type { VmView } from './providers/compute/virtual-machines/admin-view';
@@ -95,6 +96,20 @@ export class World implements ArmServices {
   /** Seeding without events: the fleet appears as if it had always been there. */
   muteEvents(muted: boolean): void {
     this.activity.muted = muted;
+  }
+
+  /** Whether anything was created or seeded in the subscription (or the admin API added it). */
+  knowsSubscription(subscriptionId: string): boolean {
+    return knowsSubscription(this, subscriptionId);
+  }
+
+  /** Makes a subscription known, empty (as an existing subscription with nothing in it). */
+  addSubscription(subscriptionId: string): void {
+    knowSubscription(this, subscriptionId);
+  }
+
+  subscriptions(): string[] {
+    return [...this.store.of(SUBSCRIPTIONS).values()].map((s) => s.subscriptionId);
   }
 
   vmViews(withTimeline = false): VmView[] {

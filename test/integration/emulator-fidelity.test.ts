@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { createTlsMaterial, type TlsMaterial } from '../../emulator/certs';
 import type { ArmEmulator } from '../../emulator/server';
-import { type ArmReply, armRequest, emulatorForTest, SUB } from '../support/arm';
+import { admin, type ArmReply, armRequest, emulatorForTest, SUB } from '../support/arm';
 import { except, type Json, missingKeys } from '../support/key-shape';
 
 const EXAMPLES = path.join(__dirname, '../fixtures/arm-examples');
@@ -461,6 +461,8 @@ describe('emulator fidelity against the Azure REST examples', () => {
   it('when resource SKUs are listed for a region, then the VM SKUs have the keys of the example', async () => {
     const name = 'ListAvailableResourceSkusForARegion';
     const example = loadExample(name);
+    // An existing subscription with nothing in it (one never seen answers SubscriptionNotFound).
+    expect((await admin(em, 'PUT', `/_emulator/subscriptions/${SUB}`)).status).toBe(201);
 
     const reply = await ok(
       em,
