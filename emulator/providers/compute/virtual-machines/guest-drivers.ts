@@ -52,11 +52,12 @@ function atLeast(v: number[], min: number[]): boolean {
 export function guestDriversFromImage(image: ImageReference, os: GuestOs): GuestDrivers {
   const row = MELLANOX.find((r) => r.pattern.test(os.osName));
   const mana = manaGuestImage(image);
-  if (!row && !mana) return { ...data.otherImages };
+  const other = { mellanox: data.otherImages.mellanox, mana: data.otherImages.mana };
+  if (!row && !mana) return other;
   const v = version(os.osVersion);
   const mellanox = row
     ? atLeast(v, version(row.minVersion)) ||
       (row.also ?? []).some((also) => atLeast(v, version(also)) && atLeast(version(also), v))
-    : data.otherImages.mellanox;
+    : other.mellanox;
   return { mellanox, mana: mana ? data.manaDriver[mana.driver] : false };
 }
