@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { admin, type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import { isPlainObject, missingKeys } from '../support/key-shape';
 import {
   closeReceivers,
   type Received,
@@ -149,20 +150,6 @@ async function subscribeOk(
 
 function loadReference(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(REFERENCE_DIR, file), 'utf8')) as Record<string, unknown>;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Paths of keys the reference has that the actual value lacks, at every level. */
-function missingKeys(reference: unknown, actual: unknown, prefix = ''): string[] {
-  if (!isObject(reference)) return [];
-  if (!isObject(actual)) return [prefix === '' ? '(root)' : prefix];
-  return Object.keys(reference).flatMap((key) => {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    return key in actual ? missingKeys(reference[key], actual[key], path) : [path];
-  });
 }
 
 /** [type, operationName, subject] of each event, sorted, for order-free comparison. */
@@ -381,7 +368,7 @@ describe.each<[Schema, string]>([
       expect(request.headers['content-type']).toBe(contentType);
       const body = JSON.parse(request.body) as unknown;
       if (schema === 'EventGridSchema') expect(body).toHaveLength(1);
-      else expect(isObject(body)).toBe(true);
+      else expect(isPlainObject(body)).toBe(true);
     }
     // GETs (the SDK's polling and the NIC read) raise no events.
     expect(em.eventGrid.stats().published).toBe(expected.length);

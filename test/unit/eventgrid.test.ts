@@ -9,6 +9,7 @@ import {
   type EventGridEvent,
   type SubscriptionValidationEventData,
 } from '../../emulator/eventgrid';
+import { missingKeys } from '../support/key-shape';
 import {
   closeReceivers,
   type Received,
@@ -67,20 +68,6 @@ function activity(kind: ArmActivity['kind'], overrides: Partial<ArmActivity> = {
 
 function loadReference(file: string): unknown {
   return JSON.parse(readFileSync(join(REFERENCE_DIR, file), 'utf8'));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Paths of keys the reference has that the actual value lacks, at every level. */
-function missingKeys(reference: unknown, actual: unknown, prefix = ''): string[] {
-  if (!isObject(reference)) return [];
-  if (!isObject(actual)) return [prefix === '' ? '(root)' : prefix];
-  return Object.keys(reference).flatMap((key) => {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    return key in actual ? missingKeys(reference[key], actual[key], path) : [path];
-  });
 }
 
 function eventsOf(request: Received): EventGridEvent[] {
