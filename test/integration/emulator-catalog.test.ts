@@ -17,6 +17,7 @@ import {
   emulatorForTest,
   expectArmError,
   FAST,
+  sdkVm,
   SUB,
 } from '../support/arm';
 
@@ -65,21 +66,7 @@ async function nic(name: string): Promise<string> {
 }
 
 function vmBody(name: string, size: string, nicId: string): VirtualMachine {
-  return {
-    location: LOCATION,
-    hardwareProfile: { vmSize: size },
-    storageProfile: {
-      imageReference: {
-        publisher: 'Canonical',
-        offer: '0001-com-ubuntu-server-jammy',
-        sku: '22_04-lts-gen2',
-        version: 'latest',
-      },
-      osDisk: { createOption: 'FromImage' },
-    },
-    osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
-    networkProfile: { networkInterfaces: [{ id: nicId, primary: true }] },
-  };
+  return sdkVm(name, { location: LOCATION, size, nicIds: [nicId] });
 }
 
 function caps(sku: ResourceSku): Map<string, string> {
@@ -204,28 +191,19 @@ describe('the VM size catalog through the real SDK', () => {
 
   it('when a size is retired, or is not offered in the region, then the create fails as Azure fails it', async () => {
     const nicId = await nic('refused-nic');
-    // NV (v1) was retired in 2023: the size no longer exists.
-    await expectArmError(
-      arm.compute.virtualMachines.createOrUpdate(
-        RG,
-        'retired',
-        vmBody('retired', 'Standard_NV6', nicId),
-        FAST,
-      ),
-      400,
-      'InvalidParameter',
-    );
     // HBv3 is offered in eastus, westeurope and uksouth, not westus2.
     expect(catalogSize('Standard_HB120rs_v3')?.regions).not.toContain(LOCATION);
-    await expectArmError(
-      arm.compute.virtualMachines.createOrUpdate(
-        RG,
-        'elsewhere',
-        vmBody('elsewhere', 'Standard_HB120rs_v3', nicId),
-        FAST,
-      ),
-      409,
-      'SkuNotAvailable',
-    );
+    const refusals: [name: string, size: string, status: number, code: string][] = [
+      // NV (v1) was retired in 2023: the size no longer exists.
+      ['retired', 'Standard_NV6', 400, 'InvalidParameter'],
+      ['elsewhere', 'Standard_HB120rs_v3', 409, 'SkuNotAvailable'],
+    ];
+    for (const [name, size, status, code] of refusals) {
+      await expectArmError(
+        arm.compute.virtualMachines.createOrUpdate(RG, name, vmBody(name, size, nicId), FAST),
+        status,
+        code,
+      );
+    }
   });
 });

@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
-import { admin, type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  admin,
+  type ArmClients,
+  armClients,
+  emulatorForTest,
+  FAST,
+  sdkVm,
+  SUB,
+} from '../support/arm';
 import { isPlainObject, missingKeys } from '../support/key-shape';
 import {
   closeReceivers,
@@ -174,21 +182,11 @@ async function createVm(clients: ArmClients, name: string, nic: string): Promise
   await clients.compute.virtualMachines.beginCreateOrUpdateAndWait(
     RG,
     name,
-    {
+    sdkVm(name, {
       location: 'westus2',
-      hardwareProfile: { vmSize: 'Standard_D4s_v5' },
-      storageProfile: {
-        imageReference: {
-          publisher: 'Canonical',
-          offer: '0001-com-ubuntu-server-jammy',
-          sku: '22_04-lts-gen2',
-          version: 'latest',
-        },
-        osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } },
-      },
-      osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
-      networkProfile: { networkInterfaces: [{ id: nicId(nic), primary: true }] },
-    },
+      nicIds: [nicId(nic)],
+      osDisk: { managedDisk: { storageAccountType: 'Premium_LRS' } },
+    }),
     FAST,
   );
 }

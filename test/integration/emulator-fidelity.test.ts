@@ -175,6 +175,23 @@ function windowsVm(location: string, nicId: string, properties: Json = {}): Json
   };
 }
 
+/** A virtual network in `rg` and a NIC `name` on its subnet. */
+async function nicOnNewNetwork(em: ArmEmulator, rg: string, name: string): Promise<void> {
+  const subnet = await network(em, rg, VM_REGION);
+  await nic(em, rg, name, VM_REGION, subnet);
+}
+
+/** The body of the password-authentication create example, on NIC nsgExistingNic. */
+function passwordVmBody(
+  example = loadExample('VirtualMachine_Create_WithPasswordAuthentication'),
+): Json {
+  const body = localize((example.parameters.parameters ?? {}) as Json, {
+    '{existing-nic-name}': 'nsgExistingNic',
+  });
+  body.location = VM_REGION;
+  return body;
+}
+
 const vmPath = (rg: string, name: string): string =>
   `${rgPath(rg)}/providers/Microsoft.Compute/virtualMachines/${name}`;
 
@@ -185,8 +202,7 @@ async function runningVm(
   name: string,
   properties: Json = {},
 ): Promise<string> {
-  const subnet = await network(em, rg, VM_REGION);
-  await nic(em, rg, `${name}-nic`, VM_REGION, subnet);
+  await nicOnNewNetwork(em, rg, `${name}-nic`);
   const p = vmPath(rg, name);
   await settled(
     em,
@@ -237,14 +253,9 @@ describe('emulator fidelity against the Azure REST examples', () => {
   it('when a VM is created with the password-authentication example body, then the 201 has the keys of the 200 and 201 examples', async () => {
     const name = 'VirtualMachine_Create_WithPasswordAuthentication';
     const example = loadExample(name);
-    const subnet = await network(em, 'myResourceGroup', VM_REGION);
-    await nic(em, 'myResourceGroup', 'nsgExistingNic', VM_REGION, subnet);
-    const body = localize((example.parameters.parameters ?? {}) as Json, {
-      '{existing-nic-name}': 'nsgExistingNic',
-    });
-    body.location = VM_REGION;
+    await nicOnNewNetwork(em, 'myResourceGroup', 'nsgExistingNic');
 
-    const reply = await ok(em, 'PUT', vmPath('myResourceGroup', 'myVM'), body);
+    const reply = await ok(em, 'PUT', vmPath('myResourceGroup', 'myVM'), passwordVmBody(example));
 
     expect(reply.status).toBe(201);
     expect(missingKeys(responseBody(example, '201'), reply.body)).toEqual([]);
@@ -256,8 +267,7 @@ describe('emulator fidelity against the Azure REST examples', () => {
     const name = 'VirtualMachine_Get';
     const example = loadExample(name);
     const rg = 'myResourceGroup';
-    const subnet = await network(em, rg, VM_REGION);
-    await nic(em, rg, 'myNIC', VM_REGION, subnet);
+    await nicOnNewNetwork(em, rg, 'myNIC');
     await ok(
       em,
       'PUT',
@@ -434,15 +444,8 @@ describe('emulator fidelity against the Azure REST examples', () => {
     const name = 'VirtualMachine_Update_DetachDataDiskUsingToBeDetachedProperty';
     const example = loadExample(name);
     const rg = 'myResourceGroup';
-    const subnet = await network(em, rg, VM_REGION);
-    await nic(em, rg, 'nsgExistingNic', VM_REGION, subnet);
-    const create = localize(
-      (loadExample('VirtualMachine_Create_WithPasswordAuthentication').parameters.parameters ??
-        {}) as Json,
-      { '{existing-nic-name}': 'nsgExistingNic' },
-    );
-    create.location = VM_REGION;
-    await settled(em, 'PUT', vmPath(rg, 'myVM'), create);
+    await nicOnNewNetwork(em, rg, 'nsgExistingNic');
+    await settled(em, 'PUT', vmPath(rg, 'myVM'), passwordVmBody());
     const patch = localize((example.parameters.parameters ?? {}) as Json, {
       '{existing-nic-name}': 'nsgExistingNic',
     });

@@ -15,7 +15,9 @@ import {
   emulatorForTest,
   expectArmError,
   FAST,
+  sdkVm,
   SUB,
+  UBUNTU_2204,
 } from '../support/arm';
 
 const RG = 'rg-sdk';
@@ -25,12 +27,7 @@ const LOCATION = 'westus2';
  * Azure does not move to MANA (no draw at start): Dasv4.
  */
 const FLAG_DECIDES = 'Standard_D4as_v4';
-const LINUX: ImageReference = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-  version: 'latest',
-};
+const LINUX = UBUNTU_2204;
 const WINDOWS: ImageReference = {
   publisher: 'MicrosoftWindowsServer',
   offer: 'WindowsServer',
@@ -154,21 +151,15 @@ class Fixture {
 
 function vmBody(name: string, options: VmOptions & { nicIds: string[] }): VirtualMachine {
   return {
-    location: LOCATION,
-    hardwareProfile: { vmSize: options.size ?? 'Standard_D4s_v5' },
-    storageProfile: {
-      imageReference: options.image ?? LINUX,
-      osDisk: {
-        createOption: 'FromImage',
-        ...(options.ephemeral
-          ? { caching: 'ReadOnly', diffDiskSettings: { option: 'Local', placement: 'CacheDisk' } }
-          : {}),
-      },
-    },
-    osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
-    networkProfile: {
-      networkInterfaces: options.nicIds.map((id, index) => ({ id, primary: index === 0 })),
-    },
+    ...sdkVm(name, {
+      location: LOCATION,
+      nicIds: options.nicIds,
+      size: options.size,
+      image: options.image,
+      osDisk: options.ephemeral
+        ? { caching: 'ReadOnly', diffDiskSettings: { option: 'Local', placement: 'CacheDisk' } }
+        : {},
+    }),
     ...(options.availabilitySetId ? { availabilitySet: { id: options.availabilitySetId } } : {}),
   };
 }

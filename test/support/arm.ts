@@ -2,7 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { inspect } from 'node:util';
 
-import { ComputeManagementClient } from '@azure/arm-compute';
+import {
+  ComputeManagementClient,
+  type ImageReference,
+  type OSDisk,
+  type VirtualMachine,
+} from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
@@ -182,3 +187,37 @@ export async function expectArmError(
 /** The resource id of a VM in the test subscription. */
 export const vmId = (rg: string, name: string, sub = SUB): string =>
   `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
+
+/** Ubuntu 22.04 LTS (Gen2), as the portal offers it. */
+export const UBUNTU_2204: ImageReference = {
+  publisher: 'Canonical',
+  offer: '0001-com-ubuntu-server-jammy',
+  sku: '22_04-lts-gen2',
+  version: 'latest',
+};
+
+export interface SdkVmOptions {
+  location: string;
+  /** The first is the primary NIC. */
+  nicIds: string[];
+  size?: string;
+  image?: ImageReference;
+  /** Merged into the storage profile's osDisk. */
+  osDisk?: Partial<OSDisk>;
+}
+
+/** A VM body for the SDK's createOrUpdate: size (default D4s_v5), image (Ubuntu 22.04), NICs. */
+export function sdkVm(name: string, options: SdkVmOptions): VirtualMachine {
+  return {
+    location: options.location,
+    hardwareProfile: { vmSize: options.size ?? 'Standard_D4s_v5' },
+    storageProfile: {
+      imageReference: options.image ?? UBUNTU_2204,
+      osDisk: { createOption: 'FromImage', ...options.osDisk },
+    },
+    osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
+    networkProfile: {
+      networkInterfaces: options.nicIds.map((id, index) => ({ id, primary: index === 0 })),
+    },
+  };
+}
