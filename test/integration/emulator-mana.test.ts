@@ -7,23 +7,24 @@
  */
 import type { ArmEmulator } from '../../emulator/server';
 import type { VmView } from '../../emulator/world';
-import { admin, armClients, armRequest, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  admin,
+  armClients,
+  armRequest,
+  emulatorForTest,
+  FAST,
+  SUB,
+  UBUNTU_2204,
+  WINDOWS_SERVER_2022,
+} from '../support/arm';
 
-const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-};
+const JAMMY = UBUNTU_2204;
 const FOCAL = {
   publisher: 'Canonical',
   offer: '0001-com-ubuntu-server-focal',
   sku: '20_04-lts-gen2',
 };
-const WS2022 = {
-  publisher: 'MicrosoftWindowsServer',
-  offer: 'WindowsServer',
-  sku: '2022-datacenter-azure-edition',
-};
+const WS2022 = WINDOWS_SERVER_2022;
 const CENTOS73 = { publisher: 'OpenLogic', offer: 'CentOS', sku: '7.3' };
 
 type VmSpec = Record<string, unknown> & { name: string };

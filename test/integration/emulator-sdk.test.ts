@@ -18,6 +18,7 @@ import {
   sdkVm,
   SUB,
   UBUNTU_2204,
+  WINDOWS_SERVER_2022,
 } from '../support/arm';
 
 const RG = 'rg-sdk';
@@ -28,12 +29,7 @@ const LOCATION = 'westus2';
  */
 const FLAG_DECIDES = 'Standard_D4as_v4';
 const LINUX = UBUNTU_2204;
-const WINDOWS: ImageReference = {
-  publisher: 'MicrosoftWindowsServer',
-  offer: 'WindowsServer',
-  sku: '2022-datacenter-azure-edition',
-  version: 'latest',
-};
+const WINDOWS = WINDOWS_SERVER_2022;
 
 interface VmOptions {
   size?: string;

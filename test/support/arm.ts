@@ -196,6 +196,14 @@ export const UBUNTU_2204: ImageReference = {
   version: 'latest',
 };
 
+/** Windows Server 2022 Datacenter: Azure Edition. */
+export const WINDOWS_SERVER_2022: ImageReference = {
+  publisher: 'MicrosoftWindowsServer',
+  offer: 'WindowsServer',
+  sku: '2022-datacenter-azure-edition',
+  version: 'latest',
+};
+
 export interface SdkVmOptions {
   location: string;
   /** The first is the primary NIC. */
