@@ -1,8 +1,13 @@
 import { ArmError, invalidRequestContent, notFound } from './arm/errors';
-import { type EmulatorConfig, mergeConfig } from './config';
+import {
+  applyConfigPatch,
+  type EmulatorConfig,
+  type EmulatorConfigPatch,
+  parseConfigPatch,
+} from './config';
 import type { EventGrid } from './eventgrid';
 import type { Middleware, RequestContext } from './http/pipeline';
-import { type FaultInjector, faultSeed, parseFaults } from './middleware/faults';
+import { type Fault, type FaultInjector, faultSeed, parseFaults } from './middleware/faults';
 import type { OperationLog } from './middleware/operation-log';
 import { seedFleet } from './seed';
 import type { World } from './world';
@@ -16,14 +21,19 @@ export interface AdminTarget {
   caPem(): string;
   baseUrl(): string;
   config(): EmulatorConfig;
-  setConfig(config: EmulatorConfig): void;
+  /** The new config, and the PUT body it came from (a `mana.seed` in it starts its draws again). */
+  setConfig(config: EmulatorConfig, patch: EmulatorConfigPatch): void;
+  /** New faults; with a seed they fire from a seeded sequence (and MANA landings too, unless
+   * `mana.seed` is set). */
+  setFaults(faults: Fault[], seed: number | undefined): void;
   reset(): void;
 }
 
 /**
  * The admin API under `/_emulator/` (not ARM: no bearer token, no throttling, not logged):
- * CA certificate, health, reset, config, faults, the operation log, the VMs' views, seeding
- * and Event Grid subscriptions. Other paths go on to ARM.
+ * CA certificate, health, reset, config, faults, the operation log, the subscriptions known
+ * (and empty ones added), the VMs' views, seeding and Event Grid subscriptions. Other paths go
+ * on to ARM.
  */
 export function adminApi(target: AdminTarget): Middleware {
   return (ctx) => {
@@ -55,7 +65,8 @@ async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<vo
   if (path === '/_emulator/config') {
     if (method === 'GET') return ok(target.config());
     if (method === 'PUT' || method === 'PATCH') {
-      target.setConfig(mergeConfig(target.config(), json()));
+      const patch = parseConfigPatch(json());
+      target.setConfig(applyConfigPatch(target.config(), patch), patch);
       return ok(target.config());
     }
   }
@@ -63,7 +74,7 @@ async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<vo
     if (method === 'GET') return ok(faults());
     if (method === 'PUT') {
       const spec = json();
-      target.faults.set(parseFaults(spec), faultSeed(spec));
+      target.setFaults(parseFaults(spec), faultSeed(spec));
       return ok(faults());
     }
     if (method === 'DELETE') {
@@ -74,6 +85,15 @@ async function handleAdmin(target: AdminTarget, ctx: RequestContext): Promise<vo
   if (method === 'GET' && path === '/_emulator/operations') {
     const since = Number.parseInt(url.searchParams.get('since') ?? '0', 10) || 0;
     return ok({ operations: target.operations.since(since) });
+  }
+  if (method === 'GET' && path === '/_emulator/subscriptions')
+    return ok({ value: target.world.subscriptions() });
+  const subscription = /^\/_emulator\/subscriptions\/([0-9a-f-]{36})$/i.exec(
+    url.pathname.replace(/\/+$/, ''),
+  );
+  if (method === 'PUT' && subscription?.[1]) {
+    target.world.addSubscription(subscription[1]);
+    return ok({ subscriptionId: subscription[1] }, 201);
   }
   if (method === 'GET' && path === '/_emulator/vms')
     return ok({ vms: target.world.vmViews(url.searchParams.get('timeline') === 'true') });

@@ -47,6 +47,14 @@ export const emulatorConfigSchema = z.strictObject({
   }),
   /** Items per page of list operations before a nextLink. */
   pageSize: z.number().int().min(1).max(1000),
+  /**
+   * MANA hardware: the chance that a VM of a size Azure may move to MANA lands on it when it
+   * starts from deallocated, and the seed of those draws (null: the fault seed, else random).
+   */
+  mana: z.strictObject({
+    landingProbability: z.number().min(0).max(1),
+    seed: z.number().int().nullable(),
+  }),
 });
 
 export type EmulatorConfig = z.infer<typeof emulatorConfigSchema>;
@@ -64,6 +72,8 @@ export function defaultConfig(): EmulatorConfig {
       deletes: { bucket: 200, refillPerSecond: 10 },
     },
     pageSize: 50,
+    // Half the fleet: the MANA page gives no rate, only that VMs "may land" on MANA.
+    mana: { landingProbability: 0.5, seed: null },
   };
 }
 
@@ -79,17 +89,25 @@ const partialConfig = z.strictObject({
     })
     .optional(),
   pageSize: emulatorConfigSchema.shape.pageSize.optional(),
+  mana: emulatorConfigSchema.shape.mana.partial().optional(),
 });
 
 export type EmulatorConfigPatch = z.infer<typeof partialConfig>;
 
-/** Merges a PUT /_emulator/config body into the current config; a bad body names its field. */
-export function mergeConfig(current: EmulatorConfig, body: unknown): EmulatorConfig {
+/** A PUT /_emulator/config body, checked; a bad body names its field. */
+export function parseConfigPatch(body: unknown): EmulatorConfigPatch {
   const parsed = partialConfig.safeParse(body);
   if (!parsed.success) {
     throw new ArmError(400, 'InvalidConfig', describeZodError(parsed.error));
   }
-  const patch = parsed.data;
+  return parsed.data;
+}
+
+/** The current config with a checked PUT /_emulator/config body merged in. */
+export function applyConfigPatch(
+  current: EmulatorConfig,
+  patch: EmulatorConfigPatch,
+): EmulatorConfig {
   const t = patch.throttling;
   return {
     timeScale: patch.timeScale ?? current.timeScale,
@@ -101,6 +119,7 @@ export function mergeConfig(current: EmulatorConfig, body: unknown): EmulatorCon
       deletes: { ...current.throttling.deletes, ...t?.deletes },
     },
     pageSize: patch.pageSize ?? current.pageSize,
+    mana: { ...current.mana, ...patch.mana },
   };
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ArmError } from './arm/errors';
 import type { JsonObject } from './arm/json';
 import { describeZodError } from './config';
+import { fits, hardwareClass } from './providers/compute/virtual-machines/hardware';
 import { findVmSize } from './skus';
 import type { PowerState, World } from './world';
 
@@ -33,6 +34,18 @@ const vmSpec = z.strictObject({
   osVersion: z.string().min(1).optional(),
   /** Optional: the OS disk image's supportedCapabilities.acceleratedNetwork. */
   osDiskAcceleratedNetwork: z.boolean().optional(),
+  /**
+   * Optional: the Accelerated Networking drivers the guest carries; each one left out is
+   * derived from the image (data/guest-drivers.json).
+   */
+  guest: z
+    .strictObject({ mellanox: z.boolean().optional(), mana: z.boolean().optional() })
+    .optional(),
+  /**
+   * Optional: the NIC hardware the VM runs on, where its size allows a choice (a size Azure
+   * may move to MANA); by default MANA for v6 sizes, else Mellanox.
+   */
+  nicHardware: z.enum(['mellanox', 'mana']).optional(),
   /** Optional: a Flexible scale set the VM belongs to. */
   scaleSet: z.string().min(1).optional(),
 });
@@ -86,6 +99,14 @@ export function seedFleet(
           `${where}.acceleratedNetworking: size ${size.name} does not support Accelerated Networking`,
         );
       }
+      if (vm.nicHardware !== undefined && !fits(size, vm.nicHardware)) {
+        const runsOn = hardwareClass(size) === 'mana' ? 'MANA only' : 'Mellanox only';
+        throw new ArmError(
+          400,
+          'InvalidFleetSpec',
+          `${where}.nicHardware: size ${size.name} runs on ${runsOn}`,
+        );
+      }
       if (vm.ephemeralOsDisk && vm.powerState === 'deallocated') {
         throw new ArmError(
           400,
@@ -113,6 +134,8 @@ interface Pending {
   osName?: string;
   osVersion?: string;
   osDiskAcceleratedNetwork?: boolean;
+  guest?: { mellanox?: boolean; mana?: boolean };
+  nicHardware?: 'mellanox' | 'mana';
 }
 
 /** Sends ARM requests in process, as the seeding principal. */
@@ -181,6 +204,8 @@ function createFleet(world: World, fleet: Fleet, baseUrl: string): SeedResult {
           ...(spec.osDiskAcceleratedNetwork !== undefined
             ? { osDiskAcceleratedNetwork: spec.osDiskAcceleratedNetwork }
             : {}),
+          ...(spec.guest !== undefined ? { guest: spec.guest } : {}),
+          ...(spec.nicHardware !== undefined ? { nicHardware: spec.nicHardware } : {}),
         });
         result.vms.push({ id: vmPath, name, size: spec.size, powerState: spec.powerState });
       }
@@ -197,6 +222,10 @@ function createFleet(world: World, fleet: Fleet, baseUrl: string): SeedResult {
     }
     if (vm.osDiskAcceleratedNetwork !== undefined)
       world.setOsDiskAcceleratedNetwork(vm.id, vm.osDiskAcceleratedNetwork);
+    world.setHardware(vm.id, {
+      ...(vm.guest !== undefined ? { guest: vm.guest } : {}),
+      ...(vm.nicHardware !== undefined ? { nicHardware: vm.nicHardware } : {}),
+    });
     if (vm.powerState === 'running') continue;
     arm('POST', `${vm.id}/${vm.powerState === 'stopped' ? 'powerOff' : 'deallocate'}`);
   }

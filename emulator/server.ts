@@ -19,6 +19,7 @@ import { parseJsonBody } from './middleware/json-body';
 import { logOperations, OperationLog, type OperationLogEntry } from './middleware/operation-log';
 import { requestIds } from './middleware/request-ids';
 import { matchRoute, rejectUnknownRoute } from './middleware/route';
+import { requireKnownSubscription } from './middleware/subscription';
 import { Throttle, throttleRequests } from './middleware/throttling';
 import { World } from './world';
 
@@ -56,6 +57,8 @@ export class ArmEmulator {
   private server: https.Server | undefined;
   private tls: TlsMaterial | undefined;
   private baseUrl = '';
+  /** The seed of the last seeded faults, which MANA landings follow when `mana.seed` is null. */
+  private faultSeed: number | undefined;
 
   constructor(private readonly options: EmulatorOptions = {}) {
     this.config = { ...defaultConfig(), ...options.config };
@@ -82,8 +85,15 @@ export class ArmEmulator {
         caPem: () => this.caPem,
         baseUrl: () => this.baseUrl,
         config,
-        setConfig: (next) => {
+        setConfig: (next, patch) => {
           this.config = next;
+          if (patch.mana?.seed !== undefined) this.reseedHardware();
+        },
+        setFaults: (faults, seed) => {
+          this.faults.set(faults, seed);
+          if (seed === undefined) return;
+          this.faultSeed = seed;
+          this.reseedHardware();
         },
         reset: () => this.reset(),
       }),
@@ -92,6 +102,7 @@ export class ArmEmulator {
       matchRoute(router),
       authenticate(this.bearerTokens),
       requireApiVersion(),
+      requireKnownSubscription((sub) => this.world.knowsSubscription(sub)),
       rejectUnknownRoute(router),
       throttleRequests(this.throttle, config),
       injectFaults(this.faults, config),
@@ -146,8 +157,20 @@ export class ArmEmulator {
     this.world.reset();
     this.throttle.reset();
     this.faults.clear();
+    this.faultSeed = undefined;
+    this.reseedHardware();
     this.operations.clear();
     for (const sub of this.eventGrid.list()) this.eventGrid.delete(sub.name);
+  }
+
+  /**
+   * Starts the draws of MANA landings again: from `mana.seed`, else from the fault seed (its
+   * own sequence, not the faults' one), else unseeded.
+   */
+  private reseedHardware(): void {
+    const own = this.config.mana.seed;
+    const seed = own ?? (this.faultSeed === undefined ? undefined : this.faultSeed ^ 0x4d414e41);
+    this.world.hardwareDraws.reseed(seed);
   }
 
   operationLog(): readonly OperationLogEntry[] {

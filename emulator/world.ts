@@ -1,6 +1,7 @@
 import { ActivityFeed, type ArmActivity } from './arm/activity';
 import { noArmRoute } from './arm/errors';
 import type { JsonObject } from './arm/json';
+import { Draws } from './arm/random';
 import type { ArmResult, RequestInfo } from './arm/request';
 import type { ArmServices } from './arm/services';
 import { StateStore } from './arm/store';
@@ -12,14 +13,20 @@ import { setOsDiskAcceleratedNetwork } from './providers/compute/disks';
 import {
   resetCounters,
   setGuestOs,
+  setHardware,
   type VmView,
   vmViews,
 } from './providers/compute/virtual-machines/admin-view';
+import type { GuestDrivers } from './providers/compute/virtual-machines/guest-drivers';
 import type { GuestOs } from './providers/compute/virtual-machines/guest-os';
+import type { NicHardware } from './providers/compute/virtual-machines/hardware';
 import { VIRTUAL_MACHINES } from './providers/compute/virtual-machines/model';
+import { knowsSubscription, knowSubscription, SUBSCRIPTIONS } from './providers/scope';
 
 export type { ArmResult, RequestInfo } from './arm/request';
 export type { VmView } from './providers/compute/virtual-machines/admin-view';
+export type { GuestDrivers } from './providers/compute/virtual-machines/guest-drivers';
+export type { NicHardware } from './providers/compute/virtual-machines/hardware';
 export type { PowerState } from './providers/compute/virtual-machines/model';
 
 export interface WorldOptions {
@@ -38,10 +45,12 @@ export class World implements ArmServices {
   readonly store = new StateStore();
   readonly operations: LongRunningOperations;
   readonly activity: ActivityFeed;
+  readonly hardwareDraws: Draws;
   readonly router: Router;
 
   constructor(private readonly options: WorldOptions) {
     this.operations = new LongRunningOperations(options.config);
+    this.hardwareDraws = new Draws(options.config().mana.seed ?? undefined);
     this.activity = new ActivityFeed(
       options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47',
       options.onActivity,
@@ -89,12 +98,33 @@ export class World implements ArmServices {
     this.activity.muted = muted;
   }
 
+  /** Whether anything was created or seeded in the subscription (or the admin API added it). */
+  knowsSubscription(subscriptionId: string): boolean {
+    return knowsSubscription(this, subscriptionId);
+  }
+
+  /** Makes a subscription known, empty (as an existing subscription with nothing in it). */
+  addSubscription(subscriptionId: string): void {
+    knowSubscription(this, subscriptionId);
+  }
+
+  subscriptions(): string[] {
+    return [...this.store.of(SUBSCRIPTIONS).values()].map((s) => s.subscriptionId);
+  }
+
   vmViews(withTimeline = false): VmView[] {
     return vmViews(this, withTimeline);
   }
 
   setGuestOs(vmId: string, os: Partial<GuestOs>): void {
     setGuestOs(this, vmId, os);
+  }
+
+  setHardware(
+    vmId: string,
+    settings: { guest?: Partial<GuestDrivers>; nicHardware?: NicHardware },
+  ): void {
+    setHardware(this, vmId, settings);
   }
 
   setOsDiskAcceleratedNetwork(vmId: string, supported: boolean): void {

@@ -210,8 +210,33 @@ export function propertyChangeNotAllowed(property: string): ArmError {
 
 // ------------------------------------------------------------------ resources
 
+/**
+ * ARM's own 404s for a scope that does not exist, answered by its gateway before any resource
+ * provider (`x-ms-failure-cause: gateway`, as recorded in cloud-custodian's cassette
+ * DeploymentUnitsTest.test_app_service_plan_autoscale). Wording as Azure sends it:
+ * azure-cli #33657 and PR #30164, AzureStorageExplorer #5298 (SubscriptionNotFound);
+ * cloud-custodian PR #3885, skyplane #409 (ResourceGroupNotFound).
+ */
+const GATEWAY = { 'x-ms-failure-cause': 'gateway' };
+
+export function subscriptionNotFound(subscriptionId: string): ArmError {
+  return new ArmError(
+    404,
+    'SubscriptionNotFound',
+    `The subscription '${subscriptionId}' could not be found.`,
+    { headers: GATEWAY },
+  );
+}
+
 export function resourceGroupNotFound(name: string): ArmError {
-  return new ArmError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
+  return new ArmError(
+    404,
+    'ResourceGroupNotFound',
+    `Resource group '${name}' could not be found.`,
+    {
+      headers: GATEWAY,
+    },
+  );
 }
 
 export function invalidResourceGroupLocation(

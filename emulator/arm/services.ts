@@ -1,6 +1,7 @@
 import type { EmulatorConfig } from '../config';
 import type { LongRunningOperations } from '../lro/operations';
 import type { ActivityFeed } from './activity';
+import type { Draws } from './random';
 import type { StateStore } from './store';
 
 /** What a resource type's handlers work with. */
@@ -11,5 +12,7 @@ export interface ArmServices {
   readonly operations: LongRunningOperations;
   /** Successful operations, reported to Event Grid. */
   readonly activity: ActivityFeed;
+  /** What chance decides about placement (which hardware a VM lands on), seeded. */
+  readonly hardwareDraws: Draws;
   config(): EmulatorConfig;
 }

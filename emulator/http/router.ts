@@ -27,6 +27,12 @@ export interface Route {
   handle(call: ArmCall): ArmResult;
   /** Facts for the operation log, read before the handler runs. */
   logFacts?(params: Params): Readonly<Record<string, string>>;
+  /**
+   * The route may name a subscription the emulator has never seen, and makes it known (a
+   * resource group PUT); every other route under `/subscriptions/{id}` answers 404
+   * SubscriptionNotFound for one (middleware/subscription.ts).
+   */
+  readonly opensSubscription?: boolean;
 }
 
 /** A route, its handler typed by the template's params. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { ArmError, injectedFault } from '../arm/errors';
+import { seededRandom } from '../arm/random';
 import { describeZodError, type EmulatorConfig } from '../config';
 import type { Middleware, RequestContext } from '../http/pipeline';
 
@@ -49,18 +50,6 @@ export function faultSeed(body: unknown): number | undefined {
   if (typeof seed !== 'number' || !Number.isInteger(seed))
     throw new ArmError(400, 'InvalidFaults', 'seed: must be an integer');
   return seed;
-}
-
-/** mulberry32: a small seeded generator, good enough to pick faults. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function parseFaults(body: unknown): Fault[] {

@@ -23,6 +23,28 @@ export interface ResourceGroup extends Stored {
 
 export const RESOURCE_GROUPS = recordKind<ResourceGroup>('Microsoft.Resources/resourceGroups');
 
+/**
+ * The subscriptions the emulator knows: those something was created or seeded in (a resource
+ * group PUT makes its subscription known) or that the admin API registered. Any other answers
+ * 404 SubscriptionNotFound, as Azure does for a subscription that does not exist.
+ */
+export interface Subscription extends Stored {
+  id: string;
+  subscriptionId: string;
+}
+
+export const SUBSCRIPTIONS = recordKind<Subscription>('Microsoft.Resources/subscriptions');
+
+export function knowSubscription(arm: ArmServices, subscriptionId: string): void {
+  const subscriptions = arm.store.of(SUBSCRIPTIONS);
+  const id = `/subscriptions/${subscriptionId}`;
+  if (!subscriptions.get(id)) subscriptions.set({ id, subscriptionId });
+}
+
+export function knowsSubscription(arm: ArmServices, subscriptionId: string): boolean {
+  return arm.store.of(SUBSCRIPTIONS).get(`/subscriptions/${subscriptionId}`) !== undefined;
+}
+
 /** The group a request names (404 ResourceGroupNotFound). */
 export function requireGroup(arm: ArmServices, sub: string, name: string): ResourceGroup {
   const group = arm.store.of(RESOURCE_GROUPS).get(`/subscriptions/${sub}/resourceGroups/${name}`);

@@ -4,16 +4,22 @@
  * and the errors Azure gives for a size that is retired or not offered in the region.
  */
 import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
-import { inspect } from 'node:util';
 
 import type { ResourceSku, VirtualMachine } from '@azure/arm-compute';
-import { isRestError } from '@azure/core-rest-pipeline';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { CATALOG_FAMILIES, catalogSize } from '../../emulator/vm-catalog';
-import { type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  type ArmClients,
+  armClients,
+  armRequest,
+  emulatorForTest,
+  expectArmError,
+  FAST,
+  sdkVm,
+  SUB,
+} from '../support/arm';
 
 const RG = 'myResourceGroup';
 /** The REST example says westus, which is not one of the emulated regions. */
@@ -60,69 +66,7 @@ async function nic(name: string): Promise<string> {
 }
 
 function vmBody(name: string, size: string, nicId: string): VirtualMachine {
-  return {
-    location: LOCATION,
-    hardwareProfile: { vmSize: size },
-    storageProfile: {
-      imageReference: {
-        publisher: 'Canonical',
-        offer: '0001-com-ubuntu-server-jammy',
-        sku: '22_04-lts-gen2',
-        version: 'latest',
-      },
-      osDisk: { createOption: 'FromImage' },
-    },
-    osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
-    networkProfile: { networkInterfaces: [{ id: nicId, primary: true }] },
-  };
-}
-
-/** A raw ARM request with a test token, answering status and parsed body. */
-function raw(
-  method: string,
-  p: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request(
-      new URL(p, em.url),
-      {
-        method,
-        ca: em.caPem,
-        headers: {
-          Authorization: 'Bearer test',
-          ...(payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-async function expectArmError(call: Promise<unknown>, status: number, code: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${status} ${code}, but the call succeeded`);
-  if (!isRestError(caught)) throw new Error(`expected a RestError, got ${inspect(caught)}`);
-  expect(caught.statusCode).toBe(status);
-  expect(caught.code).toBe(code);
+  return sdkVm(name, { location: LOCATION, size, nicIds: [nicId] });
 }
 
 function caps(sku: ResourceSku): Map<string, string> {
@@ -206,7 +150,7 @@ describe('the VM size catalog through the real SDK', () => {
 
     const name = example.parameters.vmName;
     const vmPath = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/${name}?api-version=${COMPUTE_API}`;
-    const put = await raw('PUT', vmPath, body);
+    const put = await armRequest(em, 'PUT', vmPath, { body, principal: 'test' });
     expect([200, 201]).toContain(put.status);
 
     const got = await arm.compute.virtualMachines.get(RG, name);
@@ -247,28 +191,19 @@ describe('the VM size catalog through the real SDK', () => {
 
   it('when a size is retired, or is not offered in the region, then the create fails as Azure fails it', async () => {
     const nicId = await nic('refused-nic');
-    // NV (v1) was retired in 2023: the size no longer exists.
-    await expectArmError(
-      arm.compute.virtualMachines.createOrUpdate(
-        RG,
-        'retired',
-        vmBody('retired', 'Standard_NV6', nicId),
-        FAST,
-      ),
-      400,
-      'InvalidParameter',
-    );
     // HBv3 is offered in eastus, westeurope and uksouth, not westus2.
     expect(catalogSize('Standard_HB120rs_v3')?.regions).not.toContain(LOCATION);
-    await expectArmError(
-      arm.compute.virtualMachines.createOrUpdate(
-        RG,
-        'elsewhere',
-        vmBody('elsewhere', 'Standard_HB120rs_v3', nicId),
-        FAST,
-      ),
-      409,
-      'SkuNotAvailable',
-    );
+    const refusals: [name: string, size: string, status: number, code: string][] = [
+      // NV (v1) was retired in 2023: the size no longer exists.
+      ['retired', 'Standard_NV6', 400, 'InvalidParameter'],
+      ['elsewhere', 'Standard_HB120rs_v3', 409, 'SkuNotAvailable'],
+    ];
+    for (const [name, size, status, code] of refusals) {
+      await expectArmError(
+        arm.compute.virtualMachines.createOrUpdate(RG, name, vmBody(name, size, nicId), FAST),
+        status,
+        code,
+      );
+    }
   });
 });

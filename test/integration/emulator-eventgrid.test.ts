@@ -3,12 +3,26 @@
  * made through the real Azure SDK clients over HTTPS, events received by local webhooks.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
-import { admin, type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  admin,
+  type ArmClients,
+  armClients,
+  emulatorForTest,
+  FAST,
+  sdkVm,
+  SUB,
+} from '../support/arm';
+import { isPlainObject, missingKeys } from '../support/key-shape';
+import {
+  closeReceivers,
+  type Received,
+  type Receiver,
+  type Reply,
+  startReceiver,
+} from '../support/webhook-receiver';
 
 const REFERENCE_DIR = join(__dirname, '../fixtures/eventgrid');
 const RG = 'rg-app';
@@ -41,93 +55,19 @@ interface ReceivedEvent {
   raw: Record<string, unknown>;
 }
 
-// --- local webhook receivers -------------------------------------------------------------------
+// --- what the receivers got --------------------------------------------------------------------
 
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
-
-interface Receiver {
-  url: string;
-  requests: Received[];
-  /** Event deliveries (not handshakes), in arrival order. */
-  notifications: () => Received[];
-  /** Events of the deliveries the receiver acknowledged with a 2xx. */
-  accepted: () => ReceivedEvent[];
-}
-
-interface ReceiverOptions {
-  /** Answers the n-th notification (0-based); default 200. */
-  notify?: (n: number) => Reply;
-  /** Answers handshakes; default a correct answer for either schema. */
-  validate?: (request: Received) => Reply;
-}
-
-const servers: Server[] = [];
 const emulators: ArmEmulator[] = [];
 
-async function startReceiver(options: ReceiverOptions = {}): Promise<Receiver> {
-  const requests: Received[] = [];
-  const statuses = new Map<Received, number>();
-  let count = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const received: Received = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      requests.push(received);
-      let reply: Reply;
-      if (received.headers['aeg-event-type'] === 'Notification') {
-        reply = options.notify?.(count) ?? { status: 200 };
-        count += 1;
-        statuses.set(received, reply.status);
-      } else {
-        reply = (options.validate ?? answerHandshake)(received);
-      }
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const notifications = (): Received[] =>
-    requests.filter((r) => r.headers['aeg-event-type'] === 'Notification');
-  return {
-    url: `http://127.0.0.1:${port}/api/events`,
-    requests,
-    notifications,
-    accepted: () =>
-      notifications()
-        .filter((r) => (statuses.get(r) ?? 0) < 300)
-        .flatMap(eventsOf),
-  };
-}
-
-/** What a correct webhook answers: the validation code, or the CloudEvents allowed origin. */
-function answerHandshake(request: Received): Reply {
-  if (request.method === 'OPTIONS') {
-    return {
-      status: 200,
-      headers: { 'WebHook-Allowed-Origin': String(request.headers['webhook-request-origin']) },
-    };
-  }
-  const [event] = JSON.parse(request.body) as { data: { validationCode: string } }[];
-  return { status: 200, body: { validationResponse: event!.data.validationCode } };
+/** Events of the deliveries the receiver acknowledged with a 2xx. */
+function accepted(receiver: Receiver): ReceivedEvent[] {
+  return receiver
+    .notifications()
+    .filter((r) => {
+      const status = receiver.statusOf(r);
+      return status !== undefined && status < 300;
+    })
+    .flatMap(eventsOf);
 }
 
 function eventsOf(request: Received): ReceivedEvent[] {
@@ -143,14 +83,9 @@ function eventsOf(request: Received): ReceivedEvent[] {
   }));
 }
 
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
 afterEach(async () => {
   await Promise.all(emulators.splice(0).map((em) => em.stop()));
-  await Promise.all(servers.splice(0).map(closeServer));
+  await closeReceivers();
 });
 
 // --- helpers -----------------------------------------------------------------------------------
@@ -225,20 +160,6 @@ function loadReference(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(REFERENCE_DIR, file), 'utf8')) as Record<string, unknown>;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Paths of keys the reference has that the actual value lacks, at every level. */
-function missingKeys(reference: unknown, actual: unknown, prefix = ''): string[] {
-  if (!isObject(reference)) return [];
-  if (!isObject(actual)) return [prefix === '' ? '(root)' : prefix];
-  return Object.keys(reference).flatMap((key) => {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    return key in actual ? missingKeys(reference[key], actual[key], path) : [path];
-  });
-}
-
 /** [type, operationName, subject] of each event, sorted, for order-free comparison. */
 function summary(events: ReceivedEvent[]): string[][] {
   return events.map((e) => [e.type, e.data.operationName, e.subject]).sort(compareRows);
@@ -261,21 +182,11 @@ async function createVm(clients: ArmClients, name: string, nic: string): Promise
   await clients.compute.virtualMachines.beginCreateOrUpdateAndWait(
     RG,
     name,
-    {
+    sdkVm(name, {
       location: 'westus2',
-      hardwareProfile: { vmSize: 'Standard_D4s_v5' },
-      storageProfile: {
-        imageReference: {
-          publisher: 'Canonical',
-          offer: '0001-com-ubuntu-server-jammy',
-          sku: '22_04-lts-gen2',
-          version: 'latest',
-        },
-        osDisk: { createOption: 'FromImage', managedDisk: { storageAccountType: 'Premium_LRS' } },
-      },
-      osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
-      networkProfile: { networkInterfaces: [{ id: nicId(nic), primary: true }] },
-    },
+      nicIds: [nicId(nic)],
+      osDisk: { managedDisk: { storageAccountType: 'Premium_LRS' } },
+    }),
     FAST,
   );
 }
@@ -428,7 +339,7 @@ describe.each<[Schema, string]>([
     const expected = await writeEverything(armClients(em, principal));
     await em.eventGrid.idle();
 
-    const events = receiver.accepted();
+    const events = accepted(receiver);
     expect(summary(events)).toEqual(expected);
     for (const event of events) {
       expect(event.data.resourceUri).toBe(event.subject);
@@ -455,7 +366,7 @@ describe.each<[Schema, string]>([
       expect(request.headers['content-type']).toBe(contentType);
       const body = JSON.parse(request.body) as unknown;
       if (schema === 'EventGridSchema') expect(body).toHaveLength(1);
-      else expect(isObject(body)).toBe(true);
+      else expect(isPlainObject(body)).toBe(true);
     }
     // GETs (the SDK's polling and the NIC read) raise no events.
     expect(em.eventGrid.stats().published).toBe(expected.length);
@@ -473,7 +384,7 @@ describe.each<[Schema, string]>([
     await vms.beginDeleteAndWait(RG, 'web', FAST);
     await em.eventGrid.idle();
 
-    const events = receiver.accepted();
+    const events = accepted(receiver);
     const folder = schema === 'EventGridSchema' ? 'event-grid-schema' : 'cloud-events-schema';
     for (const [type, file] of [
       [WRITE, 'resource_write_success.json'],
@@ -531,13 +442,13 @@ describe('emulator Event Grid filters and batches', () => {
     await clients.compute.virtualMachines.beginStartAndWait(RG, 'web-1', FAST);
     await em.eventGrid.idle();
 
-    expect(summary(actions.accepted())).toEqual(
+    expect(summary(accepted(actions))).toEqual(
       [
         [ACTION, 'Microsoft.Compute/virtualMachines/powerOff/action', vmId('web-1')],
         [ACTION, 'Microsoft.Compute/virtualMachines/start/action', vmId('web-1')],
       ].sort(compareRows),
     );
-    expect(summary(nics.accepted())).toEqual([
+    expect(summary(accepted(nics))).toEqual([
       [WRITE, 'Microsoft.Network/networkInterfaces/write', nicId('web-2-nic')],
     ]);
   });
@@ -559,7 +470,7 @@ describe('emulator Event Grid filters and batches', () => {
       (vm) => `${rg}/providers/Microsoft.Network/networkInterfaces/${vm.name}-nic`,
     );
     expect(seeded.vms).toHaveLength(5);
-    const events = receiver.accepted();
+    const events = accepted(receiver);
     expect(events.map((e) => e.type)).toEqual(events.map(() => WRITE));
     expect(events.map((e) => e.subject).sort()).toEqual(
       [
@@ -607,7 +518,7 @@ describe('emulator Event Grid delivery guarantees', () => {
     expect(attempts.map((r) => r.headers['aeg-delivery-count'])).toEqual(['0', '1', '2']);
     const ids = attempts.flatMap(eventsOf).map((e) => e.id);
     expect(new Set(ids).size).toBe(1);
-    expect(summary(receiver.accepted())).toEqual([
+    expect(summary(accepted(receiver))).toEqual([
       [ACTION, 'Microsoft.Compute/virtualMachines/deallocate/action', vmId('web')],
     ]);
     expect(em.eventGrid.stats()).toMatchObject({ delivered: 1, dropped: 0, pending: 0 });
@@ -628,7 +539,7 @@ describe('emulator Event Grid delivery guarantees', () => {
     await vms.beginUpdateAndWait(RG, 'web-2', { tags: { a: 'b' } }, FAST);
     await em.eventGrid.idle();
 
-    const events = receiver.accepted();
+    const events = accepted(receiver);
     const counts = new Map<string, number>();
     for (const e of events) counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
     expect([...counts.values()]).toEqual([2, 2]);

@@ -3,48 +3,17 @@
  * configured through PUT /_emulator/faults, DELETE clears them, a bad spec is refused naming
  * its field, and the operation log records every faulted request.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
-
 import type { ArmEmulator, OperationLogEntry } from '../../emulator/server';
-import { admin, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import { admin, armClients, armRequest, emulatorForTest, FAST, SUB } from '../support/arm';
+
+/** A raw request on a fresh connection (a reset must not poison a pooled socket). */
+const raw = (em: ArmEmulator, method: string, path: string) =>
+  armRequest(em, method, path, { principal: 'faulty', fresh: true });
 
 const RG = 'rg-faults';
 const VM_PATH = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines/web`;
 const GET_VM = 'Microsoft.Compute/virtualMachines/read';
 const START_VM = 'Microsoft.Compute/virtualMachines/start/action';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
-function raw(em: ArmEmulator, method: string, path: string): Promise<Reply> {
-  const url = new URL(path, em.url);
-  url.searchParams.set('api-version', '2025-04-01');
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      // A fresh connection per request: a reset must not poison a pooled socket.
-      { method, ca: em.caPem, agent: false, headers: { Authorization: 'Bearer faulty' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: text ? (JSON.parse(text) as unknown) : undefined,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function setFaults(em: ArmEmulator, faults: unknown[]): Promise<void> {
   const reply = await admin(em, 'PUT', '/_emulator/faults', faults);

@@ -5,13 +5,12 @@
  * an SDK deserializes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
 import path from 'node:path';
 
 import { createTlsMaterial, type TlsMaterial } from '../../emulator/certs';
 import type { ArmEmulator } from '../../emulator/server';
-import { emulatorForTest, SUB } from '../support/arm';
+import { admin, type ArmReply, armRequest, emulatorForTest, SUB } from '../support/arm';
+import { except, type Json, missingKeys } from '../support/key-shape';
 
 const EXAMPLES = path.join(__dirname, '../fixtures/arm-examples');
 const COMPUTE_API = '2025-04-01';
@@ -19,8 +18,6 @@ const NETWORK_API = '2025-05-01';
 const SKUS_API = '2021-07-01';
 /** The VM examples use westus, which the emulator's SKU catalog does not offer. */
 const VM_REGION = 'westus2';
-
-type Json = Record<string, unknown>;
 
 interface Example {
   parameters: Json;
@@ -56,143 +53,23 @@ function responseBody(example: Example, status: string): unknown {
   return body;
 }
 
-// ------------------------------------------------------------------ key comparison
-
-function isPlainObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The keys every one of `items` has, recursively (arrays: the items common to all of them). */
-function commonShape(items: unknown[]): unknown {
-  if (items.length === 0) return null;
-  if (items.every(isPlainObject)) {
-    const out: Json = {};
-    const first = items[0] as Json;
-    for (const k of Object.keys(first)) {
-      if (items.every((item) => k in item)) {
-        out[k] = commonShape(items.map((item) => item[k]));
-      }
-    }
-    return out;
-  }
-  if (items.every(Array.isArray)) {
-    const arrays = items as unknown[][];
-    if (arrays.some((a) => a.length === 0)) return [];
-    return [commonShape(arrays.flat())];
-  }
-  return items.every((item) => typeof item === typeof items[0]) ? items[0] : null;
-}
-
-/**
- * Key paths the example has and `actual` lacks. Objects: every key of the example must be
- * there (a key whose example value is `null` marks "no value" and may be absent). Arrays: each
- * example item must be matched by at least one item of ours (Azure's own items differ: an
- * attached NIC has `virtualMachine`, a detached one does not), and when the example shows
- * several items, the keys they all share must be on every item of ours. An empty array of
- * ours where the example has items reports `path[]`.
- */
-function missingKeys(example: unknown, actual: unknown, at = ''): string[] {
-  const here = at === '' ? '(root)' : at;
-  if (isPlainObject(example)) {
-    if (!isPlainObject(actual)) return [here];
-    const missing: string[] = [];
-    for (const [k, value] of Object.entries(example)) {
-      const p = at === '' ? k : `${at}.${k}`;
-      if (value === null) continue;
-      if (!(k in actual)) missing.push(p);
-      else missing.push(...missingKeys(value, actual[k], p));
-    }
-    return missing;
-  }
-  if (Array.isArray(example)) {
-    if (example.length === 0) return [];
-    if (!Array.isArray(actual)) return [here];
-    if (actual.length === 0) return [`${at}[]`];
-    const missing = new Set<string>();
-    if (example.length > 1) {
-      const common = commonShape(example);
-      actual.forEach((item, j) => {
-        for (const m of missingKeys(common, item, `${at}[${j}]`)) missing.add(m);
-      });
-    }
-    for (const exampleItem of example) {
-      const candidates = actual.map((item) => missingKeys(exampleItem, item, `${at}[]`));
-      if (candidates.some((c) => c.length === 0)) continue;
-      const best = candidates.reduce((a, b) => (b.length < a.length ? b : a));
-      for (const m of best) missing.add(m);
-    }
-    return [...missing].map((m) => m.replace(/\[\d+\]\[\]/g, '[]').replace(/\[\]\[\d+\]/g, '[]'));
-  }
-  return [];
-}
-
-/** Drops the allow-listed paths (array indexes written as `[]`). */
-function except(missing: string[], allowed: readonly string[]): string[] {
-  return missing.filter((m) => {
-    const normal = m.replace(/\[\d+\]/g, '[]');
-    return !allowed.some((a) => normal === a || normal.startsWith(`${a}.`));
-  });
-}
-
 // ------------------------------------------------------------------ raw HTTPS
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
 
 function call(
   em: ArmEmulator,
   method: string,
   pathAndQuery: string,
   body?: unknown,
-): Promise<Reply> {
-  const url = new URL(pathAndQuery, em.url);
-  if (!url.searchParams.has('api-version')) {
-    url.searchParams.set(
-      'api-version',
-      /Microsoft\.Network/i.test(url.pathname)
-        ? NETWORK_API
-        : /\/skus$/i.test(url.pathname)
-          ? SKUS_API
-          : COMPUTE_API,
-    );
-  }
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      {
-        method,
-        ca: em.caPem,
-        headers: {
-          Authorization: 'Bearer test',
-          ...(payload
-            ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }
-            : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: text ? (JSON.parse(text) as unknown) : undefined,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
+): Promise<ArmReply> {
+  const apiVersion = /Microsoft\.Network/i.test(pathAndQuery)
+    ? NETWORK_API
+    : /\/skus(\?|$)/i.test(pathAndQuery)
+      ? SKUS_API
+      : COMPUTE_API;
+  return armRequest(em, method, pathAndQuery, { body, apiVersion, principal: 'test' });
 }
 
-async function ok(em: ArmEmulator, method: string, p: string, body?: unknown): Promise<Reply> {
+async function ok(em: ArmEmulator, method: string, p: string, body?: unknown): Promise<ArmReply> {
   const reply = await call(em, method, p, body);
   if (reply.status >= 300) {
     throw new Error(`${method} ${p} -> ${reply.status} ${JSON.stringify(reply.body)}`);
@@ -201,7 +78,7 @@ async function ok(em: ArmEmulator, method: string, p: string, body?: unknown): P
 }
 
 /** Polls the reply's Azure-AsyncOperation until the operation has ended; returns its status. */
-async function settle(em: ArmEmulator, reply: Reply): Promise<string> {
+async function settle(em: ArmEmulator, reply: ArmReply): Promise<string> {
   const op = reply.headers['azure-asyncoperation'];
   if (typeof op !== 'string') return 'Succeeded';
   const { pathname, search } = new URL(op);
@@ -213,7 +90,12 @@ async function settle(em: ArmEmulator, reply: Reply): Promise<string> {
   throw new Error(`operation ${op} did not end`);
 }
 
-async function settled(em: ArmEmulator, method: string, p: string, body?: unknown): Promise<Reply> {
+async function settled(
+  em: ArmEmulator,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<ArmReply> {
   const reply = await ok(em, method, p, body);
   expect(await settle(em, reply)).toBe('Succeeded');
   return reply;
@@ -262,7 +144,7 @@ async function nic(
   location: string,
   subnetId: string,
   properties: Json = {},
-): Promise<Reply> {
+): Promise<ArmReply> {
   return settled(em, 'PUT', `${rgPath(rg)}/providers/Microsoft.Network/networkInterfaces/${name}`, {
     location,
     properties: {
@@ -293,6 +175,23 @@ function windowsVm(location: string, nicId: string, properties: Json = {}): Json
   };
 }
 
+/** A virtual network in `rg` and a NIC `name` on its subnet. */
+async function nicOnNewNetwork(em: ArmEmulator, rg: string, name: string): Promise<void> {
+  const subnet = await network(em, rg, VM_REGION);
+  await nic(em, rg, name, VM_REGION, subnet);
+}
+
+/** The body of the password-authentication create example, on NIC nsgExistingNic. */
+function passwordVmBody(
+  example = loadExample('VirtualMachine_Create_WithPasswordAuthentication'),
+): Json {
+  const body = localize((example.parameters.parameters ?? {}) as Json, {
+    '{existing-nic-name}': 'nsgExistingNic',
+  });
+  body.location = VM_REGION;
+  return body;
+}
+
 const vmPath = (rg: string, name: string): string =>
   `${rgPath(rg)}/providers/Microsoft.Compute/virtualMachines/${name}`;
 
@@ -303,8 +202,7 @@ async function runningVm(
   name: string,
   properties: Json = {},
 ): Promise<string> {
-  const subnet = await network(em, rg, VM_REGION);
-  await nic(em, rg, `${name}-nic`, VM_REGION, subnet);
+  await nicOnNewNetwork(em, rg, `${name}-nic`);
   const p = vmPath(rg, name);
   await settled(
     em,
@@ -355,14 +253,9 @@ describe('emulator fidelity against the Azure REST examples', () => {
   it('when a VM is created with the password-authentication example body, then the 201 has the keys of the 200 and 201 examples', async () => {
     const name = 'VirtualMachine_Create_WithPasswordAuthentication';
     const example = loadExample(name);
-    const subnet = await network(em, 'myResourceGroup', VM_REGION);
-    await nic(em, 'myResourceGroup', 'nsgExistingNic', VM_REGION, subnet);
-    const body = localize((example.parameters.parameters ?? {}) as Json, {
-      '{existing-nic-name}': 'nsgExistingNic',
-    });
-    body.location = VM_REGION;
+    await nicOnNewNetwork(em, 'myResourceGroup', 'nsgExistingNic');
 
-    const reply = await ok(em, 'PUT', vmPath('myResourceGroup', 'myVM'), body);
+    const reply = await ok(em, 'PUT', vmPath('myResourceGroup', 'myVM'), passwordVmBody(example));
 
     expect(reply.status).toBe(201);
     expect(missingKeys(responseBody(example, '201'), reply.body)).toEqual([]);
@@ -374,8 +267,7 @@ describe('emulator fidelity against the Azure REST examples', () => {
     const name = 'VirtualMachine_Get';
     const example = loadExample(name);
     const rg = 'myResourceGroup';
-    const subnet = await network(em, rg, VM_REGION);
-    await nic(em, rg, 'myNIC', VM_REGION, subnet);
+    await nicOnNewNetwork(em, rg, 'myNIC');
     await ok(
       em,
       'PUT',
@@ -552,15 +444,8 @@ describe('emulator fidelity against the Azure REST examples', () => {
     const name = 'VirtualMachine_Update_DetachDataDiskUsingToBeDetachedProperty';
     const example = loadExample(name);
     const rg = 'myResourceGroup';
-    const subnet = await network(em, rg, VM_REGION);
-    await nic(em, rg, 'nsgExistingNic', VM_REGION, subnet);
-    const create = localize(
-      (loadExample('VirtualMachine_Create_WithPasswordAuthentication').parameters.parameters ??
-        {}) as Json,
-      { '{existing-nic-name}': 'nsgExistingNic' },
-    );
-    create.location = VM_REGION;
-    await settled(em, 'PUT', vmPath(rg, 'myVM'), create);
+    await nicOnNewNetwork(em, rg, 'nsgExistingNic');
+    await settled(em, 'PUT', vmPath(rg, 'myVM'), passwordVmBody());
     const patch = localize((example.parameters.parameters ?? {}) as Json, {
       '{existing-nic-name}': 'nsgExistingNic',
     });
@@ -579,6 +464,8 @@ describe('emulator fidelity against the Azure REST examples', () => {
   it('when resource SKUs are listed for a region, then the VM SKUs have the keys of the example', async () => {
     const name = 'ListAvailableResourceSkusForARegion';
     const example = loadExample(name);
+    // An existing subscription with nothing in it (one never seen answers SubscriptionNotFound).
+    expect((await admin(em, 'PUT', `/_emulator/subscriptions/${SUB}`)).status).toBe(201);
 
     const reply = await ok(
       em,

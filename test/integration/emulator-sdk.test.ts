@@ -2,31 +2,34 @@
  * The ARM emulator driven only through the real Azure SDK clients over HTTPS (plus the
  * admin API to observe state, and raw HTTPS where the SDK cannot send the bad input).
  */
-import https from 'node:https';
-import { inspect } from 'node:util';
-
 import type { ImageReference, VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface } from '@azure/arm-network';
-import { isRestError } from '@azure/core-rest-pipeline';
 
 import type { ArmEmulator, OperationLogEntry } from '../../emulator/server';
 import type { VmView } from '../../emulator/world';
-import { admin, type ArmClients, armClients, emulatorForTest, FAST, SUB } from '../support/arm';
+import {
+  admin,
+  type ArmClients,
+  armClients,
+  armRequest,
+  emulatorForTest,
+  expectArmError,
+  FAST,
+  sdkVm,
+  SUB,
+  UBUNTU_2204,
+  WINDOWS_SERVER_2022,
+} from '../support/arm';
 
 const RG = 'rg-sdk';
 const LOCATION = 'westus2';
-const LINUX: ImageReference = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-  version: 'latest',
-};
-const WINDOWS: ImageReference = {
-  publisher: 'MicrosoftWindowsServer',
-  offer: 'WindowsServer',
-  sku: '2022-datacenter-azure-edition',
-  version: 'latest',
-};
+/**
+ * A size with Accelerated Networking that does not require it (the flag decides) and that
+ * Azure does not move to MANA (no draw at start): Dasv4.
+ */
+const FLAG_DECIDES = 'Standard_D4as_v4';
+const LINUX = UBUNTU_2204;
+const WINDOWS = WINDOWS_SERVER_2022;
 
 interface VmOptions {
   size?: string;
@@ -144,36 +147,17 @@ class Fixture {
 
 function vmBody(name: string, options: VmOptions & { nicIds: string[] }): VirtualMachine {
   return {
-    location: LOCATION,
-    hardwareProfile: { vmSize: options.size ?? 'Standard_D4s_v5' },
-    storageProfile: {
-      imageReference: options.image ?? LINUX,
-      osDisk: {
-        createOption: 'FromImage',
-        ...(options.ephemeral
-          ? { caching: 'ReadOnly', diffDiskSettings: { option: 'Local', placement: 'CacheDisk' } }
-          : {}),
-      },
-    },
-    osProfile: { computerName: name, adminUsername: 'azureuser', adminPassword: 'P@ssw0rd-1234' },
-    networkProfile: {
-      networkInterfaces: options.nicIds.map((id, index) => ({ id, primary: index === 0 })),
-    },
+    ...sdkVm(name, {
+      location: LOCATION,
+      nicIds: options.nicIds,
+      size: options.size,
+      image: options.image,
+      osDisk: options.ephemeral
+        ? { caching: 'ReadOnly', diffDiskSettings: { option: 'Local', placement: 'CacheDisk' } }
+        : {},
+    }),
     ...(options.availabilitySetId ? { availabilitySet: { id: options.availabilitySetId } } : {}),
   };
-}
-
-/** Awaits a call that must fail, and checks the HTTP status and ARM error code the SDK saw. */
-async function expectArmError(call: Promise<unknown>, status: number, code: string): Promise<void> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) throw new Error(`expected ${status} ${code}, but the call succeeded`);
-  if (!isRestError(caught)) throw new Error(`expected a RestError, got ${inspect(caught)}`);
-  expect({ status: caught.statusCode, code: caught.code }).toEqual({ status, code });
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -182,37 +166,8 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** A raw HTTPS request to the emulator, for input the SDK will not send. */
-async function raw(
-  em: ArmEmulator,
-  method: string,
-  path: string,
-  options: { body?: string; token?: string | null } = {},
-): Promise<{ status: number; body: { error?: { code?: string; message?: string } } }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = {};
-    const token = options.token === undefined ? 'raw-principal' : options.token;
-    if (token !== null) headers.Authorization = `Bearer ${token}`;
-    if (options.body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(options.body);
-    }
-    const req = https.request(new URL(path, em.url), { method, ca: em.caPem, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        try {
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} });
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-    });
-    req.on('error', reject);
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
+interface ArmErrorBody {
+  error?: { code?: string; message?: string };
 }
 
 let current: Fixture | undefined;
@@ -478,8 +433,9 @@ describe('ARM emulator through the real Azure SDKs', () => {
         platformUpdateDomainCount: 5,
         sku: { name: 'Aligned' },
       });
-      const a = await f.vm('avset-a', { availabilitySetId: avset.id ?? '' });
-      const b = await f.vm('avset-b', { availabilitySetId: avset.id ?? '' });
+      const inSet = { availabilitySetId: avset.id ?? '', size: FLAG_DECIDES };
+      const a = await f.vm('avset-a', inSet);
+      const b = await f.vm('avset-b', inSet);
       const members = await f.arm.compute.availabilitySets.get(RG, 'avset-1');
       expect(members.virtualMachines?.map((v) => v.id?.toLowerCase()).sort()).toEqual(
         [a.id?.toLowerCase(), b.id?.toLowerCase()].sort(),
@@ -594,7 +550,7 @@ describe('ARM emulator through the real Azure SDKs', () => {
   describe('Accelerated Networking takes effect at allocation', () => {
     it('when a NIC is flipped on a running VM, then the flag shows at once but takes effect only after deallocate and start, not after powerOff and start', async () => {
       const f = await Fixture.start();
-      await f.vm('flip-1');
+      await f.vm('flip-1', { size: FLAG_DECIDES });
       const flipped = await f.flip('flip-1-nic');
       expect(flipped.enableAcceleratedNetworking).toBe(true);
       expect(
@@ -626,7 +582,9 @@ describe('ARM emulator through the real Azure SDKs', () => {
       const vmPath = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/virtualMachines`;
       const api = 'api-version=2024-11-01';
 
-      const badJson = await raw(f.em, 'PUT', `${vmPath}/json-1?${api}`, { body: '{"location": ' });
+      const badJson = await armRequest<ArmErrorBody>(f.em, 'PUT', `${vmPath}/json-1?${api}`, {
+        text: '{"location": ',
+      });
       expect(badJson.status).toBe(400);
       expect(badJson.body.error?.code).toBe('InvalidRequestContent');
 
@@ -673,11 +631,15 @@ describe('ARM emulator through the real Azure SDKs', () => {
         'InvalidParameter',
       );
 
-      const noToken = await raw(f.em, 'GET', `${vmPath}/good-1?${api}`, { token: null });
+      const noToken = await armRequest<ArmErrorBody>(f.em, 'GET', `${vmPath}/good-1?${api}`, {
+        principal: null,
+      });
       expect(noToken.status).toBe(401);
       expect(noToken.body.error?.code).toBe('AuthenticationFailed');
 
-      const noApiVersion = await raw(f.em, 'GET', `${vmPath}/good-1`);
+      const noApiVersion = await armRequest<ArmErrorBody>(f.em, 'GET', `${vmPath}/good-1`, {
+        apiVersion: null,
+      });
       expect(noApiVersion.status).toBe(400);
       expect(noApiVersion.body.error?.code).toBe('MissingApiVersionParameter');
 
@@ -688,7 +650,7 @@ describe('ARM emulator through the real Azure SDKs', () => {
         expand: 'instanceView',
       });
       expect(good.instanceView?.statuses?.map((s) => s.code)).toContain('PowerState/running');
-      const rawGood = await raw(f.em, 'GET', `${vmPath}/good-1?${api}`);
+      const rawGood = await armRequest(f.em, 'GET', `${vmPath}/good-1?${api}`);
       expect(rawGood.status).toBe(200);
     });
   });

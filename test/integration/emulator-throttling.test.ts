@@ -4,63 +4,14 @@
  * rates that follow the time scale. Driven through the real Azure SDK clients where a client
  * would see it, and through raw HTTPS where the wire matters.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
-
 import type { PipelineResponse } from '@azure/core-rest-pipeline';
 
 import type { ArmEmulator, OperationLogEntry } from '../../emulator/server';
-import { admin, armClients, emulatorForTest, SUB } from '../support/arm';
+import { admin, armClients, type ArmReply, armRequest, emulatorForTest, SUB } from '../support/arm';
 
 const SUB2 = '00000000-0000-0000-0000-000000000002';
 const READS = 'x-ms-ratelimit-remaining-subscription-reads';
 const WRITES = 'x-ms-ratelimit-remaining-subscription-writes';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
-/** One ARM request over raw HTTPS, as `principal`. */
-function raw(
-  em: ArmEmulator,
-  method: string,
-  path: string,
-  principal = 'test-principal',
-  body?: unknown,
-): Promise<Reply> {
-  const url = new URL(path, em.url);
-  url.searchParams.set('api-version', '2025-04-01');
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      url,
-      {
-        method,
-        ca: em.caPem,
-        headers: {
-          Authorization: `Bearer ${principal}`,
-          ...(payload ? { 'Content-Type': 'application/json' } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: text ? (JSON.parse(text) as unknown) : undefined,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 /** Collects one header of every final response the SDK sees. */
 function headerLog(name: string): {
@@ -90,9 +41,9 @@ async function configure(em: ArmEmulator, config: unknown): Promise<void> {
 const rgPath = (sub: string, rg: string): string => `/subscriptions/${sub}/resourceGroups/${rg}`;
 
 /** Drains `principal`'s read bucket with raw GETs; answers the first 429. */
-async function drainReads(em: ArmEmulator, path: string, principal: string): Promise<Reply> {
+async function drainReads(em: ArmEmulator, path: string, principal: string): Promise<ArmReply> {
   for (let i = 0; i < 100; i += 1) {
-    const reply = await raw(em, 'GET', path, principal);
+    const reply = await armRequest(em, 'GET', path, { principal });
     if (reply.status === 429) return reply;
     expect(reply.status).toBe(200);
   }
@@ -133,7 +84,7 @@ describe('emulator throttling', () => {
 
     expect(writes.values).toEqual([199, 198, 197, 196, 195]);
     expect(reads.values).toEqual([249, 248, 247, 246, 245, 244, 243, 242, 241, 240]);
-    const last = await raw(em, 'GET', rgPath(SUB, 'rg-count'), 'alice');
+    const last = await armRequest(em, 'GET', rgPath(SUB, 'rg-count'), { principal: 'alice' });
     expect(last.headers[READS]).toBe('239');
     expect(last.headers['x-ms-ratelimit-remaining-subscription-global-reads']).toBe('3739');
     expect(last.headers[WRITES]).toBeUndefined();
@@ -165,7 +116,7 @@ describe('emulator throttling', () => {
     await configure(em, { timeScale: 1, throttling: { reads: { bucket: 3, refillPerSecond: 1 } } });
     const refused = await drainReads(em, rgPath(SUB, 'rg-a'), 'alice');
     expect(refused.status).toBe(429);
-    const other = await raw(em, 'GET', rgPath(SUB, 'rg-a'), 'bob');
+    const other = await armRequest(em, 'GET', rgPath(SUB, 'rg-a'), { principal: 'bob' });
     expect(other.status).toBe(200);
     const log = await operations(em);
     expect(log.filter((op) => op.status === 429).map((op) => op.principal)).toEqual(['alice']);
@@ -238,7 +189,10 @@ describe('emulator throttling', () => {
 
   it('when the time scale is 0.01, then buckets refill 100 times faster than at time scale 1', async () => {
     const path = rgPath(SUB, 'rg-scale');
-    expect((await raw(em, 'PUT', path, 'owner', { location: 'westus2' })).status).toBe(201);
+    expect(
+      (await armRequest(em, 'PUT', path, { principal: 'owner', body: { location: 'westus2' } }))
+        .status,
+    ).toBe(201);
     await configure(em, {
       timeScale: 1,
       throttling: { reads: { bucket: 2, refillPerSecond: 1 } },
@@ -250,7 +204,7 @@ describe('emulator throttling', () => {
     expect(slowMs).toBeGreaterThan(500);
     expect(slowMs).toBeLessThanOrEqual(1000);
     await sleep(60);
-    expect((await raw(em, 'GET', path, 'real-time')).status).toBe(429);
+    expect((await armRequest(em, 'GET', path, { principal: 'real-time' })).status).toBe(429);
 
     // 100x faster: one read per 10 ms.
     await configure(em, { timeScale: 0.01 });
@@ -259,7 +213,7 @@ describe('emulator throttling', () => {
     expect(fastMs).toBeGreaterThan(0);
     expect(fastMs).toBeLessThanOrEqual(10);
     await sleep(60);
-    expect((await raw(em, 'GET', path, 'scaled')).status).toBe(200);
-    expect((await raw(em, 'GET', path, 'scaled')).status).toBe(200);
+    expect((await armRequest(em, 'GET', path, { principal: 'scaled' })).status).toBe(200);
+    expect((await armRequest(em, 'GET', path, { principal: 'scaled' })).status).toBe(200);
   });
 });

@@ -5,6 +5,7 @@
 import { ActivityFeed, type ArmActivity } from '../../emulator/arm/activity';
 import { ArmError } from '../../emulator/arm/errors';
 import type { JsonObject } from '../../emulator/arm/json';
+import { Draws } from '../../emulator/arm/random';
 import type { RequestInfo } from '../../emulator/arm/request';
 import type { ArmServices } from '../../emulator/arm/services';
 import { recordKind, StateStore } from '../../emulator/arm/store';
@@ -31,6 +32,7 @@ function services(activities: ArmActivity[] = []): ArmServices {
     store: new StateStore(),
     operations: new LongRunningOperations(() => config),
     activity: new ActivityFeed('tenant', (a) => activities.push(a)),
+    hardwareDraws: new Draws(1),
     config: () => config,
   };
 }

@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 import type { ArmActivity } from '../../emulator/arm/activity';
@@ -11,6 +9,13 @@ import {
   type EventGridEvent,
   type SubscriptionValidationEventData,
 } from '../../emulator/eventgrid';
+import { missingKeys } from '../support/key-shape';
+import {
+  closeReceivers,
+  type Received,
+  type Receiver,
+  startReceiver,
+} from '../support/webhook-receiver';
 
 const REFERENCE_DIR = join(__dirname, '../fixtures/eventgrid');
 const SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000001';
@@ -20,99 +25,7 @@ const VM_ID = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-app/providers
 const NIC_ID = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-app/providers/Microsoft.Network/networkInterfaces/web-1-nic`;
 const VALIDATION_BASE = 'https://127.0.0.1:4443';
 
-// --- local HTTP receivers ----------------------------------------------------------------------
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-  /** Destroy the connection instead of answering. */
-  destroy?: boolean;
-}
-
-interface Handlers {
-  /** Answers the n-th notification POST (default 200). */
-  notify?: (request: Received, n: number) => Reply | undefined;
-  /** Answers handshake requests (default: a correct handshake for either schema). */
-  validate?: (request: Received) => Reply | undefined;
-}
-
-interface Receiver {
-  url: string;
-  requests: Received[];
-  notifications: () => Received[];
-  close: () => Promise<void>;
-}
-
-const servers: Server[] = [];
 const grids: EventGrid[] = [];
-
-async function startReceiver(handlers: Handlers = {}, path = '/api/events'): Promise<Receiver> {
-  const requests: Received[] = [];
-  let notificationCount = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const received: Received = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      requests.push(received);
-      let reply: Reply | undefined;
-      if (received.headers['aeg-event-type'] === 'Notification') {
-        reply = handlers.notify?.(received, notificationCount);
-        notificationCount += 1;
-      } else {
-        reply = (handlers.validate ?? autoValidate)(received);
-      }
-      reply ??= { status: 200 };
-      if (reply.destroy === true) {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${path}`,
-    requests,
-    notifications: () => requests.filter((r) => r.headers['aeg-event-type'] === 'Notification'),
-    close: () => closeServer(server),
-  };
-}
-
-function autoValidate(request: Received): Reply | undefined {
-  if (request.method === 'OPTIONS') {
-    return {
-      status: 200,
-      headers: { 'WebHook-Allowed-Origin': String(request.headers['webhook-request-origin']) },
-    };
-  }
-  if (request.headers['aeg-event-type'] === 'SubscriptionValidation') {
-    const [event] = JSON.parse(request.body) as EventGridEvent<SubscriptionValidationEventData>[];
-    return { status: 200, body: { validationResponse: event!.data.validationCode } };
-  }
-  return undefined;
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-}
 
 function newGrid(overrides: { random?: () => number } = {}): EventGrid {
   const grid = new EventGrid({
@@ -126,7 +39,7 @@ function newGrid(overrides: { random?: () => number } = {}): EventGrid {
 
 afterEach(async () => {
   for (const grid of grids.splice(0)) grid.close();
-  await Promise.all(servers.splice(0).map((server) => closeServer(server)));
+  await closeReceivers();
 });
 
 // --- helpers -----------------------------------------------------------------------------------
@@ -155,20 +68,6 @@ function activity(kind: ArmActivity['kind'], overrides: Partial<ArmActivity> = {
 
 function loadReference(file: string): unknown {
   return JSON.parse(readFileSync(join(REFERENCE_DIR, file), 'utf8'));
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Paths of keys the reference has that the actual value lacks, at every level. */
-function missingKeys(reference: unknown, actual: unknown, prefix = ''): string[] {
-  if (!isObject(reference)) return [];
-  if (!isObject(actual)) return [prefix === '' ? '(root)' : prefix];
-  return Object.keys(reference).flatMap((key) => {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    return key in actual ? missingKeys(reference[key], actual[key], path) : [path];
-  });
 }
 
 function eventsOf(request: Received): EventGridEvent[] {
@@ -477,7 +376,7 @@ describe('EventGrid batching', () => {
 describe('EventGrid retries', () => {
   it('when a subscriber fails the first 2 attempts with 500, then the event arrives on the 3rd with aeg-delivery-count 2', async () => {
     const receiver = await startReceiver({
-      notify: (_req, n) => (n < 2 ? { status: 500 } : undefined),
+      notify: (n) => (n < 2 ? { status: 500 } : undefined),
     });
     const grid = newGrid();
     await subscribe(grid, receiver);
@@ -500,7 +399,7 @@ describe('EventGrid retries', () => {
 
   it('when the connection drops on the first attempt, then the event is retried and delivered', async () => {
     const receiver = await startReceiver({
-      notify: (_req, n) => (n === 0 ? { status: 0, destroy: true } : undefined),
+      notify: (n) => (n === 0 ? { status: 0, destroy: true } : undefined),
     });
     const grid = newGrid();
     await subscribe(grid, receiver);

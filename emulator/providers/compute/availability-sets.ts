@@ -23,9 +23,11 @@ import {
   typePaths,
 } from '../kit';
 import { flagged, NETWORK_INTERFACES } from '../network/network-interfaces/model';
+import { acceleratedAtHardware, requiresAcceleratedNetworking } from './virtual-machines/hardware';
 import {
   ALLOCATED,
   availabilitySetOf,
+  sizeOf,
   VIRTUAL_MACHINES,
   type Vm,
   vmNicKeys,
@@ -37,7 +39,8 @@ const paths = typePaths(TYPE);
 /**
  * Availability sets: PUT, GET, list; a set shows the VMs in it. Rule 4: a set lives on one
  * cluster, so a VM with an accelerated NIC cannot start in it while another VM of the set
- * runs without one.
+ * runs without one. A VM of a size that requires Accelerated Networking runs with it (Azure
+ * enables it at runtime), whatever its NICs' flags.
  */
 export const availabilitySets: ResourceType = {
   type: TYPE,
@@ -79,12 +82,14 @@ export function checkAcceleratedCluster(
   nicKeys: string[],
 ): void {
   const nics = arm.store.of(NETWORK_INTERFACES);
-  if (!nicKeys.some((k) => flagged(nics.get(k)))) return;
+  const accelerated =
+    requiresAcceleratedNetworking(sizeOf(vm)) || nicKeys.some((k) => flagged(nics.get(k)));
+  if (!accelerated) return;
   const set = arm.store.of(trackedKind(TYPE)).get(setKey);
   for (const other of arm.store.of(VIRTUAL_MACHINES).values()) {
     if (other === vm || other.deleted || !ALLOCATED.includes(other.powerState)) continue;
     if (!same(availabilitySetOf(other) ?? '', set?.id ?? '')) continue;
-    if (!vmNicKeys(other).some((k) => nics.get(k)?.effective === true)) {
+    if (!vmNicKeys(other).some((k) => acceleratedAtHardware(other, nics.get(k)))) {
       throw availabilitySetNotOnAcceleratedCluster(vm.name, set?.name ?? '', other.name);
     }
   }

@@ -71,11 +71,14 @@ function putVirtualNetwork(arm: ArmServices, call: ItemCall): ArmResult {
         `Virtual network ${p.name} needs addressSpace.addressPrefixes in CIDR notation.`,
       );
     }
+    // What Azure adds to a new virtual network (recording python-compute-vm-lifecycle.json).
     return {
       ...properties,
       subnets: arr(properties.subnets).map((s) => subnetJson(id, obj(s))),
       provisioningState: 'Succeeded',
       resourceGuid: randomUUID(),
+      virtualNetworkPeerings: arr(properties.virtualNetworkPeerings),
+      enableDdosProtection: properties.enableDdosProtection === true,
     };
   });
   return networkWriteDone(arm, resource, existing, call.req);
@@ -122,6 +125,7 @@ function subnetJson(vnetId: string, body: JsonObject): JsonObject {
     ...props,
     addressPrefix: prefix,
     provisioningState: 'Succeeded',
+    delegations: arr(props.delegations),
     privateEndpointNetworkPolicies: 'Disabled',
     privateLinkServiceNetworkPolicies: 'Enabled',
   });

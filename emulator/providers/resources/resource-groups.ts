@@ -7,12 +7,15 @@ import type { ArmResult, RequestInfo } from '../../arm/request';
 import type { ArmServices } from '../../arm/services';
 import { route } from '../../http/router';
 import { type ResourceType, RG, SUB } from '../resource-type';
-import { requireGroup, RESOURCE_GROUPS, type ResourceGroup } from '../scope';
+import { knowSubscription, requireGroup, RESOURCE_GROUPS, type ResourceGroup } from '../scope';
 
 const READ = 'Microsoft.Resources/subscriptions/resourceGroups/read';
 const WRITE = 'Microsoft.Resources/subscriptions/resourceGroups/write';
 
-/** Resource groups: PUT (a group cannot change location), GET, list. */
+/**
+ * Resource groups: PUT (a group cannot change location), GET, list. A PUT is how a
+ * subscription the emulator has never seen comes to exist (seeding goes through it too).
+ */
 export const resourceGroups: ResourceType = {
   type: 'Microsoft.Resources/resourceGroups',
   routes: (arm) => [
@@ -21,9 +24,12 @@ export const resourceGroups: ResourceType = {
       const items = groups.filter((g) => same(g.subscriptionId, call.params.sub)).map(groupJson);
       return page(items, call, arm.config().pageSize);
     }),
-    route('PUT', RG, WRITE, ({ params, body, req }) =>
-      putResourceGroup(arm, params.sub, params.rg, body, req),
-    ),
+    {
+      ...route('PUT', RG, WRITE, ({ params, body, req }) =>
+        putResourceGroup(arm, params.sub, params.rg, body, req),
+      ),
+      opensSubscription: true,
+    },
     route('GET', RG, READ, ({ params }) => ({
       status: 200,
       body: groupJson(requireGroup(arm, params.sub, params.rg)),
@@ -46,6 +52,7 @@ function putResourceGroup(
   if (existing && existing.location.toLowerCase() !== location.toLowerCase()) {
     throw invalidResourceGroupLocation(location, existing.location, existing.name);
   }
+  knowSubscription(arm, sub);
   const group = groups.set({
     id: existing?.id ?? id,
     name: existing?.name ?? name,

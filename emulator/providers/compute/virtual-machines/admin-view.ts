@@ -1,8 +1,9 @@
 import type { ArmServices } from '../../../arm/services';
 import { NETWORK_INTERFACES } from '../../network/network-interfaces/model';
+import type { GuestDrivers } from './guest-drivers';
 import type { GuestOs } from './guest-os';
+import { acceleratedNetworkingEffective, type NicHardware } from './hardware';
 import {
-  ALLOCATED,
   availabilitySetOf,
   type PowerState,
   type ProvisioningState,
@@ -21,9 +22,15 @@ export interface VmView {
   powerState: PowerState;
   provisioningState: ProvisioningState;
   availabilitySet?: string;
+  /** The NIC hardware of the host it runs on (or last ran on, while deallocated). */
+  nicHardware: NicHardware;
+  /** The Accelerated Networking drivers its guest carries. */
+  guest: GuestDrivers;
   nics: {
     id: string;
     enableAcceleratedNetworking: boolean;
+    /** AN is on at the hardware (the flag at the last allocation, or a size that requires it)
+     * and the guest has the driver of that hardware. */
     acceleratedNetworkingEffective: boolean;
   }[];
   deallocations: number;
@@ -47,13 +54,14 @@ export function vmViews(arm: ArmServices, withTimeline = false): VmView[] {
         powerState: vm.powerState,
         provisioningState: vm.provisioningState,
         ...(set ? { availabilitySet: set } : {}),
+        nicHardware: vm.nicHardware,
+        guest: { ...vm.guest },
         nics: vmNicKeys(vm).map((k) => {
           const nic = nics.get(k);
           return {
             id: nic?.id ?? k,
             enableAcceleratedNetworking: nic?.properties.enableAcceleratedNetworking === true,
-            acceleratedNetworkingEffective:
-              nic?.effective === true && ALLOCATED.includes(vm.powerState),
+            acceleratedNetworkingEffective: acceleratedNetworkingEffective(vm, nic),
           };
         }),
         deallocations: vm.deallocations,
@@ -68,6 +76,21 @@ export function vmViews(arm: ArmServices, withTimeline = false): VmView[] {
 export function setGuestOs(arm: ArmServices, vmId: string, os: Partial<GuestOs>): void {
   const vm = arm.store.of(VIRTUAL_MACHINES).get(vmId);
   if (vm) vm.guestOs = { ...vm.guestOs, ...os };
+}
+
+/** Settles a seeded VM's guest drivers and NIC hardware (the seed spec checked both). */
+export function setHardware(
+  arm: ArmServices,
+  vmId: string,
+  settings: { guest?: Partial<GuestDrivers>; nicHardware?: NicHardware },
+): void {
+  const vm = arm.store.of(VIRTUAL_MACHINES).get(vmId);
+  if (!vm) return;
+  for (const driver of ['mellanox', 'mana'] as const) {
+    const has = settings.guest?.[driver];
+    if (has !== undefined) vm.guest[driver] = has;
+  }
+  if (settings.nicHardware) vm.nicHardware = settings.nicHardware;
 }
 
 /** Zeroes the per-VM counters (after seeding). */

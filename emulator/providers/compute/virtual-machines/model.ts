@@ -4,7 +4,9 @@ import type { ArmServices } from '../../../arm/services';
 import { recordKind, type ResourceRecord } from '../../../arm/store';
 import { findVmSize, type VmSize } from '../../../skus';
 import { findInGroup } from '../../scope';
+import type { GuestDrivers } from './guest-drivers';
 import type { GuestOs } from './guest-os';
+import type { NicHardware } from './hardware';
 
 export const VIRTUAL_MACHINES_TYPE = 'Microsoft.Compute/virtualMachines';
 
@@ -24,6 +26,10 @@ export interface Vm extends ResourceRecord {
   /** The operation that holds the VM (rule 1: no other may start meanwhile). */
   busy: { operation: string; operationId: string } | undefined;
   guestOs: GuestOs;
+  /** The Accelerated Networking drivers the guest carries. */
+  guest: GuestDrivers;
+  /** The NIC hardware of the host the VM runs on (or last ran on, while deallocated). */
+  nicHardware: NicHardware;
   osDiskKey: string;
   deallocations: number;
   tempDiskWipes: number;

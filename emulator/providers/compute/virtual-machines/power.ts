@@ -139,8 +139,9 @@ function powerTransition(
   setPower(vm, during);
   vm.provisioningState = 'Updating';
   if (operation === 'deallocate') release(arm, vm);
-  // The VM is placed on hardware when the start is accepted: NIC flags take effect then.
-  if (operation === 'start' && fromDeallocated) allocate(arm, vm);
+  // The VM is placed on hardware when the start is accepted: NIC flags take effect then, and
+  // a size Azure may move to MANA may land there.
+  if (operation === 'start' && fromDeallocated) allocate(arm, vm, 'start');
   const op = startVmOperation(
     arm,
     vm,
@@ -162,7 +163,7 @@ function powerTransition(
         // deallocated leaves it deallocated), and Azure marks its provisioning Failed.
         setPower(vm, before);
         vm.provisioningState = 'Failed';
-        if (operation === 'deallocate' && ALLOCATED.includes(before)) allocate(arm, vm, false);
+        if (operation === 'deallocate' && ALLOCATED.includes(before)) allocate(arm, vm, 'restore');
         if (operation === 'start' && fromDeallocated) release(arm, vm);
       },
     },

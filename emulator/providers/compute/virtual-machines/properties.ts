@@ -77,10 +77,19 @@ export function completeVmProperties(arm: ArmServices, vm: Vm, properties: JsonO
             ...visibleOsProfile,
             ...(osType === 'Windows'
               ? {
+                  // Azure's defaults, as the recorded Windows VMs show them
+                  // (python-compute-vm-lifecycle.json).
                   windowsConfiguration: {
                     provisionVMAgent: true,
                     enableAutomaticUpdates: true,
                     ...obj(osProfile.windowsConfiguration),
+                    patchSettings: {
+                      patchMode: 'AutomaticByOS',
+                      assessmentMode: 'ImageDefault',
+                      ...obj(obj(osProfile.windowsConfiguration).patchSettings),
+                    },
+                    enableVMAgentPlatformUpdates:
+                      obj(osProfile.windowsConfiguration).enableVMAgentPlatformUpdates ?? false,
                   },
                 }
               : {
@@ -145,6 +154,7 @@ function completeDataDisk(
     },
     deleteOption: str(disk.deleteOption) ?? 'Detach',
     ...(typeof size === 'number' ? { diskSizeGB: size } : {}),
+    toBeDetached: disk.toBeDetached === true,
   };
 }
 

@@ -20,7 +20,9 @@ import {
 import { NETWORK_INTERFACES } from '../../network/network-interfaces/model';
 import { checkAcceleratedCluster, resolveAvailabilitySet } from '../availability-sets';
 import { createOsDisk } from '../disks';
+import { guestDriversFromImage } from './guest-drivers';
 import { guestOsFromImage } from './guest-os';
+import { firstHardware, hardwareAfterResize } from './hardware';
 import { setPower, VIRTUAL_MACHINES, VIRTUAL_MACHINES_TYPE, type Vm } from './model';
 import { allocate, release } from './placement';
 import { checkIdle, startVmOperation } from './power';
@@ -56,7 +58,12 @@ export function putVm(arm: ArmServices, call: ItemCall): ArmResult {
   checkAcceleratedNetworkingSize(arm, size, nicKeys, p.name);
 
   const storage = obj(properties.storageProfile);
-  const guestOs = guestOsFromImage(obj(storage.imageReference), str(obj(storage.osDisk).osType));
+  const image = obj(storage.imageReference);
+  const guestOs = guestOsFromImage(image, str(obj(storage.osDisk).osType));
+  const guest = guestDriversFromImage(
+    { publisher: str(image.publisher), offer: str(image.offer), sku: str(image.sku) },
+    guestOs,
+  );
   const vm: Vm = {
     id,
     subscriptionId: p.sub,
@@ -74,6 +81,8 @@ export function putVm(arm: ArmServices, call: ItemCall): ArmResult {
     provisioningState: 'Creating',
     busy: undefined,
     guestOs,
+    guest,
+    nicHardware: firstHardware(size),
     osDiskKey: '',
     deallocations: 0,
     tempDiskWipes: 0,
@@ -91,7 +100,7 @@ export function putVm(arm: ArmServices, call: ItemCall): ArmResult {
     if (nic) nic.vmKey = id.toLowerCase();
   }
   createOsDisk(arm, vm);
-  allocate(arm, vm);
+  allocate(arm, vm, 'create');
   const op = startVmOperation(arm, vm, 'create', 'vmCreate', req, {
     succeed: () => {
       setPower(vm, 'running');
@@ -142,8 +151,10 @@ function updateVm(
     throw propertyChangeNotAllowed('location');
   }
 
-  const previous = { properties: vm.properties, tags: vm.tags };
+  const previous = { properties: vm.properties, tags: vm.tags, nicHardware: vm.nicHardware };
   vm.properties = completeVmProperties(arm, vm, properties);
+  // A resize to a size that cannot run on the VM's hardware moves it (MANA-only v6 sizes).
+  vm.nicHardware = hardwareAfterResize(size, vm.nicHardware);
   if (method === 'PUT' || body.tags !== undefined)
     vm.tags = isObject(body.tags) ? body.tags : vm.tags;
   vm.etag += 1;
@@ -156,6 +167,7 @@ function updateVm(
     fail: () => {
       vm.properties = previous.properties;
       vm.tags = previous.tags;
+      vm.nicHardware = previous.nicHardware;
       vm.provisioningState = 'Failed';
     },
   });

@@ -79,5 +79,14 @@ function deleteNic(arm: ArmServices, { params: p, req }: ItemCall): ArmResult {
     subscriptionId: p.sub,
     resourceGroup: nic.resourceGroup,
   });
-  return { status: 200 };
+  // Azure answers 200 with the operation's status and result URLs, which SDKs poll
+  // (recording dotnet-nic-accelerated-networking.json).
+  const operation = arm.operations.completed('Microsoft.Network', nic.location, req, p.sub);
+  return {
+    status: 200,
+    headers: {
+      'Azure-AsyncOperation': operation,
+      Location: operation.replace('/operations/', '/operationResults/'),
+    },
+  };
 }

@@ -37,6 +37,8 @@ export function nicJson(arm: ArmServices, nic: Nic): JsonObject {
       nicType: 'Standard',
       auxiliaryMode: 'None',
       auxiliarySku: 'None',
+      // Read-only; true in the recordings (python-compute-vm-lifecycle.json).
+      allowPort25Out: true,
       ...(vm ? { primary: primaryIndex === 0, virtualMachine: { id: vm.id } } : {}),
     },
   };

@@ -5,7 +5,8 @@ import {
   anotherOperationInProgress,
   invalidRequestFormat,
 } from '../../../arm/errors';
-import { sizeOf, VIRTUAL_MACHINES } from '../../compute/virtual-machines/model';
+import { requiresAcceleratedNetworking } from '../../compute/virtual-machines/hardware';
+import { ALLOCATED, sizeOf, VIRTUAL_MACHINES } from '../../compute/virtual-machines/model';
 import {
   type ArmResult,
   type ArmServices,
@@ -27,8 +28,9 @@ const TYPE = NETWORK_INTERFACES_TYPE;
 /**
  * PUT: a long-running operation (429 RetryableErrorDueToAnotherOperation while one runs),
  * If-Match etags and every IP configuration sent again (rule 3). Rule 2: the flag needs a
- * size with the capability; it takes effect now on a NIC no VM holds, else at the VM's next
- * allocation (placement.ts).
+ * size with the capability; it takes effect now on a NIC no VM holds, and on a NIC of an
+ * allocated VM whose size requires AN (Azure enables it at runtime there), else at the VM's
+ * next allocation (placement.ts).
  */
 export function putNic(arm: ArmServices, call: ItemCall): ArmResult {
   const { params: p, body, req } = call;
@@ -49,15 +51,16 @@ export function putNic(arm: ArmServices, call: ItemCall): ArmResult {
     );
   }
   const configs = ipConfigurations(arm, id, arr(properties.ipConfigurations), existing);
+  const vm = existing?.vmKey ? arm.store.of(VIRTUAL_MACHINES).get(existing.vmKey) : undefined;
+  const size = vm ? sizeOf(vm) : undefined;
   if (
-    existing?.vmKey !== undefined &&
+    vm &&
+    size &&
     flag === true &&
-    existing.properties.enableAcceleratedNetworking !== true
+    existing?.properties.enableAcceleratedNetworking !== true &&
+    !size.acceleratedNetworking
   ) {
-    const vm = arm.store.of(VIRTUAL_MACHINES).get(existing.vmKey);
-    const size = vm ? sizeOf(vm) : undefined;
-    if (vm && size && !size.acceleratedNetworking)
-      throw acceleratedNetworkingNotPermitted(size.name, existing.id, vm.name);
+    throw acceleratedNetworkingNotPermitted(size.name, existing?.id ?? id, vm.name);
   }
 
   const nic: Nic = existing ?? {
@@ -99,6 +102,8 @@ export function putNic(arm: ArmServices, call: ItemCall): ArmResult {
   nic.etag = `W/"${randomUUID()}"`;
   if (flag !== true) nic.effective = false;
   else if (!wasFlagged && nic.vmKey === undefined) nic.effective = true;
+  else if (vm && ALLOCATED.includes(vm.powerState) && requiresAcceleratedNetworking(size))
+    nic.effective = true;
   nic.provisioningState = 'Updating';
   nics.set(nic);
 
