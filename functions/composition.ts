@@ -18,7 +18,7 @@ import type { LogPort, PauseStore } from '../shared/domain/ports';
 import { postJson } from '../shared/http/webhook';
 import { loadSettings, type Settings } from '../shared/platform/config';
 import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/platform/telemetry';
-import { TableApprovalStore } from '../shared/stores/approvals';
+import { type StoredApproval, TableApprovalStore } from '../shared/stores/approvals';
 import { TableAudit } from '../shared/stores/audit';
 import { TablePauseStore } from '../shared/stores/pause';
 import { TableRunStore } from '../shared/stores/runs';
@@ -28,7 +28,11 @@ import { contextLog, jsonLog, setAppInsightsExport } from './logging';
 export interface Services {
   settings: Settings;
   activities: Activities & ReturnType<typeof createApprovalActivities>;
-  approvals: ApprovalStore;
+  /** Approval requests, with what was asked when the requester kept it (the plan). */
+  approvals: ApprovalStore & {
+    get(instanceId: string): Promise<StoredApproval | undefined>;
+    listPending(now: Date): Promise<StoredApproval[]>;
+  };
   audit: TableAudit;
   runs: TableRunStore;
   /**
