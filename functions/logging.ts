@@ -66,27 +66,24 @@ function scrubFields(fields: Record<string, unknown>, depth = 0): Record<string,
 
 /**
  * An entry of a LogPort as a line: its `level` (info when it names none), its message (`msg`
- * when it has one, else its `step` and `result`: "approval-decision refused"), and every other
- * property as a field, credentials removed.
+ * when it has one; else, with a `result`, its `step` and `result`: "approval-decision refused";
+ * else its `message`), and every other property as a field, credentials removed.
  */
 export function logLine(entry: Record<string, unknown>): LogLine {
   const { level, msg, ...rest } = entry;
   const fields = scrubFields(rest);
+  const lineLevel = typeof level === 'string' && LEVELS.has(level) ? (level as LogLevel) : 'info';
+  if (typeof msg === 'string' && msg !== '')
+    return { level: lineLevel, msg: scrub(msg) as string, fields };
+  // An entry with a result says it in its step and result; one without says it in its message.
+  if (typeof fields.result !== 'string' && typeof fields.message === 'string') {
+    const { message, ...others } = fields;
+    return { level: lineLevel, msg: message, fields: others };
+  }
   const named = [fields.step, fields.result].filter(
     (v): v is string => typeof v === 'string' && v !== '',
   );
-  return {
-    level: typeof level === 'string' && LEVELS.has(level) ? (level as LogLevel) : 'info',
-    msg:
-      typeof msg === 'string' && msg !== ''
-        ? (scrub(msg) as string)
-        : named.length > 0
-          ? named.join(' ')
-          : typeof fields.message === 'string'
-            ? fields.message
-            : 'log',
-    fields,
-  };
+  return { level: lineLevel, msg: named.length > 0 ? named.join(' ') : 'log', fields };
 }
 
 const SEVERITY: Record<LogLevel, SeverityNumber> = {

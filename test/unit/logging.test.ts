@@ -31,6 +31,12 @@ describe('a log entry as a line', () => {
       'approval request posted',
     );
     expect(logLine({ level: 'loud' }).level).toBe('info');
+    // Without a result, the entry's message says what happened.
+    expect(logLine({ step: 'approval-request', message: 'No webhook: waiting' })).toEqual({
+      level: 'info',
+      msg: 'No webhook: waiting',
+      fields: { step: 'approval-request' },
+    });
   });
 
   test('when an entry carries a credential, then it is not written: fields named for secrets, and key or token query parameters', () => {
