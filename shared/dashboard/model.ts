@@ -402,11 +402,19 @@ export async function loadDashboard(
       ...(isDryRun(runsById.get(r.runId)) ? { dryRun: true } : {}),
     }));
   for (const run of resultRuns) {
+    // A run that ended (or whose orchestration died) with a VM still open did not finish it:
+    // that VM failed, as the run itself closes open outcomes before it completes (closeRun).
+    const reported = reportedStatus(run, instances.get(run.id) ?? ended.get(run.id));
+    const runEnded = !isOpenStatus(reported.status);
     for (const vm of results.get(run.id) ?? []) {
+      const open = runEnded && !isFinal(vm.outcome);
+      const reason = open
+        ? `the run ended without an outcome for this VM${reported.error !== undefined ? `: ${reported.error}` : ''}`
+        : vm.reason;
       rows.push({
         vmId: vm.vmId,
-        outcome: vm.outcome,
-        ...(vm.reason !== undefined ? { reason: vm.reason } : {}),
+        outcome: open ? 'failed' : vm.outcome,
+        ...(reason !== undefined ? { reason } : {}),
         at: vm.steps.at(-1)?.at ?? run.updatedAt,
         runId: run.id,
         ...(isDryRun(run) ? { dryRun: true } : {}),

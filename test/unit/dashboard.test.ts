@@ -552,6 +552,8 @@ describe('the dashboard after a dry run that follows a real run, with a live sca
         result('tiny', 'skipped', '2026-01-02T00:01:00.000Z'),
         result('other', 'planned', '2026-01-02T00:01:00.000Z'),
       ],
+      // Terminated while its VM waited for approval: the VM never got an outcome.
+      'bulk-dead': [result('lost', 'pending-approval', '2026-01-01T12:01:00.000Z')],
     };
     // The audit trail has the same outcomes (every run writes its outcome rows there).
     const audit: AuditInput[] = Object.entries(results).flatMap(([runId, rs]) =>
@@ -602,6 +604,7 @@ describe('the dashboard after a dry run that follows a real run, with a live sca
       { outcome: 'remediated', count: 2 },
       { outcome: 'planned', count: 1 },
       { outcome: 'skipped', count: 1 },
+      { outcome: 'failed', count: 1 },
     ]);
     const web1 = got.recent.find((r) => r.vmId === vm('web-1'));
     expect(web1).toMatchObject({ outcome: 'remediated', runId: 'bulk-real' });
@@ -619,12 +622,12 @@ describe('the dashboard after a dry run that follows a real run, with a live sca
 
   test('when the page has a live scan, then both sections say what they count and how they meet', async () => {
     const got = await loadDashboard(sources(), { now: new Date('2026-01-03T00:00:00Z') });
-    expect(got.fleet.total).toBe(4);
-    expect(got.fleet.inScan).toBe(4);
+    expect(got.fleet.total).toBe(5);
+    expect(got.fleet.inScan).toBe(5);
     expect(got.compliance).toMatchObject({ total: 4, withState: 3 });
     const html = renderDashboard(got);
     expect(sectionText(html, 'fleet')).toContain(
-      `4 of these VMs are in ${SUB} / rg-app, scanned below.`,
+      `5 of these VMs are in ${SUB} / rg-app, scanned below.`,
     );
     expect(sectionText(html, 'compliance').replace(' ,', ',')).toContain(
       `4 VMs in ${SUB} / rg-app, assessed now (every VM there, whether or not accelnet has run on it): 3 with an outcome in Fleet compliance, 1 never in a run.`,
@@ -643,6 +646,13 @@ describe('the dashboard after a dry run that follows a real run, with a live sca
       error: 'planning failed: [accelnet AuthorizationFailed] no access',
     });
     expect(got.runs).toEqual([]);
+    // Its VM that was still waiting did not get an outcome: it failed, saying why.
+    expect(got.recent.find((r) => r.vmId === vm('lost'))).toMatchObject({
+      outcome: 'failed',
+      reason:
+        'the run ended without an outcome for this VM: the run was terminated: stuck in planning',
+    });
+    expect(got.pending).toEqual([]);
     const runs = sectionText(renderDashboard(got), 'runs');
     expect(runs).toContain('bulk-dead subscription');
     expect(runs).toContain('failed the run was terminated: stuck in planning');
