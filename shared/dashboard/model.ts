@@ -298,6 +298,15 @@ function countsOf(value: unknown): Record<string, number> {
   );
 }
 
+/**
+ * A VM's outcome in a run that ended: one still open (pending-approval, in-progress) did not
+ * get one, so it failed; the run itself closes open outcomes so before it completes (closeRun),
+ * and one whose orchestration died before that is read the same way.
+ */
+export function settled(outcome: Outcome, runEnded: boolean): Outcome {
+  return runEnded && !isFinal(outcome) ? 'failed' : outcome;
+}
+
 /** A run's progress from its stored VM results, or else its custom status counts. */
 export function runProgress(
   run: RunRecord,
@@ -311,9 +320,13 @@ export function runProgress(
   let done: number;
   if (results.length > 0) {
     counts = {};
-    for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    const ended = !isOpenStatus(reported.status);
+    for (const r of results) {
+      const outcome = settled(r.outcome, ended);
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+    }
     total = results.length;
-    done = results.filter((r) => isFinal(r.outcome)).length;
+    done = results.filter((r) => isFinal(settled(r.outcome, ended))).length;
   } else {
     const c = countsOf(status.counts);
     counts = {};
@@ -407,7 +420,7 @@ export async function loadDashboard(
     const reported = reportedStatus(run, instances.get(run.id) ?? ended.get(run.id));
     const runEnded = !isOpenStatus(reported.status);
     for (const vm of results.get(run.id) ?? []) {
-      const open = runEnded && !isFinal(vm.outcome);
+      const open = settled(vm.outcome, runEnded) !== vm.outcome;
       const reason = open
         ? `the run ended without an outcome for this VM${reported.error !== undefined ? `: ${reported.error}` : ''}`
         : vm.reason;

@@ -653,6 +653,7 @@ describe('the dashboard after a dry run that follows a real run, with a live sca
         'the run ended without an outcome for this VM: the run was terminated: stuck in planning',
     });
     expect(got.pending).toEqual([]);
+    expect(byId.get('bulk-dead')).toMatchObject({ counts: { failed: 1 }, done: 1, total: 1 });
     const runs = sectionText(renderDashboard(got), 'runs');
     expect(runs).toContain('bulk-dead subscription');
     expect(runs).toContain('failed the run was terminated: stuck in planning');
