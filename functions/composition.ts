@@ -18,16 +18,21 @@ import type { LogPort, PauseStore } from '../shared/domain/ports';
 import { postJson } from '../shared/http/webhook';
 import { loadSettings, type Settings } from '../shared/platform/config';
 import { startTelemetry, withOutcomeEvents, withRunEvents } from '../shared/platform/telemetry';
-import { TableApprovalStore } from '../shared/stores/approvals';
+import { type StoredApproval, TableApprovalStore } from '../shared/stores/approvals';
 import { TableAudit } from '../shared/stores/audit';
 import { TablePauseStore } from '../shared/stores/pause';
 import { TableRunStore } from '../shared/stores/runs';
+import { contextLog, jsonLog, setAppInsightsExport } from './logging';
 
 /** The composition root: settings, credentials, clients and activities, made once. */
 export interface Services {
   settings: Settings;
   activities: Activities & ReturnType<typeof createApprovalActivities>;
-  approvals: ApprovalStore;
+  /** Approval requests, with what was asked when the requester kept it (the plan). */
+  approvals: ApprovalStore & {
+    get(instanceId: string): Promise<StoredApproval | undefined>;
+    listPending(now: Date): Promise<StoredApproval[]>;
+  };
   audit: TableAudit;
   runs: TableRunStore;
   /**
@@ -47,28 +52,17 @@ let services: Services | undefined;
 export function getServices(): Services {
   if (!services) {
     const settings = loadSettings();
-    // Outcome events go to Application Insights when it is configured; once per process.
+    // Outcome events and log records go to Application Insights when it is configured; once
+    // per process. Logs then leave as records with their fields alone (functions/logging.ts).
     startTelemetry(settings.appInsightsConnectionString);
+    setAppInsightsExport(settings.appInsightsConnectionString !== '');
     services = compose(settings);
   }
   return services;
 }
 
-/** Structured logs of one invocation, through the Functions logger (Application Insights in Azure). */
-export function contextLog(context: InvocationContext): LogPort {
-  return (entry) => {
-    const line = JSON.stringify(entry);
-    if (entry.level === 'warn') context.warn(line);
-    else if (entry.level === 'error') context.error(line);
-    else if (entry.level === 'debug') context.debug(line);
-    else context.info(line);
-  };
-}
-
-/** Structured logs outside an invocation: one JSON object per line on stdout. */
-export const jsonLog: LogPort = (entry) => {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-};
+// Structured logs (functions/logging.ts): the composition root says where they go.
+export { contextLog, jsonLog };
 
 export function compose(settings: Settings, log: LogPort = jsonLog): Services {
   const credential: TokenCredential = isLoopbackEndpoint(settings.armEndpoint)

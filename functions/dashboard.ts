@@ -9,14 +9,22 @@ import {
   renderDashboard,
 } from '../shared/dashboard/index';
 import { isGuid, isResourceGroupName } from '../shared/http/requests';
+import { pageResponse } from '../shared/http/route';
 import { AccelnetError } from '../shared/platform/errors';
 import type { Services } from './composition';
 import { findStatus } from './durable';
+import { checkScope } from './scope';
+
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
+/** `approved`, `rejected`, or an error code: what a decision's redirect back may say. */
+const RESULT = /^[A-Za-z][A-Za-z-]{0,63}$/;
 
 /**
  * GET /api/dashboard[?subscriptionId=ID[&resourceGroup=RG]]: the operator's page. The pause
  * switch, fleet compliance, runs in progress, pending approvals and recent outcomes; with a
- * subscription, a live compliance scan too.
+ * subscription, a live compliance scan too. `confirm=ID&decision=approve|reject` shows the
+ * confirmation of a decision (its button POSTs it); `decided=ID&result=…` says what the last
+ * decision came to (the decision's redirect back).
  */
 export function dashboard(
   services: Pick<Services, 'approvals' | 'arm' | 'audit' | 'durable' | 'pause' | 'rules' | 'runs'>,
@@ -26,6 +34,10 @@ export function dashboard(
     const subscriptionId = request.query.get('subscriptionId')?.trim() ?? '';
     const resourceGroup = request.query.get('resourceGroup')?.trim() || undefined;
     const code = request.query.get('code') ?? undefined;
+    const decidedId = request.query.get('decided') ?? '';
+    const result = request.query.get('result') ?? '';
+    const confirmId = request.query.get('confirm') ?? '';
+    const decision = request.query.get('decision');
     const scan =
       subscriptionId === ''
         ? undefined
@@ -40,11 +52,20 @@ export function dashboard(
                   'InvalidRequest',
                   'resourceGroup is not a resource group name.',
                 );
-              const snapshot = await discoverFleet(arm(subscriptionId), {
+              const scope = {
                 subscriptionId,
                 ...(resourceGroup !== undefined ? { resourceGroup } : {}),
-              });
-              return complianceRows(assessFleet(snapshot, rules));
+              };
+              const ports = arm(subscriptionId);
+              // A scope ARM does not know says so (SubscriptionNotFound, ResourceGroupNotFound).
+              const refused = await checkScope(ports, scope);
+              if (refused) {
+                const { error } = refused.jsonBody as { error: { code: string; message: string } };
+                throw new AccelnetError(error.code, error.message, {
+                  ...(refused.status !== undefined ? { status: refused.status } : {}),
+                });
+              }
+              return complianceRows(assessFleet(await discoverFleet(ports, scope), rules));
             },
           };
     const model = await loadDashboard(
@@ -56,20 +77,18 @@ export function dashboard(
         instances: durableInstances(services.durable(context)),
         ...(scan ? { scan } : {}),
       },
-      { now: new Date(), ...(code !== undefined ? { code } : {}) },
-    );
-    return {
-      status: 200,
-      headers: {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        // Nothing but the page itself: inline CSS, no scripts, no external resources.
-        'content-security-policy':
-          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        'x-content-type-options': 'nosniff',
+      {
+        now: new Date(),
+        ...(code !== undefined ? { code } : {}),
+        ...(INSTANCE_ID.test(decidedId) && RESULT.test(result)
+          ? { decided: { instanceId: decidedId, result } }
+          : {}),
+        ...(INSTANCE_ID.test(confirmId) && (decision === 'approve' || decision === 'reject')
+          ? { confirm: { instanceId: confirmId, decision } }
+          : {}),
       },
-      body: renderDashboard(model),
-    };
+    );
+    return pageResponse(200, renderDashboard(model));
   };
 }
 
@@ -83,6 +102,7 @@ function durableInstances(client: df.DurableClient): InstancePort {
     createdTime: new Date(s.createdTime).toISOString(),
     lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
     input: s.input,
+    output: s.output,
   });
   return {
     listActive: async () =>

@@ -3,7 +3,7 @@ import { compliance } from './compliance';
 import type { Services } from './composition';
 import { dashboard } from './dashboard';
 import { getPause, pauseRuns, resumeRuns } from './pause';
-import { getRemediation, startRemediation } from './remediations';
+import { getRemediation, listRemediations, startRemediation } from './remediations';
 import { vmWriteEvents } from './vmEvents';
 import { vmRemediation } from './vmRemediation';
 
@@ -17,6 +17,7 @@ export function createHandlers(services: Services) {
     vmRemediation: vmRemediation(services),
     startRemediation: startRemediation(services),
     getRemediation: getRemediation(services),
+    listRemediations: listRemediations(services),
     compliance: compliance(services),
     decideByLink: decideByLink(services),
     decideByOperator: decideByOperator(services),

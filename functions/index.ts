@@ -21,6 +21,7 @@ export const FUNCTION_NAMES = {
   vmRemediation: 'vmRemediation',
   startRemediation: 'startRemediation',
   getRemediation: 'getRemediation',
+  listRemediations: 'listRemediations',
   compliance: 'compliance',
   decideByLink: 'decideByLink',
   decideByOperator: 'decideByOperator',
@@ -84,6 +85,15 @@ app.http(FUNCTION_NAMES.startRemediation, {
   authLevel: 'function',
   extraInputs: [df.input.durableClient()],
   handler: (request, context) => handlers().startRemediation(request, context),
+});
+
+// The runs, newest first (GET on the route that starts them: a function per method).
+app.http(FUNCTION_NAMES.listRemediations, {
+  route: 'remediations',
+  methods: ['GET'],
+  authLevel: 'function',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => handlers().listRemediations(request, context),
 });
 
 app.http(FUNCTION_NAMES.getRemediation, {

@@ -2,40 +2,62 @@ import { randomUUID } from 'node:crypto';
 
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
-import * as df from 'durable-functions';
 
 import { type BulkInput, ORCHESTRATION } from '../shared/activities/contracts';
 import { summarize } from '../shared/domain/outcomes';
 import type { RunRecord } from '../shared/domain/ports';
 import { MAX_BULK_BODY_BYTES, MAX_VM_IDS, parseBulkRequest } from '../shared/http/requests';
-import { errorResponse, readBodyText } from '../shared/http/route';
+import { errorResponse, readBody } from '../shared/http/route';
+import {
+  type InstanceEnd,
+  instanceFailure,
+  isOpenStatus,
+  parseRunListQuery,
+  reportedStatus,
+} from '../shared/http/runs';
 import { ensureError } from '../shared/platform/errors';
 import { contextLog, type Services } from './composition';
 import { findStatus } from './durable';
+import { checkScope } from './scope';
 
 const RUN_ID = /^bulk-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** POST /api/remediations: starts a bulk run; a bad body gets 400 and starts nothing. */
+/**
+ * POST /api/remediations: starts a bulk run. A bad body gets 400, a subscription or resource
+ * group that ARM does not know gets ARM's 404 at once; either way nothing starts.
+ */
 export function startRemediation(
-  services: Pick<Services, 'durable' | 'runs' | 'settings'>,
+  services: Pick<Services, 'arm' | 'durable' | 'runs' | 'settings'>,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request: HttpRequest, context: InvocationContext) => {
-    const text = await readBodyText(
-      request,
-      MAX_BULK_BODY_BYTES,
-      `the most a valid request can be (${MAX_VM_IDS} VM ids of the longest valid length)`,
-    );
-    if (!text.ok) return text.response;
-    let body: unknown;
-    try {
-      body = JSON.parse(text.text);
-    } catch {
-      return errorResponse(400, 'InvalidJson', 'The body is not valid JSON.');
-    }
-    const parsed = parseBulkRequest(body);
+    const body = await readBody(request, {
+      limit: MAX_BULK_BODY_BYTES,
+      why: `the most a valid request can be (${MAX_VM_IDS} VM ids of the longest valid length)`,
+    });
+    if (!body.ok) return body.response;
+    if (body.kind === 'empty')
+      return errorResponse(400, 'InvalidRequest', '(body): a JSON object is required');
+    const parsed = parseBulkRequest(body.value);
     if (!parsed.ok) return errorResponse(400, 'InvalidRequest', parsed.message);
     const { settings, runs } = services;
     const log = contextLog(context);
+    const { subscriptionId, resourceGroup } = parsed.request;
+    const refused = await checkScope(services.arm(subscriptionId), {
+      subscriptionId,
+      ...(resourceGroup !== undefined ? { resourceGroup } : {}),
+    });
+    if (refused) {
+      log({
+        level: 'warn',
+        step: 'bulk',
+        result: 'refused',
+        status: refused.status,
+        code: (refused.jsonBody as { error: { code: string } }).error.code,
+        subscriptionId,
+        ...(resourceGroup !== undefined ? { resourceGroup } : {}),
+      });
+      return refused;
+    }
     const id = `bulk-${randomUUID()}`;
     const createdAt = new Date().toISOString();
     const { vmIds, ...scope } = parsed.request;
@@ -111,7 +133,7 @@ export function getRemediation(
       // its status, and its error if it failed, rather than 404.
       const live = await findStatus(services.durable(context), id);
       if (!live) return errorResponse(404, 'NotFound', `No remediation run ${id}.`);
-      const failed = liveFailure(live);
+      const failed = instanceFailure(endOf(live));
       return {
         status: 200,
         jsonBody: {
@@ -125,7 +147,7 @@ export function getRemediation(
       };
     }
     const vms = await runs.listVmResults(id);
-    const { status, error } = await runStatus(run, services.durable(context), id);
+    const { status, error } = await runStatus(run, services.durable(context));
     return {
       status: 200,
       jsonBody: {
@@ -141,26 +163,51 @@ export function getRemediation(
 }
 
 /**
+ * GET /api/remediations?top=N: the N most recent runs, newest first, each with its status,
+ * its counts and, when it failed, its error: `{runs: [{id, status, createdAt, summary, error?}]}`.
+ */
+export function listRemediations(
+  services: Pick<Services, 'durable' | 'runs'>,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request: HttpRequest, context: InvocationContext) => {
+    const query = parseRunListQuery(request.query.entries());
+    if (!query.ok) return errorResponse(400, 'InvalidRequest', query.message);
+    const { runs } = services;
+    const newest = (await runs.listRuns()).slice(0, query.top);
+    const client = services.durable(context);
+    const listed = await Promise.all(
+      newest.map(async (run) => {
+        const [vms, reported] = await Promise.all([
+          runs.listVmResults(run.id),
+          runStatus(run, client),
+        ]);
+        return {
+          id: run.id,
+          status: reported.status,
+          createdAt: run.createdAt,
+          summary: summarize(vms),
+          ...(reported.error !== undefined ? { error: reported.error } : {}),
+        };
+      }),
+    );
+    return { status: 200, jsonBody: { runs: listed } };
+  };
+}
+
+/** What a run's status needs of its orchestration. */
+function endOf(live: DurableOrchestrationStatus): InstanceEnd {
+  return { runtimeStatus: String(live.runtimeStatus), output: live.output };
+}
+
+/**
  * The stored status, unless the orchestration itself ended abnormally (it could not record
  * its end: the store failed after retries); then `failed`, with the orchestration's error.
  */
 async function runStatus(
   run: RunRecord,
   client: DurableClient,
-  id: string,
 ): Promise<{ status: RunRecord['status']; error?: string }> {
-  const stored = { status: run.status, ...(run.error !== undefined ? { error: run.error } : {}) };
-  if (run.status === 'completed' || run.status === 'failed') return stored;
-  const live = await findStatus(client, id);
-  const failed = live && liveFailure(live);
-  return failed !== undefined ? { status: 'failed', error: failed } : stored;
-}
-
-/** Why an orchestration ended abnormally, or undefined while it runs or once it completed. */
-function liveFailure(live: DurableOrchestrationStatus): string | undefined {
-  if (live.runtimeStatus === df.OrchestrationRuntimeStatus.Terminated)
-    return `the run was terminated${typeof live.output === 'string' ? `: ${live.output}` : ''}`;
-  if (live.runtimeStatus !== df.OrchestrationRuntimeStatus.Failed) return undefined;
-  const output = typeof live.output === 'string' ? live.output : JSON.stringify(live.output);
-  return `the run failed: ${output ?? 'no reason given'}`.slice(0, 4000);
+  if (!isOpenStatus(run.status)) return reportedStatus(run, undefined);
+  const live = await findStatus(client, run.id);
+  return reportedStatus(run, live && endOf(live));
 }

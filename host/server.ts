@@ -21,7 +21,7 @@ import {
   send,
 } from './http/body';
 import { compileRoute } from './http/routes';
-import { createLogger, errorMessage, type LogSink } from './log';
+import { appMessage, createLogger, errorMessage, hostLevel, type LogSink } from './log';
 import { type InputFor, loadApp, type RegisteredFunction, type Registry } from './registry';
 import { fromTypedData, isRecord } from './rpc';
 
@@ -68,7 +68,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     }
   };
   const registry = await loadApp(options.entry);
-  registry.onLog((entry, message) => appLog.info(message, { ...entry }));
+  // The app's logs: the worker's level as the host's, and a structured entry's fields at the
+  // top level of the line (host/log.ts appMessage), beside the invocation that logged it.
+  registry.onLog(({ level, ...entry }, message) => {
+    const logged = appMessage(message);
+    appLog.log(logged.level ?? hostLevel(level), logged.msg, {
+      ...entry,
+      ...logged.fields,
+      ...entry,
+    });
+  });
   const functionKey = options.functionKey ?? randomBytes(24).toString('base64url');
   // The client binding's RPC base URL, like the extension's private local endpoint.
   const rpcPrefix = `/_host/durabletask/${randomBytes(16).toString('hex')}/`;

@@ -1,7 +1,7 @@
 /** The dashboard page: a pure function of its model, every value escaped, no external resources. */
 
 import { OUTCOMES } from '../domain/outcomes';
-import type { DashboardModel, RunProgress } from './model';
+import type { DashboardModel, RunProgress, VmState } from './model';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -88,8 +88,20 @@ function pauseSection(model: DashboardModel): string {
   return `<section id="pause">${banner}</section>`;
 }
 
+/** Where a scan's scope is, in words. */
+function scopeText(scan: { subscriptionId: string; resourceGroup?: string }): string {
+  return `${scan.subscriptionId}${scan.resourceGroup ? ` / ${scan.resourceGroup}` : ''}`;
+}
+
 function fleetSection(model: DashboardModel): string {
   const { fleet } = model;
+  const scan = model.compliance;
+  const what =
+    `<p class="muted what">Each VM counted once, by its current state: its latest outcome of a run that acted; a dry run's plan counts only for a VM no run has acted on. From event runs and the ${'20'} most recent bulk runs, in every subscription.` +
+    (fleet.inScan !== undefined && scan
+      ? ` <span class="in-scan">${fleet.inScan} of these VMs are in ${esc(scopeText(scan))}, scanned below.</span>`
+      : '') +
+    `</p>`;
   const cards = [
     `<div class="card total"><div class="n">${fleet.total}</div><div class="l">VMs with an outcome</div></div>`,
     ...fleet.byOutcome.map(
@@ -108,7 +120,7 @@ function fleetSection(model: DashboardModel): string {
   return `<section id="fleet"><h2>Fleet compliance</h2>${
     fleet.total === 0
       ? empty('No outcomes recorded yet.')
-      : `<div class="cards">${cards}</div>${reasons}`
+      : `<div class="cards">${cards}</div>${what}${reasons}`
   }</section>`;
 }
 
@@ -120,9 +132,9 @@ function complianceSection(model: DashboardModel): string {
   let body = '';
   if (scan?.error !== undefined) body = `<p class="error">${esc(scan.error)}</p>`;
   else if (scan) {
-    const where = `${scan.subscriptionId}${scan.resourceGroup ? ` / ${scan.resourceGroup}` : ''}`;
+    const never = scan.total - scan.withState;
     body =
-      `<p class="muted">${scan.total} VMs in ${esc(where)}, assessed now.</p>` +
+      `<p class="muted">${scan.total} VMs in ${esc(scopeText(scan))}, assessed now (every VM there, whether or not accelnet has run on it): <span class="with-state">${scan.withState} with an outcome in Fleet compliance</span>, ${never} never in a run.</p>` +
       (scan.groups.length === 0
         ? empty('No VMs in scope.')
         : table(
@@ -161,7 +173,11 @@ function runsSection(model: DashboardModel): string {
           model.recentRuns.map((r) => [
             `<code>${esc(r.id)}</code>`,
             esc(r.scope),
-            esc(r.status),
+            `<span class="badge o-${esc(r.status.replace(/[^a-z-]/g, ''))}">${esc(r.status)}</span>${
+              r.error !== undefined
+                ? `<div class="error run-error">${clip(r.error, 400)}</div>`
+                : ''
+            }`,
             countsText(r.counts),
             time(r.updatedAt),
           ]),
@@ -191,24 +207,100 @@ function pendingSection(model: DashboardModel): string {
   }</section>`;
 }
 
-/** Approve and reject buttons: the operator's decision (POST /api/approvals/{instanceId}). */
+/**
+ * Approve and reject buttons. Each asks first: it opens this page with the confirmation
+ * (a GET, deciding nothing), whose own button POSTs the decision. No script needed.
+ */
 function decideForms(instanceId: string, code: string | undefined): string {
-  const action = `approvals/${encodeURIComponent(instanceId)}${code !== undefined ? `?code=${encodeURIComponent(code)}` : ''}`;
+  const hidden = (name: string, value: string): string =>
+    `<input type="hidden" name="${name}" value="${esc(value)}">`;
   const form = (decision: 'approve' | 'reject', label: string): string =>
-    `<form method="post" action="${esc(action)}" class="decide"><input type="hidden" name="decision" value="${decision}"><input type="hidden" name="by" value="dashboard"><button type="submit" class="${decision}">${label}</button></form>`;
-  return `${form('approve', 'Approve')} ${form('reject', 'Reject')}`;
+    `<form method="get" action="dashboard" class="decide">${code !== undefined ? hidden('code', code) : ''}${hidden('confirm', instanceId)}${hidden('decision', decision)}<button type="submit" class="${decision}">${label}</button></form>`;
+  return `${form('approve', 'Approve…')} ${form('reject', 'Reject…')}`;
+}
+
+const VERBS = {
+  approve: { ask: 'Approve', done: 'Approved' },
+  reject: { ask: 'Reject', done: 'Rejected' },
+} as const;
+
+/** The confirmation of a decision: what it decides, a button that POSTs it, and Cancel. */
+function confirmSection(model: DashboardModel): string {
+  const confirm = model.confirm;
+  if (!confirm) return '';
+  const verb = VERBS[confirm.decision];
+  const cancel = `<a href="${esc(dashboardHref(model.code))}" class="cancel">Cancel</a>`;
+  const p = confirm.pending;
+  if (!p)
+    return `<section id="confirm" class="confirm gone" role="alert"><h2>Nothing to ${esc(confirm.decision)}</h2><p><code>${esc(confirm.instanceId)}</code> is not waiting for a decision any more: it was decided, it expired, or its run ended.</p><p>${cancel}</p></section>`;
+  const action = `approvals/${encodeURIComponent(p.instanceId)}${model.code !== undefined ? `?code=${encodeURIComponent(model.code)}` : ''}`;
+  const what =
+    p.kind === 'VM'
+      ? `the remediation of VM <strong title="${esc(p.subject)}">${esc(vmName(p.subject))}</strong>`
+      : `the bulk run over ${esc(p.subject)} (<span class="num">${p.vms}</span> VMs waiting)`;
+  const effects = confirm.plan?.effects ?? [];
+  const consequence =
+    confirm.decision === 'approve'
+      ? 'Approving lets the run take these VMs down (deallocate, enable Accelerated Networking, start again), each read again right before.'
+      : 'Rejecting ends the run for these VMs as rejected; nothing is touched.';
+  return `<section id="confirm" class="confirm" role="alert"><h2>${verb.ask} ${what}?</h2>
+<p>${esc(consequence)} A decision counts once and cannot be changed.</p>${
+    effects.length > 0 ? `<ul>${effects.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>` : ''
+  }<p class="muted">Approval request <code>${esc(p.instanceId)}</code>${
+    p.expiresAt !== undefined ? `, expires ${time(p.expiresAt)}` : ''
+  }.</p>
+<form method="post" action="${esc(action)}" class="decide confirm-form"><input type="hidden" name="decision" value="${confirm.decision}"><input type="hidden" name="by" value="dashboard"><button type="submit" class="${confirm.decision}">Yes, ${esc(confirm.decision)}</button> ${cancel}</form></section>`;
+}
+
+/** What the last decision from this page came to, after its redirect back. */
+function noticeSection(model: DashboardModel): string {
+  const notice = model.notice;
+  if (!notice) return '';
+  const id = `<code>${esc(notice.instanceId)}</code>`;
+  const messages: Record<string, [string, string]> = {
+    approved: ['ok', `Approved ${id}: the decision is recorded and the run goes on.`],
+    rejected: ['ok', `Rejected ${id}: the decision is recorded; the run touches nothing.`],
+    ApprovalAlreadyDecided: [
+      'refused',
+      `Not recorded: ${id} was already decided; a decision counts once.`,
+    ],
+    ApprovalExpired: [
+      'refused',
+      `Not recorded: ${id} expired, or its run no longer waits (approval-timeout).`,
+    ],
+    ApprovalNotDelivered: [
+      'refused',
+      `Not recorded: the decision on ${id} could not be delivered to its run; try again.`,
+    ],
+  };
+  const [kind, text] = messages[notice.result] ?? [
+    'refused',
+    `Not recorded: the decision on ${id} was refused (${esc(notice.result)}).`,
+  ];
+  return `<section id="notice" class="notice ${kind}" role="status"><p>${text}</p></section>`;
+}
+
+/** A VM's current state: its outcome, marked when it is only a plan, and a later plan beside it. */
+function stateCell(state: VmState): string {
+  const planOnly =
+    state.dryRun === true ? ' <span class="muted">(dry run: nothing done)</span>' : '';
+  const later =
+    state.laterPlan !== undefined
+      ? ` <span class="muted later-plan">later dry run: ${esc(state.laterPlan.outcome)}, ${time(state.laterPlan.at)}</span>`
+      : '';
+  return `${badge(state.outcome)}${planOnly}${later}`;
 }
 
 function recentSection(model: DashboardModel): string {
-  return `<section id="recent"><h2>Recent remediations</h2>${
+  return `<section id="recent"><h2>Recent remediations</h2><p class="muted what">Each VM's current state (as counted in Fleet compliance), newest first.</p>${
     model.recent.length === 0
       ? empty('No outcomes recorded yet.')
       : table(
-          ['VM', 'Resource group', 'Outcome', 'Reason', 'Run', 'At'],
+          ['VM', 'Resource group', 'Current state', 'Reason', 'Run', 'At'],
           model.recent.map((r) => [
             `<span class="vm" title="${esc(r.vmId)}">${esc(vmName(r.vmId))}</span>`,
             esc(resourceGroupOf(r.vmId)),
-            badge(r.outcome),
+            stateCell(r),
             r.reason !== undefined ? clip(r.reason) : '',
             `<code title="${esc(r.runId)}">${esc(r.runId.length > 16 ? `${r.runId.slice(0, 15)}…` : r.runId)}</code>`,
             time(r.at),
@@ -267,6 +359,19 @@ time{white-space:nowrap}
 form.decide{display:inline}
 form.decide button{font:inherit;padding:2px 10px;border-radius:4px;cursor:pointer;border:1px solid #c9d1d9;background:#fff}
 form.decide button.approve{border-color:#1a7f37;background:#1a7f37;color:#fff}
+.what{margin:8px 0 0;font-size:12px}
+.run-error{font-size:12px;max-width:520px;white-space:normal}
+.confirm{border-color:#e16f24;border-left-width:6px;background:#fff8f2}
+.confirm.gone{border-color:#8c959f;background:#f6f8fa}
+.confirm ul{margin:6px 0}
+form.confirm-form{display:flex;gap:14px;align-items:center}
+form.confirm-form button{padding:5px 16px;font-weight:600}
+form.decide button.reject{border-color:#cf222e;color:#cf222e}
+form.confirm-form button.reject{background:#cf222e;color:#fff}
+.notice{border-left-width:6px}
+.notice p{margin:0}
+.notice.ok{background:#eef8f1;border-color:#2da44e;color:#17602e}
+.notice.refused{background:#fde2e1;border-color:#cf222e;color:#9b1c1c}
 form.scan{display:flex;flex-wrap:wrap;gap:10px;align-items:center;margin-bottom:10px}
 form.scan input{font:inherit;padding:3px 6px;border:1px solid #c9d1d9;border-radius:4px}
 form.scan button{font:inherit;padding:3px 12px;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:4px;cursor:pointer}
@@ -284,6 +389,8 @@ export function renderDashboard(model: DashboardModel): string {
 <body><header><h1>accelnet</h1><span class="muted">Accelerated Networking across the fleet · ${time(model.generatedAt)}</span><a href="${esc(refresh)}">Refresh</a></header>
 <main>
 ${pauseSection(model)}
+${noticeSection(model)}
+${confirmSection(model)}
 ${fleetSection(model)}
 ${runsSection(model)}
 ${pendingSection(model)}

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-import type { Verdict } from '../domain/approvals';
+import type { ApprovalRecord, Verdict } from '../domain/approvals';
 import { AccelnetError } from '../platform/errors';
-import { refused } from '../stores/approvals';
+import { alreadyDecided, expired, refused } from '../stores/approvals';
 
 /**
  * The approve and reject links of an approval request: each carries a token signed with
@@ -106,4 +106,28 @@ export function approvalUrls(
   const link = (decision: Verdict): string =>
     `${deps.publicUrl}/api/approvals/${encodeURIComponent(claims.instanceId)}/${decision}?token=${signToken(deps.secret, { ...claims, decision })}`;
   return { approveUrl: link('approve'), rejectUrl: link('reject') };
+}
+
+/** The refusal of a link that is not valid (forged, altered, of another round): 403. */
+export const invalidLink = (): AccelnetError =>
+  refused('ApprovalTokenInvalid', 'The approval link is not valid.');
+
+/**
+ * What a decision by a link of round `nonce` would get now, read without writing anything
+ * (the GET of a link): undefined when it would be taken; else the refusal the POST would get,
+ * by the approvals table's rules: 403 for no such round, 409 once decided, 410 once expired
+ * or when the run no longer waits (the POST closes such a request first, then answers 410).
+ */
+export function linkRefusal(
+  record: ApprovalRecord | undefined,
+  nonce: string | undefined,
+  now: Date,
+  runWaits: boolean,
+): AccelnetError | undefined {
+  if (!record || (nonce !== undefined && record.nonce !== nonce)) return invalidLink();
+  if (record.status === 'approved' || record.status === 'rejected')
+    return alreadyDecided(record.status);
+  if (record.status === 'expired' || now.getTime() >= Date.parse(record.expiresAt) || !runWaits)
+    return expired();
+  return undefined;
 }

@@ -217,6 +217,12 @@ export interface Settings {
   storageConnection: string;
   functionKey: string;
   appInsightsConnectionString: string;
+  /**
+   * App Service authentication (Easy Auth) is on for the app: App Service sets
+   * WEBSITE_AUTH_ENABLED=True and then vouches for the X-MS-CLIENT-PRINCIPAL header, which
+   * approvals record as who decided (shared/http/identity.ts). Off, the header is ignored.
+   */
+  easyAuthEnabled: boolean;
 }
 
 /** Reads and validates every setting once; a bad value fails fast naming the setting. */
@@ -266,6 +272,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     storageConnection: read('AzureWebJobsStorage'),
     functionKey: read('ACCELNET_FUNCTION_KEY'),
     appInsightsConnectionString: read('APPLICATIONINSIGHTS_CONNECTION_STRING'),
+    easyAuthEnabled: /^true$/i.test(env.WEBSITE_AUTH_ENABLED?.trim() ?? ''),
   };
 }
 

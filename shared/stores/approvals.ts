@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 
 import { RestError, TableClient } from '@azure/data-tables';
 
-import type { ApprovalRecord, ApprovalStore, RecordedDecision, Verdict } from '../domain/approvals';
+import type {
+  ApprovalPlan,
+  ApprovalRecord,
+  ApprovalStore,
+  RecordedDecision,
+  Verdict,
+} from '../domain/approvals';
 import { AccelnetError } from '../platform/errors';
 import { Table } from './table';
 
@@ -33,7 +39,51 @@ const keyOf = (instanceId: string): string =>
 /** Conditional writes that lost a race are read again and retried, at most this many times. */
 const WRITE_ATTEMPTS = 5;
 
-function toRecord(entity: ApprovalRecord): ApprovalRecord {
+/**
+ * A request as this table keeps it: the record, and what was asked (the plan and the sizes, as
+ * the webhook got them) when the requester passed them, for the page an approval link opens.
+ */
+export type StoredApproval = ApprovalRecord & { plan?: ApprovalPlan; size?: string };
+
+/** Table storage keeps strings of at most 32K UTF-16 characters: a longer plan loses its list. */
+const MAX_PLAN_CHARS = 30_000;
+
+function planJson(plan: ApprovalPlan | undefined): string | undefined {
+  if (plan === undefined) return undefined;
+  const whole = JSON.stringify(plan);
+  if (whole.length <= MAX_PLAN_CHARS) return whole;
+  const { vms, ...rest } = plan;
+  const reasons = rest.reasons.slice(0, 20);
+  return JSON.stringify({ ...rest, reasons, nics: [], vmCount: vms?.length ?? 0 }).slice(
+    0,
+    MAX_PLAN_CHARS,
+  );
+}
+
+function readPlan(text: unknown): ApprovalPlan | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const plan = JSON.parse(text) as unknown;
+    return typeof plan === 'object' && plan !== null ? (plan as ApprovalPlan) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The row of a request: its record's properties, the plan as JSON text. */
+function toEntity(record: StoredApproval): Record<string, unknown> {
+  const { plan, ...rest } = record;
+  const json = planJson(plan);
+  return {
+    partitionKey: keyOf(record.instanceId),
+    rowKey: ROW,
+    ...rest,
+    ...(json ? { planJson: json } : {}),
+  };
+}
+
+function toRecord(entity: StoredApproval & { planJson?: unknown }): StoredApproval {
+  const plan = readPlan(entity.planJson);
   return {
     instanceId: entity.instanceId,
     nonce: entity.nonce,
@@ -46,6 +96,8 @@ function toRecord(entity: ApprovalRecord): ApprovalRecord {
     ...(entity.decidedAt !== undefined ? { decidedAt: entity.decidedAt } : {}),
     ...(entity.decidedBy !== undefined ? { decidedBy: entity.decidedBy } : {}),
     ...(entity.closedAt !== undefined ? { closedAt: entity.closedAt } : {}),
+    ...(typeof entity.size === 'string' ? { size: entity.size } : {}),
+    ...(plan !== undefined ? { plan } : {}),
   };
 }
 
@@ -70,10 +122,10 @@ export class TableApprovalStore implements ApprovalStore {
 
   private async read(
     instanceId: string,
-  ): Promise<{ record: ApprovalRecord; etag: string } | undefined> {
+  ): Promise<{ record: StoredApproval; etag: string } | undefined> {
     const table = await this.table_();
     try {
-      const entity = await table.getEntity<ApprovalRecord>(keyOf(instanceId), ROW);
+      const entity = await table.getEntity<StoredApproval>(keyOf(instanceId), ROW);
       return {
         record: toRecord(entity),
         etag: entity.etag,
@@ -85,10 +137,10 @@ export class TableApprovalStore implements ApprovalStore {
   }
 
   /** Replaces the row if it is still at `etag` (else RestError 412); the new etag. */
-  private async replace(record: ApprovalRecord, etag: string): Promise<string> {
+  private async replace(record: StoredApproval, etag: string): Promise<string> {
     const table = await this.table_();
     const written = await table.updateEntity(
-      { partitionKey: keyOf(record.instanceId), rowKey: ROW, ...record },
+      toEntity(record) as { partitionKey: string; rowKey: string },
       'Replace',
       { etag },
     );
@@ -97,18 +149,18 @@ export class TableApprovalStore implements ApprovalStore {
     return written.etag;
   }
 
-  async open(record: ApprovalRecord): Promise<void> {
+  async open(record: StoredApproval): Promise<void> {
     const table = await this.table_();
     const existing = await this.read(record.instanceId);
     // A replayed request of the same round keeps its decision.
     if (existing && existing.record.nonce === record.nonce) return;
     await table.upsertEntity(
-      { partitionKey: keyOf(record.instanceId), rowKey: ROW, ...record },
+      toEntity(record) as { partitionKey: string; rowKey: string },
       'Replace',
     );
   }
 
-  async get(instanceId: string): Promise<ApprovalRecord | undefined> {
+  async get(instanceId: string): Promise<StoredApproval | undefined> {
     return (await this.read(instanceId))?.record;
   }
 
@@ -129,7 +181,7 @@ export class TableApprovalStore implements ApprovalStore {
       // Expired, or due to be: the timer's close takes it from here, as approval-timeout.
       if (record.status === 'expired' || now.getTime() >= Date.parse(record.expiresAt))
         throw expired();
-      const decided: ApprovalRecord = {
+      const decided: StoredApproval = {
         ...record,
         status: verdict === 'approve' ? 'approved' : 'rejected',
         decidedAt: now.toISOString(),
@@ -162,7 +214,7 @@ export class TableApprovalStore implements ApprovalStore {
       if (!found || found.record.nonce !== nonce) return undefined;
       const { record } = found;
       if (record.status === 'expired' || record.closedAt !== undefined) return record;
-      const closed: ApprovalRecord = {
+      const closed: StoredApproval = {
         ...record,
         ...(record.status === 'pending' ? { status: 'expired' as const } : {}),
         closedAt: now.toISOString(),
@@ -177,10 +229,10 @@ export class TableApprovalStore implements ApprovalStore {
     }
   }
 
-  async listPending(now: Date): Promise<ApprovalRecord[]> {
+  async listPending(now: Date): Promise<StoredApproval[]> {
     const table = await this.table_();
-    const rows: ApprovalRecord[] = [];
-    for await (const entity of table.listEntities<ApprovalRecord>({
+    const rows: StoredApproval[] = [];
+    for await (const entity of table.listEntities<StoredApproval>({
       queryOptions: { filter: "status eq 'pending'" },
     })) {
       if (Date.parse(entity.expiresAt) <= now.getTime()) continue;

@@ -117,6 +117,8 @@ function useTwin(timeout: string) {
         ACCELNET_MODE: 'approval',
         ACCELNET_APPROVAL_WEBHOOK_URL: webhook.url,
         ACCELNET_APPROVAL_TIMEOUT: timeout,
+        // As App Service authentication sets it: X-MS-CLIENT-PRINCIPAL is then believed.
+        WEBSITE_AUTH_ENABLED: 'True',
       },
     });
   }, 60_000);
@@ -433,6 +435,96 @@ describe('approval requests and their links', () => {
     });
     expect(again.status).toBe(409);
     expect(JSON.parse(again.body)).toMatchObject({ error: { code: 'ApprovalAlreadyDecided' } });
+  });
+  test('when a link is opened with GET (a mail scanner, a browser), then nothing is decided and the run still waits; the POST then decides', async () => {
+    const rg = 'rg-appr-scanner';
+    const [id] = await h.seed(rg, ['mailbox']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+
+    const scanned = await request(posted.approveUrl);
+    expect(scanned.status).toBe(200);
+    expect(JSON.parse(scanned.body)).toMatchObject({
+      instanceId: posted.instanceId,
+      vmName: 'mailbox',
+      status: 'pending',
+      decision: 'approve',
+    });
+    const page = await request(posted.approveUrl, 'GET', undefined, { accept: 'text/html' });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Approve the remediation of mailbox?');
+    expect(page.body).toContain('<form method="post" action="approve?token=');
+    await sleep(300);
+    expect((await h.vmRun(id!))?.outcome).toBe('pending-approval');
+    expect((await h.pending()).map((p) => p.instanceId)).toContain(posted.instanceId);
+    expect(await h.writes(rg)).toEqual([]);
+
+    const decided = await request(posted.approveUrl, 'POST');
+    expect(decided.status).toBe(200);
+    expect(JSON.parse(decided.body)).toMatchObject({
+      decision: 'approved',
+      decidedBy: 'anonymous via link',
+    });
+    expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'remediated' });
+    expect((await request(posted.approveUrl, 'POST')).status).toBe(409);
+  });
+
+  test('when App Service authentication vouches for the caller (X-MS-CLIENT-PRINCIPAL), then the decision records that person, whatever by says', async () => {
+    const rg = 'rg-appr-who';
+    const [first, second] = await h.seed(rg, ['alpha', 'beta']);
+    const one = await h.webhook.next((p) => p.vmId.toLowerCase() === first!.toLowerCase());
+    const two = await h.webhook.next((p) => p.vmId.toLowerCase() === second!.toLowerCase());
+    const principal = Buffer.from(
+      JSON.stringify({
+        auth_typ: 'aad',
+        claims: [
+          { typ: 'preferred_username', val: 'alice@contoso.com' },
+          { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: 'oid-a' },
+        ],
+        name_typ: 'preferred_username',
+        role_typ: 'roles',
+      }),
+    ).toString('base64');
+
+    const byLink = await request(one.rejectUrl, 'POST', undefined, {
+      'x-ms-client-principal': principal,
+    });
+    expect(byLink.status).toBe(200);
+    const byKey = await request(
+      `${h.twin().host.url}/api/approvals/${two.instanceId}?code=${encodeURIComponent(h.twin().functionKey)}`,
+      'POST',
+      { decision: 'reject', by: 'mallory' },
+      { 'x-ms-client-principal': principal },
+    );
+    expect(byKey.status).toBe(200);
+    expect(await h.approvals().get(one.instanceId)).toMatchObject({
+      status: 'rejected',
+      decidedBy: 'alice@contoso.com (aad oid-a) via link',
+    });
+    expect(await h.approvals().get(two.instanceId)).toMatchObject({
+      status: 'rejected',
+      decidedBy: 'alice@contoso.com (aad oid-a) via key',
+    });
+    await h.vmSettled(first!);
+    await h.vmSettled(second!);
+  });
+
+  test("when an operator decides as the README shows (curl -d, no JSON content type), then the JSON is read and the decision recorded as the key's", async () => {
+    const rg = 'rg-appr-curl';
+    const [id] = await h.seed(rg, ['report']);
+    const posted = await h.webhook.next((p) => p.vmId.toLowerCase() === id!.toLowerCase());
+    const ok = await request(
+      `${h.twin().host.url}/api/approvals/${posted.instanceId}?code=${encodeURIComponent(h.twin().functionKey)}`,
+      'POST',
+      { decision: 'reject', by: 'alice' },
+      // What curl -d declares.
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({
+      decision: 'rejected',
+      decidedBy: 'operator via key, says "alice" (unverified)',
+    });
+    expect(await h.vmSettled(id!)).toMatchObject({ outcome: 'rejected' });
   });
 });
 

@@ -113,9 +113,10 @@ describe('reliability: Event Grid delivers at least once', () => {
         timeScale: 0.01,
         settings: { ACCELNET_MODE: 'enforce' },
         log: (line) => {
-          const parsed = JSON.parse(line) as { component?: string; msg?: string };
-          if (parsed.component !== 'app' || !parsed.msg?.startsWith('{')) return;
-          appLines.push(JSON.parse(parsed.msg) as AppLine);
+          // The app's structured entries: their fields at the top level of the host's line.
+          const parsed = JSON.parse(line) as AppLine & { component?: string };
+          if (parsed.component !== 'app' || parsed.step === undefined) return;
+          appLines.push(parsed);
         },
       });
       if (!twin.emulator) throw new Error('no emulator');

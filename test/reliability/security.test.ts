@@ -202,9 +202,12 @@ describe('reliability: keys and secrets', () => {
     const crossed = new URL(second.approveUrl);
     crossed.pathname = new URL(first.approveUrl).pathname;
     expect((await fetch(crossed)).status).toBe(403);
-    // Approve one with a GET, reject the other with a POST; a link works once (then 409).
+    // A GET (a mail scanner, a browser) decides nothing; a POST approves one, the other is
+    // rejected; a link works once (then 409).
     expect((await fetch(first.approveUrl)).status).toBe(200);
-    expect((await fetch(first.approveUrl)).status).toBe(409);
+    expect((await fetch(first.approveUrl, { headers: { accept: 'text/html' } })).status).toBe(200);
+    expect((await fetch(first.approveUrl, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(first.approveUrl, { method: 'POST' })).status).toBe(409);
     expect((await fetch(second.rejectUrl, { method: 'POST' })).status).toBe(200);
 
     const outcomeOf = async (id: string): Promise<string> => {

@@ -1,12 +1,13 @@
 import type { ComplianceRow } from '../../shared/arm/discovery';
+import { renderApprovalAnswer, renderApprovalAsk } from '../../shared/dashboard/approval-page';
 import {
+  currentStates,
   type DashboardModel,
   type DashboardSources,
   escapeHtml,
   fleetSummary,
   groupCompliance,
   type InstanceView,
-  latestOutcomes,
   loadDashboard,
   type OutcomeRow,
   renderDashboard,
@@ -53,6 +54,7 @@ describe('renderDashboard', () => {
         compliance: {
           subscriptionId: evil,
           total: 1,
+          withState: 0,
           groups: [{ action: 'skip', reason: evil, count: 1, vms: [evil] }],
         },
         runs: [
@@ -93,7 +95,10 @@ describe('renderDashboard', () => {
 
   test('when the key is given, then links and the scan form keep it', () => {
     const html = renderDashboard(
-      model({ code: 'a b&c', compliance: { subscriptionId: SUB, total: 0, groups: [] } }),
+      model({
+        code: 'a b&c',
+        compliance: { subscriptionId: SUB, total: 0, withState: 0, groups: [] },
+      }),
     );
     expect(html).toContain(`href="dashboard?code=a+b%26c&amp;subscriptionId=${SUB}"`);
     expect(html).toContain('<input type="hidden" name="code" value="a b&amp;c">');
@@ -219,7 +224,7 @@ describe('fleet figures', () => {
   });
 
   test('when a VM has several outcomes, then only its latest counts, whatever the case of its id', () => {
-    const latest = latestOutcomes([
+    const latest = currentStates([
       row('web-1', 'failed', '2026-01-01T00:00:00Z', 'boom'),
       { ...row('WEB-1', 'remediated', '2026-01-02T00:00:00Z'), vmId: vm('WEB-1').toUpperCase() },
       row('tiny', 'skipped', '2026-01-01T00:00:00Z', 'size-not-supported'),
@@ -443,5 +448,339 @@ describe('loadDashboard', () => {
     );
     expect(got.compliance).toMatchObject({ subscriptionId: SUB, resourceGroup: 'nope', total: 0 });
     expect(got.compliance?.error).toContain('gone');
+  });
+});
+
+describe('a VM\u2019s current state (currentStates: one rule for every section)', () => {
+  const row = (
+    outcome: OutcomeRow['outcome'],
+    at: string,
+    runId: string,
+    dryRun = false,
+  ): OutcomeRow => ({ vmId: vm('web-1'), outcome, at, runId, ...(dryRun ? { dryRun } : {}) });
+  const T1 = '2026-01-01T00:00:00.000Z';
+  const T2 = '2026-01-02T00:00:00.000Z';
+  const T3 = '2026-01-03T00:00:00.000Z';
+
+  test.each([
+    {
+      when: 'a dry run follows a real run',
+      rows: [row('remediated', T1, 'real'), row('already-compliant', T2, 'dry', true)],
+      state: { outcome: 'remediated', runId: 'real' },
+      laterPlan: { outcome: 'already-compliant', runId: 'dry' },
+    },
+    {
+      when: 'a report-only event run plans after a real run',
+      rows: [row('failed', T1, 'real'), row('planned', T2, 'evt')],
+      state: { outcome: 'failed', runId: 'real' },
+      laterPlan: { outcome: 'planned', runId: 'evt' },
+    },
+    {
+      when: 'a dry run came before a real run',
+      rows: [row('planned', T1, 'dry', true), row('remediated', T2, 'real')],
+      state: { outcome: 'remediated', runId: 'real' },
+    },
+    {
+      when: 'only dry runs saw the VM',
+      rows: [row('planned', T1, 'dry1', true), row('skipped', T2, 'dry2', true)],
+      state: { outcome: 'skipped', runId: 'dry2', dryRun: true },
+    },
+    {
+      when: 'two real runs acted',
+      rows: [row('remediated', T1, 'a'), row('failed', T3, 'b'), row('planned', T2, 'dry', true)],
+      state: { outcome: 'failed', runId: 'b' },
+    },
+  ])('when $when, then the state is $state.outcome', ({ rows, state, laterPlan }) => {
+    const [only, ...more] = currentStates(rows);
+    expect(more).toEqual([]);
+    expect(only).toMatchObject(state);
+    if (laterPlan) expect(only?.laterPlan).toMatchObject(laterPlan);
+    else expect(only).not.toHaveProperty('laterPlan');
+  });
+});
+
+describe('the dashboard after a dry run that follows a real run, with a live scan', () => {
+  const SCANNED = ['web-1', 'web-2', 'tiny', 'new-vm'];
+  const scanRow = (name: string): ComplianceRow => ({
+    vmId: vm(name),
+    name,
+    size: 'Standard_D4s_v5',
+    location: 'westus2',
+    powerState: 'running',
+    compliant: name !== 'new-vm',
+    eligible: true,
+    action: name === 'new-vm' ? 'remediate' : 'compliant',
+    reasons: [{ code: 'x', message: 'x' }],
+  });
+  const result = (name: string, outcome: VmOutcome['outcome'], at: string): VmOutcome => ({
+    vmId: vm(name),
+    outcome,
+    reasons: [],
+    originalPowerState: 'running',
+    finalPowerState: 'running',
+    steps: [{ name: 'plan', at, result: 'ok' }],
+  });
+  const run = (id: string, createdAt: string, extra: Partial<RunRecord> = {}): RunRecord => ({
+    id,
+    status: 'completed',
+    createdAt,
+    updatedAt: createdAt,
+    request: { subscriptionId: SUB, resourceGroup: 'rg-app', dryRun: false },
+    ...extra,
+  });
+  const sources = (): DashboardSources => {
+    const runs = [
+      run('bulk-dry', '2026-01-02T00:00:00.000Z', {
+        request: { subscriptionId: SUB, resourceGroup: 'rg-app', dryRun: true },
+      }),
+      run('bulk-real', '2026-01-01T00:00:00.000Z'),
+      run('bulk-dead', '2026-01-01T12:00:00.000Z', { status: 'running' }),
+      run('bulk-broke', '2026-01-01T06:00:00.000Z', {
+        status: 'failed',
+        error: 'planning failed: [accelnet AuthorizationFailed] no access',
+      }),
+    ];
+    const results: Record<string, VmOutcome[]> = {
+      'bulk-real': [
+        result('web-1', 'remediated', '2026-01-01T00:05:00.000Z'),
+        result('web-2', 'remediated', '2026-01-01T00:06:00.000Z'),
+        result('tiny', 'skipped', '2026-01-01T00:01:00.000Z'),
+      ],
+      'bulk-dry': [
+        result('web-1', 'already-compliant', '2026-01-02T00:01:00.000Z'),
+        result('web-2', 'already-compliant', '2026-01-02T00:01:00.000Z'),
+        result('tiny', 'skipped', '2026-01-02T00:01:00.000Z'),
+        result('other', 'planned', '2026-01-02T00:01:00.000Z'),
+      ],
+      // Terminated while its VM waited for approval: the VM never got an outcome.
+      'bulk-dead': [result('lost', 'pending-approval', '2026-01-01T12:01:00.000Z')],
+    };
+    // The audit trail has the same outcomes (every run writes its outcome rows there).
+    const audit: AuditInput[] = Object.entries(results).flatMap(([runId, rs]) =>
+      rs.map((r) => ({
+        runId,
+        vmId: r.vmId,
+        step: 'outcome',
+        result: 'outcome' as const,
+        at: r.steps[0]?.at ?? '',
+        outcome: r.outcome,
+      })),
+    );
+    return {
+      audit: { listOutcomes: () => Promise.resolve(audit) },
+      runs: {
+        listRuns: () =>
+          Promise.resolve([...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt))),
+        listVmResults: (id) => Promise.resolve(results[id] ?? []),
+      },
+      instances: {
+        listActive: () => Promise.resolve([]),
+        get: (id) =>
+          Promise.resolve(
+            id === 'bulk-dead'
+              ? {
+                  instanceId: id,
+                  name: 'bulkRemediation',
+                  runtimeStatus: 'Terminated',
+                  customStatus: null,
+                  createdTime: '2026-01-01T12:00:00.000Z',
+                  lastUpdatedTime: '2026-01-01T12:30:00.000Z',
+                  output: 'stuck in planning',
+                }
+              : undefined,
+          ),
+      },
+      scan: {
+        subscriptionId: SUB,
+        resourceGroup: 'rg-app',
+        rows: () => Promise.resolve(SCANNED.map(scanRow)),
+      },
+    };
+  };
+
+  test('when a dry run follows a real run, then the real outcomes stay, the plan is beside them, and a VM only the dry run saw is planned', async () => {
+    const got = await loadDashboard(sources(), { now: new Date('2026-01-03T00:00:00Z') });
+    expect(got.fleet.byOutcome).toEqual([
+      { outcome: 'remediated', count: 2 },
+      { outcome: 'planned', count: 1 },
+      { outcome: 'skipped', count: 1 },
+      { outcome: 'failed', count: 1 },
+    ]);
+    const web1 = got.recent.find((r) => r.vmId === vm('web-1'));
+    expect(web1).toMatchObject({ outcome: 'remediated', runId: 'bulk-real' });
+    expect(web1?.laterPlan).toMatchObject({ outcome: 'already-compliant', runId: 'bulk-dry' });
+    expect(got.recent.find((r) => r.vmId === vm('other'))).toMatchObject({
+      outcome: 'planned',
+      dryRun: true,
+    });
+    const html = renderDashboard(got);
+    expect(sectionText(html, 'recent')).toMatch(
+      /web-1 rg-app remediated later dry run: already-compliant, 2026-01-02/,
+    );
+    expect(sectionText(html, 'recent')).toMatch(/other rg-app planned \(dry run: nothing done\)/);
+  });
+
+  test('when the page has a live scan, then both sections say what they count and how they meet', async () => {
+    const got = await loadDashboard(sources(), { now: new Date('2026-01-03T00:00:00Z') });
+    expect(got.fleet.total).toBe(5);
+    expect(got.fleet.inScan).toBe(5);
+    expect(got.compliance).toMatchObject({ total: 4, withState: 3 });
+    const html = renderDashboard(got);
+    expect(sectionText(html, 'fleet')).toContain(
+      `5 of these VMs are in ${SUB} / rg-app, scanned below.`,
+    );
+    expect(sectionText(html, 'compliance').replace(' ,', ',')).toContain(
+      `4 VMs in ${SUB} / rg-app, assessed now (every VM there, whether or not accelnet has run on it): 3 with an outcome in Fleet compliance, 1 never in a run.`,
+    );
+  });
+
+  test('when a run failed, or its orchestration was terminated before it could say so, then the finished runs show it failed with its error', async () => {
+    const got = await loadDashboard(sources(), { now: new Date('2026-01-03T00:00:00Z') });
+    const byId = new Map(got.recentRuns.map((r) => [r.id, r]));
+    expect(byId.get('bulk-dead')).toMatchObject({
+      status: 'failed',
+      error: 'the run was terminated: stuck in planning',
+    });
+    expect(byId.get('bulk-broke')).toMatchObject({
+      status: 'failed',
+      error: 'planning failed: [accelnet AuthorizationFailed] no access',
+    });
+    expect(got.runs).toEqual([]);
+    // Its VM that was still waiting did not get an outcome: it failed, saying why.
+    expect(got.recent.find((r) => r.vmId === vm('lost'))).toMatchObject({
+      outcome: 'failed',
+      reason:
+        'the run ended without an outcome for this VM: the run was terminated: stuck in planning',
+    });
+    expect(got.pending).toEqual([]);
+    expect(byId.get('bulk-dead')).toMatchObject({ counts: { failed: 1 }, done: 1, total: 1 });
+    const runs = sectionText(renderDashboard(got), 'runs');
+    expect(runs).toContain('bulk-dead subscription');
+    expect(runs).toContain('failed the run was terminated: stuck in planning');
+    expect(runs).toContain('failed planning failed: [accelnet AuthorizationFailed] no access');
+  });
+});
+
+describe('deciding from the dashboard', () => {
+  const pending = {
+    instanceId: 'bulk-2',
+    kind: 'bulk run' as const,
+    subject: 'resource group rg-wait',
+    vms: 2,
+    since: '2026-01-02T03:01:00.000Z',
+    expiresAt: '2026-01-03T03:01:00.000Z',
+  };
+
+  test('when a pending approval is listed, then its buttons ask first: a GET of this page with the confirmation, deciding nothing', () => {
+    const html = renderDashboard(model({ pending: [pending] }));
+    const approvals = /<section id="approvals">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(approvals).not.toContain('method="post"');
+    expect(approvals).toContain(
+      '<form method="get" action="dashboard" class="decide"><input type="hidden" name="code" value="k3y"><input type="hidden" name="confirm" value="bulk-2"><input type="hidden" name="decision" value="approve"><button type="submit" class="approve">Approve…</button></form>',
+    );
+  });
+
+  test('when a decision is to be confirmed, then the page says what it decides, with the button that POSTs it and Cancel', () => {
+    const html = renderDashboard(
+      model({
+        pending: [pending],
+        confirm: {
+          decision: 'approve',
+          instanceId: 'bulk-2',
+          pending,
+          plan: {
+            action: 'remediate',
+            downtimeEstimateSeconds: 420,
+            nics: [],
+            effects: ['2 VMs: 2 running VMs are stopped, deallocated and started again.'],
+            reasons: [],
+          },
+        },
+      }),
+    );
+    expect(html.indexOf('<section id="confirm"')).toBeLessThan(
+      html.indexOf('<section id="fleet">'),
+    );
+    const text = sectionText(
+      html.replace('<section id="confirm" class="confirm" role="alert">', '<section id="confirm">'),
+      'confirm',
+    );
+    expect(text).toMatch(/^Approve the bulk run over resource group rg-wait \( ?2 VMs waiting\)\?/);
+    expect(text).toContain('2 VMs: 2 running VMs are stopped, deallocated and started again.');
+    expect(text).toContain('Yes, approve Cancel');
+    expect(html).toContain(
+      '<form method="post" action="approvals/bulk-2?code=k3y" class="decide confirm-form"><input type="hidden" name="decision" value="approve">',
+    );
+  });
+
+  test('when the decision to confirm no longer waits, then the page says so and offers no button', () => {
+    const html = renderDashboard(model({ confirm: { decision: 'reject', instanceId: 'bulk-9' } }));
+    expect(html).toContain('Nothing to reject');
+    expect(html).not.toContain('Yes, reject');
+  });
+
+  test.each([
+    ['approved', 'ok', 'Approved bulk-2: the decision is recorded and the run goes on.'],
+    ['rejected', 'ok', 'Rejected bulk-2: the decision is recorded; the run touches nothing.'],
+    ['ApprovalAlreadyDecided', 'refused', 'Not recorded: bulk-2 was already decided'],
+    ['ApprovalExpired', 'refused', 'Not recorded: bulk-2 expired'],
+    [
+      'SomethingElse',
+      'refused',
+      'Not recorded: the decision on bulk-2 was refused (SomethingElse).',
+    ],
+  ])('when the decision came back %s, then the page says what happened', (result, kind, says) => {
+    const html = renderDashboard(model({ notice: { instanceId: 'bulk-2', result } }));
+    expect(html).toContain(`<section id="notice" class="notice ${kind}" role="status">`);
+    expect(html.replace(/<[^>]+>/g, '')).toContain(says);
+  });
+});
+
+describe('the approval link\u2019s pages', () => {
+  const request = {
+    instanceId: 'bulk-1',
+    runId: 'bulk-1',
+    vmId: `/subscriptions/${SUB}/resourceGroups/rg-app`,
+    vmName: '<b>3 VMs</b> in rg-app',
+    requestedAt: '2026-01-02T03:00:00.000Z',
+    expiresAt: '2026-01-03T03:00:00.000Z',
+    status: 'pending' as const,
+  };
+
+  test('when the ask is rendered, then every value is escaped, there is no script, and the plan is said to be missing when it was not kept', () => {
+    const html = renderApprovalAsk({
+      verdict: 'reject',
+      request,
+      action: 'reject?token=v1.a.b',
+      recordedAs: '<i>anonymous</i> via link',
+      now: new Date('2026-01-02T04:00:00.000Z'),
+    });
+    expect(html).not.toMatch(/<script|<b>|<i>/);
+    expect(html).toContain('Reject the remediation of &lt;b&gt;3 VMs&lt;/b&gt; in rg-app?');
+    expect(html).toContain('(in 23 hours)');
+    expect(html).toContain('this request was recorded without it');
+    expect(html).toContain('<form method="post" action="reject?token=v1.a.b" class="decide">');
+  });
+
+  test('when the answer is rendered, then it says what happened and who decided', () => {
+    const html = renderApprovalAnswer(
+      {
+        verdict: 'approve',
+        status: 409,
+        code: 'ApprovalAlreadyDecided',
+        message: 'This approval was already decided (rejected); a decision counts once.',
+        request: {
+          ...request,
+          status: 'rejected',
+          decidedAt: '2026-01-02T03:30:00.000Z',
+          decidedBy: 'alice@contoso.com (aad) via link',
+        },
+      },
+      new Date('2026-01-02T04:00:00.000Z'),
+    );
+    expect(html.replace(/<[^>]+>/g, '')).toContain(
+      'Rejected at 2026-01-02 03:30:00 UTC by alice@contoso.com (aad) via link.',
+    );
+    expect(html).toContain('class="result refused"');
   });
 });

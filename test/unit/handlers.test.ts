@@ -2,14 +2,19 @@
  * Handlers built from fakes of the services they name (functions/handlers.ts): real
  * HttpRequest and InvocationContext objects, a fake durable client and stores, no host.
  */
+import { RestError } from '@azure/core-rest-pipeline';
 import { type EventGridEvent, HttpRequest, InvocationContext } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 
+import { compliance } from '../../functions/compliance';
 import type { Services } from '../../functions/composition';
-import { startRemediation } from '../../functions/remediations';
+import { pauseRuns } from '../../functions/pause';
+import { listRemediations, startRemediation } from '../../functions/remediations';
 import { vmWriteEvents } from '../../functions/vmEvents';
+import type { ArmPorts } from '../../shared/arm/clients';
 import { vmInstanceId } from '../../shared/domain/events';
-import type { RunRecord, RunStore } from '../../shared/domain/ports';
+import type { VmOutcome } from '../../shared/domain/outcomes';
+import type { PauseStore, RunRecord, RunStore } from '../../shared/domain/ports';
 import { loadSettings } from '../../shared/platform/config';
 
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -32,6 +37,47 @@ function fakeClient(status?: Partial<DurableOrchestrationStatus>): {
     },
   } as unknown as DurableClient;
   return { client, started };
+}
+
+/**
+ * ARM as the Azure SDK answers it: resource groups that exist in subscriptions that exist; an
+ * unknown one throws RestError 404 with ARM's code, as @azure/arm-resources does.
+ */
+function fakeArm(
+  known: Record<string, string[]> = { [SUB]: ['rg-app'] },
+  failure?: RestError,
+): Services['arm'] {
+  const notFound = (code: string, message: string): RestError =>
+    new RestError(message, { code, statusCode: 404 });
+  return (subscriptionId: string) => {
+    const groups = known[subscriptionId];
+    const subscriptionGone = notFound(
+      'SubscriptionNotFound',
+      `The subscription '${subscriptionId}' could not be found.`,
+    );
+    const resources = {
+      resourceGroups: {
+        get: (name: string) => {
+          if (failure) return Promise.reject(failure);
+          if (!groups) return Promise.reject(subscriptionGone);
+          return groups.includes(name)
+            ? Promise.resolve({ name, location: 'westus2' })
+            : Promise.reject(
+                notFound('ResourceGroupNotFound', `Resource group '${name}' could not be found.`),
+              );
+        },
+        list: () => ({
+          next: () =>
+            failure
+              ? Promise.reject(failure)
+              : groups
+                ? Promise.resolve({ done: groups.length === 0, value: { name: groups[0] } })
+                : Promise.reject(subscriptionGone),
+        }),
+      },
+    };
+    return { resources } as unknown as ArmPorts;
+  };
 }
 
 function writeEvent(eventTime: string, id = 'evt-1'): EventGridEvent {
@@ -154,6 +200,7 @@ describe('the bulk start handler, built from fakes', () => {
     } as unknown as DurableClient;
     const handler = startRemediation({
       settings: loadSettings({}),
+      arm: fakeArm(),
       runs: runs as Services['runs'],
       durable: () => client,
     });
@@ -170,5 +217,304 @@ describe('the bulk start handler, built from fakes', () => {
     expect(body.statusUrl).toBe(`https://app.example/api/remediations/${body.id}`);
     expect(order).toEqual(['recorded', 'started']);
     expect(records[0]).toMatchObject({ id: body.id, status: 'running' });
+  });
+});
+
+const OTHER_SUB = '00000000-0000-0000-0000-0000000000ff';
+
+/** A run store in memory: the runs and their VM results. */
+function memoryRuns(runs: RunRecord[] = [], results: Record<string, VmOutcome[]> = {}) {
+  const recorded: RunRecord[] = [];
+  const store = {
+    putRun: (run: RunRecord) => {
+      recorded.push(run);
+      return Promise.resolve();
+    },
+    listRuns: () =>
+      Promise.resolve([...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt))),
+    listVmResults: (id: string) => Promise.resolve(results[id] ?? []),
+  };
+  return { recorded, runs: store as unknown as Services['runs'] };
+}
+
+const post = (
+  body: string,
+  headers: Record<string, string> = {},
+  url = 'https://app.example/api/remediations',
+) => new HttpRequest({ method: 'POST', url, body: { string: body }, headers });
+const ctx = (name: string) =>
+  new InvocationContext({ functionName: name, logHandler: () => undefined });
+
+describe('scope checks before anything starts, against a fake ARM port', () => {
+  const start = (arm: Services['arm']) => {
+    const runs = memoryRuns();
+    const fake = fakeClient();
+    const handler = startRemediation({
+      settings: loadSettings({}),
+      arm,
+      runs: runs.runs,
+      durable: () => fake.client,
+    });
+    return { handler, recorded: runs.recorded, started: fake.started };
+  };
+
+  test.each([
+    {
+      when: 'the resource group does not exist',
+      body: { subscriptionId: SUB, resourceGroup: 'rg-nope' },
+      code: 'ResourceGroupNotFound',
+      says: /resource group 'rg-nope' of subscription .* ARM answered 404 ResourceGroupNotFound/,
+    },
+    {
+      when: 'the subscription does not exist',
+      body: { subscriptionId: OTHER_SUB },
+      code: 'SubscriptionNotFound',
+      says: /No subscription [0-]+ff: ARM answered 404 SubscriptionNotFound: The subscription '[0-]+ff' could not be found/,
+    },
+    {
+      when: 'the subscription of a named group does not exist',
+      body: { subscriptionId: OTHER_SUB, resourceGroup: 'rg-app' },
+      code: 'SubscriptionNotFound',
+      says: /SubscriptionNotFound/,
+    },
+  ])(
+    "when $when, then a bulk request gets 404 with ARM's code at once, and nothing is recorded or started",
+    async ({ body, code, says }) => {
+      const h = start(fakeArm());
+      const response = await h.handler(post(JSON.stringify(body)), ctx('startRemediation'));
+      expect(response.status).toBe(404);
+      const error = (response.jsonBody as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe(code);
+      expect(error.message).toMatch(says);
+      expect(h.recorded).toEqual([]);
+      expect(h.started).toEqual([]);
+    },
+  );
+
+  test("when ARM refuses accelnet's identity on the scope, then the request gets 403 with ARM's code, and nothing starts", async () => {
+    const denied = new RestError('The client does not have authorization to perform action.', {
+      code: 'AuthorizationFailed',
+      statusCode: 403,
+    });
+    const h = start(fakeArm(undefined, denied));
+    const response = await h.handler(
+      post(JSON.stringify({ subscriptionId: SUB, resourceGroup: 'rg-app' })),
+      ctx('startRemediation'),
+    );
+    expect(response.status).toBe(403);
+    expect(response.jsonBody).toMatchObject({ error: { code: 'AuthorizationFailed' } });
+    expect(h.started).toEqual([]);
+  });
+
+  test('when ARM cannot answer the check (503), then that is no verdict: the run is accepted and its own reads retry', async () => {
+    const busy = new RestError('Service unavailable', {
+      code: 'ServiceUnavailable',
+      statusCode: 503,
+    });
+    const h = start(fakeArm(undefined, busy));
+    const response = await h.handler(
+      post(JSON.stringify({ subscriptionId: SUB, resourceGroup: 'rg-app' })),
+      ctx('startRemediation'),
+    );
+    expect(response.status).toBe(202);
+    expect(h.started).toHaveLength(1);
+  });
+
+  test.each([
+    { query: `subscriptionId=${OTHER_SUB}`, code: 'SubscriptionNotFound' },
+    { query: `subscriptionId=${SUB}&resourceGroup=rg-nope`, code: 'ResourceGroupNotFound' },
+  ])(
+    "when the compliance report is asked for an unknown scope ($code), then it answers 404 with ARM's code, not an empty list",
+    async ({ query, code }) => {
+      const handler = compliance({
+        arm: fakeArm(),
+        rules: {
+          exemptTag: 'accelnet-exempt',
+          allowUnknownOs: false,
+          allowDynamicPublicIp: false,
+          allowAvailabilitySets: false,
+        },
+      });
+      const response = await handler(
+        new HttpRequest({ method: 'GET', url: `https://app.example/api/compliance?${query}` }),
+      );
+      expect(response.status).toBe(404);
+      expect(response.jsonBody).toMatchObject({ error: { code } });
+    },
+  );
+});
+
+describe('JSON bodies sent without their content type', () => {
+  const start = () => {
+    const fake = fakeClient();
+    return {
+      fake,
+      handler: startRemediation({
+        settings: loadSettings({}),
+        arm: fakeArm(),
+        runs: memoryRuns().runs,
+        durable: () => fake.client,
+      }),
+    };
+  };
+  const body = JSON.stringify({ subscriptionId: SUB, resourceGroup: 'rg-app', dryRun: true });
+
+  test.each<{ sent: string; headers: Record<string, string> }>([
+    {
+      sent: 'as curl -d sends it (application/x-www-form-urlencoded)',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    },
+    { sent: 'with no content type', headers: {} },
+    { sent: 'as text/plain', headers: { 'content-type': 'text/plain' } },
+  ])(
+    'when a bulk request is sent $sent, then it is read as the JSON it is and accepted',
+    async ({ headers }) => {
+      const h = start();
+      const response = await h.handler(post(body, headers), ctx('startRemediation'));
+      expect(response.status).toBe(202);
+      expect(h.fake.started).toHaveLength(1);
+    },
+  );
+
+  test('when a body that is not JSON comes without a JSON content type, then the 400 says what was sent and what to send', async () => {
+    const h = start();
+    const response = await h.handler(
+      post('{"subscriptionId": oops}', { 'content-type': 'application/x-www-form-urlencoded' }),
+      ctx('startRemediation'),
+    );
+    expect(response.status).toBe(400);
+    const { message } = (response.jsonBody as { error: { message: string } }).error;
+    expect(message).toMatch(
+      /not valid JSON \(it was sent as application\/x-www-form-urlencoded, so it was read as JSON\)/,
+    );
+    expect(message).toContain('content type application/json');
+  });
+
+  test('when a form is posted to a JSON route, then the 400 says the route takes JSON', async () => {
+    const h = start();
+    const response = await h.handler(
+      post('subscriptionId=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+      ctx('startRemediation'),
+    );
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.jsonBody)).toContain('takes a JSON object');
+  });
+
+  test('when a pause request comes as curl -d sends it, then it is read as JSON', async () => {
+    const calls: [string | undefined, string][] = [];
+    const pause = {
+      pause: (reason: string | undefined, by: string) => {
+        calls.push([reason, by]);
+        return Promise.resolve({
+          paused: true,
+          since: '2026-01-01T00:00:00.000Z',
+          by,
+          ...(reason ? { reason } : {}),
+        });
+      },
+    } as unknown as PauseStore;
+    const handler = pauseRuns({ pause });
+    const response = await handler(
+      post(
+        JSON.stringify({ reason: 'failover' }),
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        'https://app.example/api/pause',
+      ),
+      ctx('pauseRuns'),
+    );
+    expect(response.status).toBe(200);
+    expect(calls).toEqual([['failover', 'operator']]);
+  });
+});
+
+describe('the run list', () => {
+  const run = (
+    n: number,
+    status: RunRecord['status'],
+    extra: Partial<RunRecord> = {},
+  ): RunRecord => ({
+    id: `bulk-0000000${n}-0000-0000-0000-000000000000`,
+    status,
+    createdAt: `2026-01-0${n}T00:00:00.000Z`,
+    updatedAt: `2026-01-0${n}T00:10:00.000Z`,
+    request: { subscriptionId: SUB },
+    ...extra,
+  });
+  const result = (outcome: VmOutcome['outcome']): VmOutcome => ({
+    vmId: VM,
+    outcome,
+    reasons: [],
+    originalPowerState: 'running',
+    finalPowerState: 'running',
+    steps: [],
+  });
+  const list = (
+    query: string,
+    instances: Record<string, Partial<DurableOrchestrationStatus>> = {},
+  ) => {
+    const stored = memoryRuns(
+      [
+        run(1, 'completed'),
+        run(3, 'failed', { error: 'planning failed: boom' }),
+        run(2, 'running'),
+        run(4, 'running'),
+      ],
+      { [run(1, 'completed').id]: [result('remediated'), result('skipped')] },
+    );
+    const client = {
+      getStatus: (id: string) =>
+        instances[id]
+          ? Promise.resolve(instances[id] as DurableOrchestrationStatus)
+          : Promise.reject(
+              new Error('Webhook returned unrecognized status code HTTP 404 response'),
+            ),
+    } as unknown as DurableClient;
+    return listRemediations({ runs: stored.runs, durable: () => client })(
+      new HttpRequest({ method: 'GET', url: `https://app.example/api/remediations${query}` }),
+      ctx('listRemediations'),
+    );
+  };
+
+  test('when runs are listed, then they come newest first, with status, counts, and the error of a failed one (recorded, or of an orchestration that died)', async () => {
+    const response = await list('?top=3&code=k3y', {
+      [run(4, 'running').id]: {
+        runtimeStatus: 'Failed' as DurableOrchestrationStatus['runtimeStatus'],
+        output: 'Orchestrator function failed: out of memory',
+      },
+    });
+    expect(response.status).toBe(200);
+    const { runs } = response.jsonBody as {
+      runs: {
+        id: string;
+        status: string;
+        summary: { total: number; remediated: number };
+        error?: string;
+      }[];
+    };
+    expect(runs.map((r) => [r.id.slice(0, 14), r.status])).toEqual([
+      ['bulk-00000004-', 'failed'],
+      ['bulk-00000003-', 'failed'],
+      ['bulk-00000002-', 'running'],
+    ]);
+    expect(runs[0]?.error).toBe('the run failed: Orchestrator function failed: out of memory');
+    expect(runs[1]?.error).toBe('planning failed: boom');
+    expect(runs[2]).not.toHaveProperty('error');
+    const all = (await list('')).jsonBody as {
+      runs: { summary: { total: number; remediated: number } }[];
+    };
+    expect(all.runs).toHaveLength(4);
+    expect(all.runs[3]?.summary).toMatchObject({ total: 2, remediated: 1, skipped: 1 });
+  });
+
+  test.each([
+    ['?top=0', 'top: must be at least 1'],
+    ['?top=101', 'top: must be at most 100'],
+    ['?top=ten', 'top: must be a whole number'],
+    ['?top=2&top=3', 'top: must be given once'],
+    ['?status=failed', 'unknown query parameter(s): status'],
+  ])('when the query is %s, then it is refused with 400 naming it', async (query, message) => {
+    const response = await list(query);
+    expect(response.status).toBe(400);
+    expect(response.jsonBody).toEqual({ error: { code: 'InvalidRequest', message } });
   });
 });
