@@ -696,11 +696,19 @@ describe('bulk remediation runs', () => {
     });
   });
 
-  test('when the resource group does not exist, then the run ends failed saying why, and compliance answers 404', async () => {
-    const id = await start({ subscriptionId: SUB, resourceGroup: 'rg-nowhere' });
-    const run = await finished(id);
-    expect(run).toMatchObject({ status: 'failed', summary: { total: 0 }, vms: [] });
-    expect((run as RunView & { error?: string }).error).toContain('rg-nowhere');
+  test("when the resource group does not exist, then the request gets ARM's 404 at once and nothing starts, and compliance answers 404", async () => {
+    const before = await call('GET', '/api/remediations?top=100');
+    const res = await call('POST', '/api/remediations', {
+      body: { subscriptionId: SUB, resourceGroup: 'rg-nowhere' },
+    });
+    expect(res.status).toBe(404);
+    const { error } = res.json as { error: { code: string; message: string } };
+    expect(error.code).toBe('ResourceGroupNotFound');
+    expect(error.message).toContain('rg-nowhere');
+    const after = await call('GET', '/api/remediations?top=100');
+    expect((after.json as { runs: unknown[] }).runs).toHaveLength(
+      (before.json as { runs: unknown[] }).runs.length,
+    );
     const report = await call(
       'GET',
       `/api/compliance?subscriptionId=${SUB}&resourceGroup=rg-nowhere`,
