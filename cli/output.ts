@@ -13,6 +13,7 @@
 import { compile, search } from '@jmespath-community/jmespath';
 import { InvalidArgumentError, Option } from 'commander';
 
+import { loadCliSettings } from '../shared/platform/config';
 import { csv, table } from './format';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'jsonc', 'tsv', 'csv', 'none'] as const;
@@ -80,8 +81,13 @@ export function render<T>(
   }
 }
 
-/** Prints the data on stdout in the chosen format (nothing for `none`). */
-export function print<T>(data: T, options: OutputOptions, view: View<T> = {}, colour = true): void {
+/** Prints the data on stdout in the chosen format (nothing for `none`); NO_COLOR: no colour. */
+export function print<T>(
+  data: T,
+  options: OutputOptions,
+  view: View<T> = {},
+  colour = !loadCliSettings().noColor,
+): void {
   const text = render(data, options, view, colour);
   if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

@@ -161,9 +161,9 @@ async function remediate(options: RemediateOptions, command: Command): Promise<n
   const conn = await connectOrSelfContained(options, local, settings);
   const note = notes(options.onlyShowErrors);
   if (conn.kind === 'service') {
+    const id = requireSubscriptionId(subscription, `the accelnet service at ${conn.client.url}`);
     if (conn.source === 'found')
       note(`Remediating through the accelnet service at ${conn.client.url}.`);
-    const id = requireSubscriptionId(subscription, `the accelnet service at ${conn.client.url}`);
     return through(conn.client, id, options, {
       confirming,
       note,
@@ -298,6 +298,8 @@ async function through(
       return EXIT_INTERRUPTED;
     }
     print<RunView>(run, options, { table: runTable, csv: runCsv });
+    if (run.status === 'failed')
+      process.stderr.write(`error: run ${run.id} failed${run.error ? `: ${run.error}` : ''}\n`);
     return exitOf(run);
   } finally {
     interrupt.dispose();

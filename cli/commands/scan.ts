@@ -101,9 +101,13 @@ export function registerScan(program: Command): void {
       const conn = await connectOrSelfContained(options, local, settings);
       let rows: ComplianceRow[];
       if (conn.kind === 'service') {
+        const id = requireSubscriptionId(
+          subscription,
+          `the accelnet service at ${conn.client.url}`,
+        );
         if (conn.source === 'found')
           note(`Scanning through the accelnet service at ${conn.client.url}.`);
-        rows = await scanThrough(conn, subscription, options.resourceGroup);
+        rows = await scanThrough(conn, id, options.resourceGroup);
       } else {
         const rules = settingsOrUsage();
         let what = '';
@@ -139,9 +143,8 @@ async function scanThrough(
   subscription: string,
   resourceGroup: string | undefined,
 ): Promise<ComplianceRow[]> {
-  const id = requireSubscriptionId(subscription, `the accelnet service at ${conn.client.url}`);
   const query = new URLSearchParams({
-    subscriptionId: id,
+    subscriptionId: subscription,
     ...(resourceGroup ? { resourceGroup } : {}),
   });
   try {
