@@ -7,12 +7,13 @@ import { type Command, InvalidArgumentError } from 'commander';
 
 import { loadCliSettings } from '../../shared/platform/config';
 import { AccelnetError } from '../../shared/platform/errors';
-import { decide, type Decided, listPending, pendingOf } from '../approvals';
+import { decide, type Decided, listPending, type Pending, pendingOf } from '../approvals';
 import { connectService } from '../connect';
+import { get } from '../follow';
 import { table } from '../format';
 import { examples, notes, onlyShowErrorsOption } from '../options';
 import { outputOption, type OutputOptions, print, queryOption } from '../output';
-import { keyOption, serviceOption } from '../service';
+import { keyOption, type ServiceClient, serviceOption } from '../service';
 
 interface ApproveOptions extends OutputOptions {
   reject?: boolean;
@@ -28,6 +29,27 @@ export function parseInstanceId(value: string): string {
       'must be a run id (bulk-<uuid>) or the instance id of an approval request (`accelnet status` and GET /api/approvals show them).',
     );
   return value;
+}
+
+/** How long a run that is still planning may take to ask (a run just started by --no-wait). */
+const PLANNING_MS = 60_000;
+
+/**
+ * The requests waiting under the id; for a bulk run still planning, those it asks for once
+ * it has planned (or none, if it ends without asking).
+ */
+async function pendingFor(client: ServiceClient, id: string): Promise<Pending[]> {
+  const deadline = Date.now() + PLANNING_MS;
+  for (;;) {
+    const waiting = pendingOf(await listPending(client), id);
+    if (waiting.length > 0 || !id.startsWith('bulk-') || Date.now() > deadline) return waiting;
+    const run = await get(client, id);
+    if (run && run.status !== 'running') {
+      // It asked meanwhile (the list was read before), or it will not ask.
+      return run.status === 'pending-approval' ? pendingOf(await listPending(client), id) : [];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export function registerApprove(program: Command): void {
@@ -64,7 +86,7 @@ export function registerApprove(program: Command): void {
     )
     .action(async (id: string, options: ApproveOptions) => {
       const conn = await connectService(options, loadCliSettings());
-      const waiting = pendingOf(await listPending(conn.client), id);
+      const waiting = await pendingFor(conn.client, id);
       if (waiting.length === 0)
         throw new AccelnetError(
           'NothingToDecide',

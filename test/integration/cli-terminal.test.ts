@@ -95,7 +95,7 @@ describe('accelnet remediate on a terminal', () => {
     expect(await t.exitStatus()).toBe(0);
     const screen = t.screen();
     // The bar as cli-progress draws it, left at its end.
-    expect(screen).toMatch(/^ [█░]+ 2\/2 VMs \| 2 remediated$/m);
+    expect(screen).toMatch(/^ [█░]+ 2\/2 VMs \| 2 remediated\s*$/m);
     expect(screen).toMatch(
       /^vm-1\s+rg-confirm\s+remediated\s+running\s+Deallocated, Accelerated Networking set/m,
     );
