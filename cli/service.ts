@@ -1,23 +1,17 @@
 /**
- * Commands that act through a running accelnet service: `--service URL` and `--key KEY`, or
- * ACCELNET_SERVICE_URL and ACCELNET_FUNCTION_KEY (the flag wins). Every way the service can
- * fail to answer becomes one line that names its URL and says what to try.
+ * The HTTP API of a running accelnet service, with its function key (cli/connect.ts decides
+ * which service). Every way the service can fail to answer becomes one line that names its
+ * URL and says what to try.
  */
 import { InvalidArgumentError, Option } from 'commander';
 
 import { isLoopbackEndpoint } from '../shared/arm/clients';
-import { type CliSettings, loadCliSettings } from '../shared/platform/config';
 import { AccelnetError } from '../shared/platform/errors';
 import { UsageError } from './usage';
 
 /** What `accelnet start` serves by default. */
 export const DEFAULT_SERVICE_URL = 'http://127.0.0.1:7071';
 const TIMEOUT_MS = 30_000;
-
-export interface ServiceOptions {
-  service?: string;
-  key?: string;
-}
 
 /** The service's base URL: https, or http on loopback only (the key travels in every request). */
 export function parseServiceUrl(value: string): string {
@@ -45,7 +39,7 @@ export function parseServiceUrl(value: string): string {
 export const serviceOption = (): Option =>
   new Option(
     '--service <url>',
-    `the running service (also ACCELNET_SERVICE_URL; default ${DEFAULT_SERVICE_URL}, what \`accelnet start\` serves)`,
+    'a running accelnet service (also ACCELNET_SERVICE_URL); default: the one `accelnet start` runs, found through its service.json',
   ).argParser(parseServiceUrl);
 
 export const keyOption = (): Option =>
@@ -56,30 +50,6 @@ export const keyOption = (): Option =>
     if (value.trim() === '') throw new InvalidArgumentError('must not be empty.');
     return value.trim();
   });
-
-/** Where the service is and its key, from the flags, else the environment; bad values exit 2. */
-export function resolveService(
-  options: ServiceOptions,
-  settings: Pick<CliSettings, 'serviceUrl' | 'functionKey'> = loadCliSettings(),
-): ServiceClient {
-  let url = options.service;
-  const fromEnv = settings.serviceUrl;
-  if (url === undefined && fromEnv) {
-    try {
-      url = parseServiceUrl(fromEnv);
-    } catch (error) {
-      throw new UsageError(
-        `ACCELNET_SERVICE_URL: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  }
-  const key = options.key ?? settings.functionKey;
-  if (key === undefined)
-    throw new UsageError(
-      "--key: the service's function key is needed: pass --key KEY or set ACCELNET_FUNCTION_KEY (`accelnet start` prints it; in Azure it is the app's host key).",
-    );
-  return new ServiceClient(url ?? DEFAULT_SERVICE_URL, key);
-}
 
 interface ErrorBody {
   error?: { code?: unknown; message?: unknown };
@@ -129,12 +99,17 @@ export class ServiceClient {
         `${where} refused the function key (${response.status}): pass the key it runs with as --key or ACCELNET_FUNCTION_KEY (\`accelnet start\` prints it; in Azure it is the app's host key).`,
         { status: response.status },
       );
-    if (response.status === 404)
+    if (
+      response.status === 405 ||
+      (response.status === 404 && (code === 'Http404' || /^no (route|function) for/.test(message)))
+    )
       throw new AccelnetError(
         'ServiceRouteMissing',
-        `${where} has no ${method} ${route} (404): check that --service (or ACCELNET_SERVICE_URL) is an accelnet service's base URL, without /api.`,
-        { status: 404 },
+        `${where} has no ${method} ${route.split('?')[0]} (${response.status}): check that --service (or ACCELNET_SERVICE_URL) is an accelnet service's base URL, without /api, and that it is as new as this CLI.`,
+        { status: response.status },
       );
+    if (response.status === 404 || response.status === 409 || response.status === 410)
+      throw new AccelnetError(code, message, { status: response.status });
     if (response.status === 400 || response.status === 413)
       throw new UsageError(`the service refused the request (${code}): ${message}`);
     throw new AccelnetError(
@@ -167,7 +142,7 @@ export class ServiceClient {
 }
 
 /** The most specific code in an error's cause chain (fetch wraps the socket's error). */
-function networkCode(error: unknown): string | undefined {
+export function networkCode(error: unknown): string | undefined {
   const seen = new Set<unknown>();
   const queue: unknown[] = [error];
   let fallback: string | undefined;
@@ -190,7 +165,7 @@ function networkCode(error: unknown): string | undefined {
 }
 
 /** The message of the last error in a cause chain: fetch's own says only "fetch failed". */
-function innermostMessage(error: unknown): string | undefined {
+export function innermostMessage(error: unknown): string | undefined {
   let message: string | undefined;
   for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth += 1)
     message = e.message.replace(/\s+/g, ' ').trim() || message;

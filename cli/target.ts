@@ -22,20 +22,13 @@ export interface TargetOptions {
 export interface ArmTarget {
   endpoint: string;
   arm: ArmFactory;
+  /** The bearer tokens it sends (the emulator's principal, or Entra ID). */
+  credential: TokenCredential;
   /** PEM of the CA to trust, when the endpoint is the emulator. */
   caPem: string | undefined;
   /** The embedded emulator, when this command started one. */
   emulator: ArmEmulator | undefined;
   close(): Promise<void>;
-}
-
-export function parseSubscription(value: string): string {
-  if (
-    !/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(value)
-  ) {
-    throw new InvalidArgumentError('must be a subscription id (a GUID).');
-  }
-  return value.toLowerCase();
 }
 
 export function parseResourceGroup(value: string): string {
@@ -82,11 +75,15 @@ export function principalToken(principal: string): TokenCredential {
 export async function resolveTarget(
   options: TargetOptions,
   principal: string,
-  note: (line: string) => void,
+  note: (what: string) => void,
 ): Promise<ArmTarget> {
   const endpoint = options.azure
     ? PUBLIC_ARM
     : (options.armEndpoint ?? loadCliSettings().armEndpoint);
+  if (endpoint !== undefined && endpoint !== '')
+    note(
+      options.azure ? `Azure (${PUBLIC_ARM}) with DefaultAzureCredential` : `ARM at ${endpoint}`,
+    );
   if (endpoint !== undefined && endpoint !== '') {
     const url = parseEndpoint(endpoint);
     const caPem = options.caFile
@@ -101,6 +98,7 @@ export async function resolveTarget(
     return {
       endpoint: url,
       caPem,
+      credential,
       emulator: undefined,
       arm: createArmFactory({ endpoint: url, credential, ...(caPem ? { caPem } : {}) }),
       close: () => Promise.resolve(),
@@ -109,23 +107,21 @@ export async function resolveTarget(
   const emulator = await startEmulator({ timeScale: 0.01 });
   seedFleet(emulator.world, DEMO_FLEET, { baseUrl: emulator.url, events: false });
   note(
-    `No --arm-endpoint: using an embedded ARM emulator at ${emulator.url} seeded with the demo fleet (subscription ${DEMO_FLEET.subscriptionId}).`,
+    `an embedded ARM emulator at ${emulator.url}, seeded with the demo fleet (subscription ${DEMO_FLEET.subscriptionId})`,
   );
+  const credential = principalToken(principal);
   return {
     endpoint: emulator.url,
     caPem: emulator.caPem,
+    credential,
     emulator,
-    arm: createArmFactory({
-      endpoint: emulator.url,
-      credential: principalToken(principal),
-      caPem: emulator.caPem,
-    }),
+    arm: createArmFactory({ endpoint: emulator.url, credential, caPem: emulator.caPem }),
     close: () => emulator.stop(),
   };
 }
 
 /** The emulator serves its CA; on loopback only, it is fetched before it can be verified. */
-function fetchEmulatorCa(endpoint: string): Promise<string | undefined> {
+export function fetchEmulatorCa(endpoint: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const req = https.get(
       `${endpoint}/_emulator/ca.pem`,

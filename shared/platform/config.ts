@@ -1,3 +1,6 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+
 import { z } from 'zod';
 
 import { AccelnetError } from './errors';
@@ -298,13 +301,19 @@ function publicUrl(configured: string, websiteHostname: string | undefined): str
  */
 export const CLI_SETTINGS = {
   ACCELNET_ARM_ENDPOINT:
-    'ARM endpoint for start, scan and remediate (--arm-endpoint wins); unset: an embedded emulator.',
+    'ARM endpoint for start, and for scan and remediate when they run self-contained (--arm-endpoint wins); unset: an embedded emulator.',
   ACCELNET_SERVICE_URL:
-    'The running accelnet service that pause, resume (and later scan, remediate, status) act through.',
+    'The running accelnet service that scan, remediate, status, approve, pause and resume act through (--service wins).',
   ACCELNET_FUNCTION_KEY:
-    "The service's function key: what `accelnet start` serves with, and what the CLI sends.",
+    "The service's function key: what `accelnet start` serves with, and what the CLI sends (--key wins).",
   ACCELNET_MODE:
     'The mode of the app `accelnet start` runs (default report; enforce for the demo).',
+  AZURE_SUBSCRIPTION_ID:
+    'The subscription scan and remediate use when --subscription is not given (as the Azure SDKs read it).',
+  ACCELNET_CONFIG_DIR:
+    'Where `accelnet start` writes service.json (its URL and key, mode 0600) for the CLI to find; default $XDG_CONFIG_HOME/accelnet, else ~/.config/accelnet.',
+  XDG_CONFIG_HOME: "The user's configuration directory (XDG); default ~/.config.",
+  NO_COLOR: 'Set to anything: `-o jsonc` prints JSON without colours.',
 } as const;
 
 export interface CliSettings {
@@ -312,6 +321,12 @@ export interface CliSettings {
   serviceUrl?: string;
   functionKey?: string;
   mode?: Settings['mode'];
+  /** AZURE_SUBSCRIPTION_ID: the default of --subscription. */
+  subscription?: string;
+  /** The directory of service.json: ACCELNET_CONFIG_DIR, $XDG_CONFIG_HOME/accelnet, ~/.config/accelnet. */
+  configDir: string;
+  /** NO_COLOR is set. */
+  noColor: boolean;
   /** The operating-system user, for what the service records as who acted. */
   user: string;
 }
@@ -334,11 +349,23 @@ export function loadCliSettings(
   const armEndpoint = text('ACCELNET_ARM_ENDPOINT');
   const serviceUrl = text('ACCELNET_SERVICE_URL');
   const functionKey = text('ACCELNET_FUNCTION_KEY');
+  const subscription = text('AZURE_SUBSCRIPTION_ID');
+  const xdg = text('XDG_CONFIG_HOME');
+  const configDir = path.resolve(
+    text('ACCELNET_CONFIG_DIR') ??
+      path.join(
+        xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(homedir(), '.config'),
+        'accelnet',
+      ),
+  );
   return {
     ...(armEndpoint !== undefined ? { armEndpoint } : {}),
     ...(serviceUrl !== undefined ? { serviceUrl } : {}),
     ...(functionKey !== undefined ? { functionKey } : {}),
     ...(parsedMode?.success ? { mode: parsedMode.data } : {}),
+    ...(subscription !== undefined ? { subscription } : {}),
+    configDir,
+    noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== '',
     user: env.USER ?? env.USERNAME ?? '',
   };
 }

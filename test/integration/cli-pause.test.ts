@@ -7,11 +7,13 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { cliEnv, freshConfigDir } from '../support/cli';
 import { request } from '../support/http';
 import { useLocalTwin } from '../support/twin';
 
 const ROOT = join(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/cli/main.js');
+const CONFIG = freshConfigDir();
 
 interface Exit {
   code: number | null;
@@ -27,9 +29,8 @@ beforeAll(() => {
 
 /** The CLI with only the given service settings in its environment. */
 function accelnet(args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  const base = { ...process.env };
-  delete base.ACCELNET_SERVICE_URL;
-  delete base.ACCELNET_FUNCTION_KEY;
+  // A configuration directory of its own: no \`accelnet start\` of the machine's is found.
+  const base = cliEnv(CONFIG);
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -7,6 +7,8 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { cliEnv, freshConfigDir } from '../support/cli';
+
 const ROOT = join(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/cli/main.js');
 const SUB = '00000000-0000-0000-0000-000000000001';
@@ -27,6 +29,7 @@ interface Running {
 
 const children: ChildProcess[] = [];
 let scratch = '';
+let config = '';
 
 beforeAll(() => {
   // `npm test` builds first; a bare `jest` run builds the CLI once here.
@@ -34,6 +37,8 @@ beforeAll(() => {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   }
   scratch = mkdtempSync(join(tmpdir(), 'accelnet-cli-'));
+  // No accelnet start of the machine's is found: these commands run self-contained.
+  config = freshConfigDir();
 }, 120_000);
 
 afterEach(() => {
@@ -44,11 +49,13 @@ afterEach(() => {
 
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
+  rmSync(config, { recursive: true, force: true });
 });
 
 function cli(args: string[]): { child: ChildProcess; exited: Promise<Exit> } {
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: ROOT,
+    env: cliEnv(config),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -312,7 +319,12 @@ describe('accelnet scan', () => {
     ]).exited;
     expect(scanned.code).toBe(0);
     const lines = scanned.stdout.trim().split('\n');
-    expect(lines[0]).toBe('vmId,name,size,location,powerState,compliant,eligible,action,reasons');
+    expect(lines[0]).toBe(
+      'vmId,name,resourceGroup,size,location,powerState,compliant,eligible,action,reasons,reason',
+    );
+    expect(lines[1]).toMatch(
+      /^[^,]+,sql-1,rg-data,Standard_E8s_v5,.*,availability-set,"?sql-1 is in availability set sql-avset/,
+    );
     expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['sql-1', 'sql-2']);
     running.child.kill('SIGTERM');
     await running.exited;
@@ -320,7 +332,7 @@ describe('accelnet scan', () => {
 
   it.each([
     [['scan'], '--subscription'],
-    [['scan', '--subscription', 'not-a-guid'], '--subscription'],
+    [['scan', '--subscription', 'not/a-guid'], '--subscription'],
     [['scan', '--subscription', SUB, '--output', 'xml'], '--output'],
     [['scan', '--subscription', SUB, '--resource-group', 'bad/group'], '--resource-group'],
     [['scan', '--subscription', SUB, '--arm-endpoint', 'http://127.0.0.1:1'], '--arm-endpoint'],
@@ -351,8 +363,10 @@ describe('accelnet start', () => {
     });
     expect(output).toMatch(/accelnet is serving on http:\/\/127\.0\.0\.1:\d+/);
     expect(output).toContain('14 VMs: 5 remediated, 2 already-compliant, 7 skipped');
-    expect(output).toMatch(/web-1\s+Standard_D4s_v5\s+remediated\s+running -> running\s+yes\s+1/);
-    expect(output).toMatch(/tiny\s+Standard_B2s\s+skipped\s+size-not-supported/);
+    expect(output).toMatch(
+      /web-1\s+rg-app\s+Standard_D4s_v5\s+remediated\s+running -> running\s+yes\s+1/,
+    );
+    expect(output).toMatch(/tiny\s+rg-app\s+Standard_B2s\s+skipped\s+size-not-supported/);
     child.kill('SIGINT');
     expect((await exited).code).toBe(0);
   }, 90_000);
@@ -399,7 +413,7 @@ describe('accelnet remediate', () => {
     });
   }
 
-  it('when run with --dry-run on the embedded emulator, then it plans, changes nothing, prints the counts and exits 0', async () => {
+  it('when run with --dry-run on the embedded emulator, then it says it runs self-contained, plans, changes nothing, prints each VM with its resource group and reason, and exits 0', async () => {
     const exit = await cli([
       'remediate',
       '--subscription',
@@ -410,37 +424,47 @@ describe('accelnet remediate', () => {
     ]).exited;
 
     expect(exit.code).toBe(0);
-    expect(exit.stderr).toContain('embedded ARM emulator');
-    expect(exit.stdout).toMatch(/^planned\s+5$/m);
-    expect(exit.stdout).toContain('14 VMs: 2 already-compliant, 5 planned, 7 skipped');
-    expect(exit.stdout).toMatch(/^web-1\s+planned$/m);
+    expect(exit.stderr).toMatch(
+      /^--data-dir given: a self-contained run: running self-contained on a local host over an embedded ARM emulator/m,
+    );
+    expect(exit.stdout).toMatch(
+      /^Run bulk-[0-9a-f-]+ completed: 14 VMs: 2 already-compliant, 5 planned, 7 skipped$/m,
+    );
+    expect(exit.stdout).toMatch(/^NAME\s+RESOURCE GROUP\s+OUTCOME\s+POWER\s+REASON$/m);
+    expect(exit.stdout).toMatch(/^web-1\s+rg-app\s+planned\s+running\s+\S/m);
+    expect(exit.stdout).toMatch(
+      /^tiny\s+rg-app\s+skipped\s+running\s+Standard_B2s does not support Accelerated Networking/m,
+    );
+    // Progress, one line per VM without a terminal, goes to stderr.
+    expect(exit.stderr).toMatch(/^web-1\s+planned$/m);
     expect(exit.stdout).not.toContain('remediated');
   }, 60_000);
 
-  it('when run on the demo fleet with --max-parallel 4, then it remediates, lists the skipped VMs with reasons and exits 0', async () => {
+  it('when run on the demo fleet with --max-parallel 4 and --yes, then it remediates, lists every VM with its reason, and exits 0', async () => {
     const exit = await cli([
       'remediate',
       '--subscription',
       SUB,
       '--max-parallel',
       '4',
+      '--yes',
       '--data-dir',
       dataDir('remediate-demo'),
     ]).exited;
 
     expect(exit.code).toBe(0);
-    expect(exit.stdout).toMatch(/^remediated\s+5$/m);
     expect(exit.stdout).toContain('14 VMs: 5 remediated, 2 already-compliant, 7 skipped');
-    // One log line per VM as its outcome becomes final (stdout is not a TTY).
-    for (const name of ['web-1', 'web-2', 'web-3', 'worker', 'batch'])
-      expect(exit.stdout).toMatch(new RegExp(`^${name}\\s+remediated$`, 'm'));
-    // The VMs that need attention, with their reasons; the remediated ones are not listed there.
-    const attention = exit.stdout.slice(exit.stdout.indexOf('Need attention:'));
-    expect(attention).toMatch(/tiny\s+rg-app\s+skipped\s+size-not-supported/);
-    expect(attention).toMatch(/cache\s+rg-app\s+skipped\s+ephemeral-os-disk/);
-    expect(attention).toMatch(/sql-1\s+rg-data\s+skipped\s+availability-set/);
-    expect(attention).toContain('tiny: Standard_B2s does not support Accelerated Networking');
-    expect(attention).not.toMatch(/web-1\s+rg-app/);
+    // One log line per VM on stderr as its outcome becomes final (not a TTY).
+    for (const name of ['web-1', 'web-2', 'web-3', 'worker', 'batch']) {
+      expect(exit.stderr).toMatch(new RegExp(`^${name}\\s+remediated$`, 'm'));
+      expect(exit.stdout).toMatch(new RegExp(`^${name}\\s+rg-app\\s+remediated\\s`, 'm'));
+    }
+    expect(exit.stdout).toMatch(
+      /^cache\s+rg-app\s+skipped\s+running\s+cache has an ephemeral OS disk/m,
+    );
+    expect(exit.stdout).toMatch(
+      /^sql-1\s+rg-data\s+skipped\s+running\s+sql-1 is in availability set/m,
+    );
   }, 60_000);
 
   it('when a fault makes a NIC write fail on a running emulator, then that VM is reported failed and it exits 1', async () => {
@@ -462,6 +486,7 @@ describe('accelnet remediate', () => {
       SUB,
       '--max-parallel',
       '4',
+      '-y',
       '--arm-endpoint',
       running.url,
       '--data-dir',
@@ -470,12 +495,9 @@ describe('accelnet remediate', () => {
 
     expect(exit.code).toBe(1);
     expect(exit.stderr).not.toContain('embedded ARM emulator');
-    expect(exit.stdout).toMatch(/^web-1\s+failed\s+.*InvalidRequestFormat/m);
-    expect(exit.stdout).toMatch(/^failed\s+1$/m);
+    expect(exit.stderr).toMatch(/^web-1\s+failed\s+.*InvalidRequestFormat/m);
     expect(exit.stdout).toContain('14 VMs: 4 remediated, 2 already-compliant, 7 skipped, 1 failed');
-    expect(exit.stdout.slice(exit.stdout.indexOf('Need attention:'))).toMatch(
-      /web-1\s+rg-app\s+failed/,
-    );
+    expect(exit.stdout).toMatch(/^web-1\s+rg-app\s+failed\s+running\s+.*InvalidRequestFormat/m);
     // The failed VM was brought back up.
     const { vms } = JSON.parse((await get(`${running.url}/_emulator/vms`)).body) as {
       vms: { id: string; powerState: string }[];
@@ -485,7 +507,7 @@ describe('accelnet remediate', () => {
     await running.exited;
   }, 90_000);
 
-  it('when approval is required without a TTY, then it prints how to approve and remediates once approved', async () => {
+  it('when approval is required without a TTY, then it prints the accelnet approve line, which approves, and the run remediates', async () => {
     const { child, exited } = cli([
       'remediate',
       '--subscription',
@@ -497,30 +519,31 @@ describe('accelnet remediate', () => {
       '--data-dir',
       dataDir('remediate-approval'),
     ]);
-    const [key, url] = await new Promise<[string, string]>((resolve, reject) => {
+    const line = await new Promise<string[]>((resolve, reject) => {
       let text = '';
-      child.stdout?.on('data', (chunk: string) => {
+      child.stderr?.on('data', (chunk: string) => {
         text += chunk;
-        const m =
-          /^Approval required for 1 VM: .*-H 'x-functions-key: ([^']+)' -d '\{"decision": "approve"\}' '(http:\/\/127\.0\.0\.1:\d+\/api\/approvals\/[^']+)'/m.exec(
-            text,
-          );
-        if (m?.[1] && m[2]) resolve([m[1], m[2]]);
+        const m = /waits for a decision on 1 VM: `accelnet approve ([^`]+)`/.exec(text);
+        if (m?.[1]) resolve(m[1].split(' '));
       });
       void exited.then((exit) => reject(new Error(`exited ${exit.code}: ${exit.stderr}`)));
     });
+    expect(line).toEqual([
+      expect.stringMatching(/^bulk-/),
+      '--service',
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      '--key',
+      expect.any(String),
+    ]);
 
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-functions-key': key },
-      body: JSON.stringify({ decision: 'approve' }),
-    });
-    expect(res.status).toBe(200);
+    const approved = await cli(['approve', ...line]).exited;
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/\sapproved$/m);
     const exit = await exited;
 
     expect(exit.code).toBe(0);
-    expect(exit.stdout).toMatch(/^web-2\s+remediated$/m);
-    expect(exit.stdout).toContain('1 VM: 1 remediated');
+    expect(exit.stderr).toMatch(/^web-2\s+remediated$/m);
+    expect(exit.stdout).toMatch(/: 1 VM: 1 remediated$/m);
   }, 60_000);
 
   it.each([

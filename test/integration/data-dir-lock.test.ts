@@ -16,10 +16,13 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { LOCK_FILE, lockDataDir } from '../../cli/dataDirLock';
+import { cliEnv, freshConfigDir } from '../support/cli';
 import { request } from '../support/http';
 
 const ROOT = join(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/cli/main.js');
+// The service.json of `accelnet start` goes here, not in the user's configuration directory.
+const CONFIG = freshConfigDir();
 const LOCK_MODULE = join(ROOT, 'dist/cli/dataDirLock.js');
 const SUB = '00000000-0000-0000-0000-000000000001';
 
@@ -252,7 +255,7 @@ function accelnet(args: string[], env: Record<string, string> = {}): Promise<Exi
     execFile(
       process.execPath,
       [MAIN, ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 },
+      { cwd: ROOT, env: cliEnv(CONFIG, env), timeout: 120_000 },
       (error, stdout, stderr) =>
         resolve({
           code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
@@ -274,7 +277,7 @@ async function startServing(
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ACCELNET_FUNCTION_KEY: key },
+      env: cliEnv(CONFIG, { ACCELNET_FUNCTION_KEY: key }),
     },
   );
   children.push(child);
