@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 
 import type { ArmActivity } from '../../emulator/arm/activity';
@@ -11,6 +10,7 @@ import {
   type EventGridEvent,
   type SubscriptionValidationEventData,
 } from '../../emulator/eventgrid';
+import { closeServer, listen, receive, type Received } from '../support/http';
 
 const REFERENCE_DIR = join(__dirname, '../fixtures/eventgrid');
 const SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000001';
@@ -21,13 +21,6 @@ const NIC_ID = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-app/provider
 const VALIDATION_BASE = 'https://127.0.0.1:4443';
 
 // --- local HTTP receivers ----------------------------------------------------------------------
-
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
 
 interface Reply {
   status: number;
@@ -58,15 +51,7 @@ async function startReceiver(handlers: Handlers = {}, path = '/api/events'): Pro
   const requests: Received[] = [];
   let notificationCount = 0;
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const received: Received = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
+    void receive(req).then((received) => {
       requests.push(received);
       let reply: Reply | undefined;
       if (received.headers['aeg-event-type'] === 'Notification') {
@@ -85,10 +70,9 @@ async function startReceiver(handlers: Handlers = {}, path = '/api/events'): Pro
     });
   });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const base = await listen(server);
   return {
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `${base}${path}`,
     requests,
     notifications: () => requests.filter((r) => r.headers['aeg-event-type'] === 'Notification'),
     close: () => closeServer(server),
@@ -107,11 +91,6 @@ function autoValidate(request: Received): Reply | undefined {
     return { status: 200, body: { validationResponse: event!.data.validationCode } };
   }
   return undefined;
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 function newGrid(overrides: { random?: () => number } = {}): EventGrid {
