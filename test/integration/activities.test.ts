@@ -3,13 +3,31 @@ import type { ArmEmulator } from '../../emulator/server';
 import { createActivities } from '../../shared/activities/index';
 import { createArmFactory } from '../../shared/arm/clients';
 import { parseVmId, type VmRef } from '../../shared/domain/events';
-import { admin, emulatorForTest, principalCredential, SUB } from '../support/arm';
+import { emulatorForTest, principalCredential, SUB } from '../support/arm';
+import { setFaults } from '../support/faults';
+import { seedFleet } from '../support/seed';
+import { opsSince, vms, type VmView } from '../support/views';
 
-interface VmView {
-  id: string;
-  powerState: string;
-  deallocations: number;
-  nics: { enableAcceleratedNetworking: boolean; acceleratedNetworkingEffective: boolean }[];
+/** The activities over the emulator as the app makes them, ARM calls retried `maxRetries` times. */
+function activitiesOver(em: ArmEmulator, maxRetries: number) {
+  return createActivities({
+    arm: createArmFactory({
+      endpoint: em.url,
+      credential: principalCredential('accelnet'),
+      caPem: em.caPem,
+      maxRetries,
+    }),
+    audit: { record: () => Promise.resolve() },
+    log: () => undefined,
+    rules: {
+      exemptTag: 'accelnet-exempt',
+      allowUnknownOs: false,
+      allowDynamicPublicIp: false,
+      allowAvailabilitySets: false,
+    },
+    pollIntervalMs: 5,
+    armTimeScale: 0.001,
+  });
 }
 
 describe('activities against the ARM emulator', () => {
@@ -24,33 +42,15 @@ describe('activities against the ARM emulator', () => {
     return ref;
   };
   const view = async (name: string): Promise<VmView> => {
-    const res = await admin<{ vms: VmView[] }>(em, 'GET', '/_emulator/vms');
-    const found = res.body.vms.find((v) => v.id.endsWith(`/${name}`));
+    const found = (await vms(em)).find((v) => v.id.endsWith(`/${name}`));
     if (!found) throw new Error(`no VM ${name}`);
     return found;
   };
 
   beforeEach(async () => {
     em = await emulatorForTest();
-    await admin(em, 'POST', '/_emulator/seed?events=false', DEMO_FLEET);
-    activities = createActivities({
-      arm: createArmFactory({
-        endpoint: em.url,
-        credential: principalCredential('accelnet'),
-        caPem: em.caPem,
-        maxRetries: 3,
-      }),
-      audit: { record: () => Promise.resolve() },
-      log: () => undefined,
-      rules: {
-        exemptTag: 'accelnet-exempt',
-        allowUnknownOs: false,
-        allowDynamicPublicIp: false,
-        allowAvailabilitySets: false,
-      },
-      pollIntervalMs: 5,
-      armTimeScale: 0.001,
-    });
+    await seedFleet(em, DEMO_FLEET, { events: false });
+    activities = activitiesOver(em, 3);
   });
   afterEach(() => em.stop());
 
@@ -74,14 +74,8 @@ describe('activities against the ARM emulator', () => {
   test('when the SKU catalog is needed for many VMs of a region, then it is read once', async () => {
     for (const name of ['web-1', 'web-2', 'web-3', 'tiny', 'legacy'])
       await activities.assessVm({ vm: vm('rg-app', name), runId: 'r1' });
-    const ops = await admin<{ operations: { operation: string }[] }>(
-      em,
-      'GET',
-      '/_emulator/operations',
-    );
-    expect(
-      ops.body.operations.filter((o) => o.operation === 'Microsoft.Compute/skus/read'),
-    ).toHaveLength(1);
+    const ops = await opsSince(em);
+    expect(ops.filter((o) => o.operation === 'Microsoft.Compute/skus/read')).toHaveLength(1);
   });
 
   test('when a running VM goes through deallocate, enable and start, then AN is effective and it runs', async () => {
@@ -109,14 +103,9 @@ describe('activities against the ARM emulator', () => {
     expect(verified).toMatchObject({ ok: true, powerState: 'running', problems: [] });
     const after = await view('web-1');
     expect(after).toMatchObject({ powerState: 'running', deallocations: 1 });
-    const timeline = await admin<{ vms: { id: string; timeline: { powerState: string }[] }[] }>(
-      em,
-      'GET',
-      '/_emulator/vms?timeline=true',
-    );
-    const states = timeline.body.vms
+    const states = (await vms(em, true))
       .find((v) => v.id.endsWith('/web-1'))
-      ?.timeline.map((t) => t.powerState);
+      ?.timeline?.map((t) => t.powerState);
     expect(states).toEqual(['running', 'deallocating', 'deallocated', 'starting', 'running']);
     expect(
       after.nics.every((n) => n.enableAcceleratedNetworking && n.acceleratedNetworkingEffective),
@@ -170,7 +159,7 @@ describe('activities against the ARM emulator', () => {
 
   test('when ARM keeps failing a start, then the activity throws a retryable typed error', async () => {
     const ref = vm('rg-app', 'batch');
-    await admin(em, 'PUT', '/_emulator/faults', [
+    await setFaults(em, [
       {
         match: { operation: 'Microsoft.Compute/virtualMachines/start/action' },
         probability: 1,
@@ -192,31 +181,14 @@ describe('activity errors against the ARM emulator', () => {
 
   test('when a NIC update or a start ends Failed, then the error carries ARM code and says whether it is retryable', async () => {
     em = await emulatorForTest();
-    await admin(em, 'POST', '/_emulator/seed?events=false', DEMO_FLEET);
-    const activities = createActivities({
-      arm: createArmFactory({
-        endpoint: em.url,
-        credential: principalCredential('accelnet'),
-        caPem: em.caPem,
-        maxRetries: 0,
-      }),
-      audit: { record: () => Promise.resolve() },
-      log: () => undefined,
-      rules: {
-        exemptTag: 'accelnet-exempt',
-        allowUnknownOs: false,
-        allowDynamicPublicIp: false,
-        allowAvailabilitySets: false,
-      },
-      pollIntervalMs: 5,
-      armTimeScale: 0.001,
-    });
+    await seedFleet(em, DEMO_FLEET, { events: false });
+    const activities = activitiesOver(em, 0);
     const ref = parseVmId(
       `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/web-1`,
     )!;
     const { decision } = await activities.assessVm({ vm: ref, runId: 'r1' });
     await activities.deallocateVm({ vm: ref, runId: 'r1' });
-    await admin(em, 'PUT', '/_emulator/faults', [
+    await setFaults(em, [
       {
         match: { operation: 'Microsoft.Network/networkInterfaces/write' },
         probability: 1,

@@ -4,32 +4,30 @@
  * against the local host, and the signed single-use links decide. Every assertion reads an
  * outcome: the run's view, the VM in the emulator, the emulator's operation log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
 import { SETTINGS } from '../../shared/platform/config';
 import { TableApprovalStore } from '../../shared/stores/approvals';
-import { admin, SUB, vmId } from '../support/arm';
-import { request } from '../support/http';
+import { SUB } from '../support/arm';
+import { api, JsonReceiver, request } from '../support/http';
 import {
   type Answer,
   loadApprovalWorkflow,
   playApprovalWorkflow,
   type WorkflowRun,
 } from '../support/logicApp';
-
-const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-};
-const SIZE = 'Standard_D4s_v5';
-const SELF = 'accelnet';
+import { sleep } from '../support/poll';
+import {
+  bulkRunUntil,
+  instanceEnded,
+  type RunView,
+  startBulk,
+  type VmResult,
+  vmRun,
+  vmRunUntil,
+  type VmRunView,
+} from '../support/runs';
+import { seedGroup, SIZE } from '../support/seed';
+import { useLocalTwin } from '../support/twin';
+import { vmOf, writesIn } from '../support/views';
 
 interface Posted {
   instanceId: string;
@@ -48,204 +46,85 @@ interface Posted {
   rejectUrl: string;
   expiresAt: string;
 }
-interface VmRun {
-  vmId: string;
-  outcome: string;
-  reason?: string;
-  steps: { name: string; result: string; detail?: string }[];
-  instanceStatus?: string;
-}
-interface BulkRun {
-  status: string;
-  vms: VmRun[];
-}
-interface VmView {
-  id: string;
-  powerState: string;
-  deallocations: number;
-  nics: { enableAcceleratedNetworking: boolean }[];
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The Logic App's HTTP trigger as the service sees it: a URL that records every post. */
-class Webhook {
-  readonly posts: Posted[] = [];
-  private server: http.Server | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      let text = '';
-      req.setEncoding('utf8').on('data', (c: string) => (text += c));
-      req.on('end', () => {
-        this.posts.push(JSON.parse(text) as Posted);
-        res.writeHead(202).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/workflows/approval/triggers/manual/invoke`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-
-  async next(match: (p: Posted) => boolean, timeoutMs = 20_000): Promise<Posted> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.posts.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error('no approval request reached the webhook');
-      await sleep(25);
-    }
-  }
-}
-
 function useTwin(timeout: string) {
-  const webhook = new Webhook();
-  let twin: LocalTwin | undefined;
-  let dataDir = '';
-  beforeAll(async () => {
-    await webhook.start();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-approvals-'));
-    twin = await startLocal({
-      port: 0,
-      dataDir,
-      timeScale: 0.01,
-      settings: {
-        ACCELNET_MODE: 'approval',
-        ACCELNET_APPROVAL_WEBHOOK_URL: webhook.url,
-        ACCELNET_APPROVAL_TIMEOUT: timeout,
-        // As App Service authentication sets it: X-MS-CLIENT-PRINCIPAL is then believed.
-        WEBSITE_AUTH_ENABLED: 'True',
-      },
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await twin?.stop();
-    await webhook.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const t = (): LocalTwin => {
-    if (!twin) throw new Error('the twin did not start');
-    return twin;
-  };
-  const em = (): ArmEmulator => {
-    const emulator = t().emulator;
-    if (!emulator) throw new Error('the twin has no emulator');
-    return emulator;
-  };
-  const key = (): string => encodeURIComponent(t().functionKey);
+  /** The Logic App's HTTP trigger as the service sees it: a URL that records every post. */
+  const webhook = new JsonReceiver<Posted>();
+  beforeAll(() => webhook.start('/workflows/approval/triggers/manual/invoke'));
+  const local = useLocalTwin(() => ({
+    ACCELNET_MODE: 'approval',
+    ACCELNET_APPROVAL_WEBHOOK_URL: webhook.url,
+    ACCELNET_APPROVAL_TIMEOUT: timeout,
+    // As App Service authentication sets it: X-MS-CLIENT-PRINCIPAL is then believed.
+    WEBSITE_AUTH_ENABLED: 'True',
+  }));
+  afterAll(() => webhook.stop());
+  const vms = (names: string[]) => names.map((name) => ({ name }));
   const h = {
     webhook,
-    twin: t,
-    async seed(rg: string, names: string[]): Promise<string[]> {
-      const res = await admin(em(), 'POST', '/_emulator/seed', {
-        subscriptionId: SUB,
-        resourceGroups: [
-          { name: rg, vms: names.map((name) => ({ name, size: SIZE, image: JAMMY })) },
-        ],
-      });
-      expect(res.status).toBe(201);
-      return names.map((name) => vmId(rg, name));
-    },
-    async vm(id: string): Promise<VmView> {
-      const all = (await admin<{ vms: VmView[] }>(em(), 'GET', '/_emulator/vms')).body.vms;
-      const found = all.find((v) => v.id.toLowerCase() === id.toLowerCase());
-      if (!found) throw new Error(`no VM ${id}`);
-      return found;
-    },
+    twin: () => local.twin,
+    seed: (rg: string, names: string[]): Promise<string[]> => seedGroup(local.em, rg, vms(names)),
+    vm: (id: string) => vmOf(local.em, id),
     /** accelnet's own ARM writes in the resource group. */
     async writes(rg: string): Promise<string[]> {
-      const ops = (
-        await admin<{ operations: { principal: string; method: string; path: string }[] }>(
-          em(),
-          'GET',
-          '/_emulator/operations',
-        )
-      ).body.operations;
-      return ops
-        .filter(
-          (o) =>
-            o.principal === SELF &&
-            o.method !== 'GET' &&
-            o.path.toLowerCase().includes(`/resourcegroups/${rg.toLowerCase()}/`),
-        )
-        .map((o) => `${o.method} ${o.path}`);
+      return (await writesIn(local.em, rg)).map((o) => `${o.method} ${o.path}`);
     },
-    async vmRun(id: string): Promise<VmRun | undefined> {
-      const res = await request(
-        `${t().host.url}/api/vms/${encodeURIComponent(id)}/remediation?code=${key()}`,
-      );
-      return res.status === 200 ? (JSON.parse(res.body) as VmRun) : undefined;
-    },
-    async vmSettled(id: string, timeoutMs = 30_000): Promise<VmRun> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const got = await h.vmRun(id);
-        if (got && (got.instanceStatus === 'Completed' || got.instanceStatus === 'Failed'))
-          return got;
-        if (Date.now() > deadline)
-          throw new Error(`the run of ${id} did not end: ${JSON.stringify(got)}`);
-        await sleep(50);
-      }
-    },
-    async bulk(body: Record<string, unknown>): Promise<string> {
-      const res = await request(`${t().host.url}/api/remediations?code=${key()}`, 'POST', body);
-      expect(res.status).toBe(202);
-      return (JSON.parse(res.body) as { id: string }).id;
-    },
-    async bulkRun(id: string, done: (r: BulkRun) => boolean, timeoutMs = 30_000): Promise<BulkRun> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const res = await request(`${t().host.url}/api/remediations/${id}?code=${key()}`);
-        if (res.status === 200) {
-          const run = JSON.parse(res.body) as BulkRun;
-          if (done(run)) return run;
-        }
-        if (Date.now() > deadline)
-          throw new Error(`the bulk run ${id} did not get there: ${res.body}`);
-        await sleep(50);
-      }
-    },
+    vmRun: async (id: string): Promise<VmRunView | undefined> => (await vmRun(local.host, id)).view,
+    vmSettled: (id: string, timeoutMs = 30_000): Promise<VmRunView> =>
+      vmRunUntil(local.host, id, instanceEnded, { timeoutMs }),
+    bulk: async (body: Record<string, unknown>): Promise<string> =>
+      (await startBulk(local.host, body)).id,
+    bulkRun: (id: string, done: (r: RunView) => boolean, timeoutMs = 30_000): Promise<RunView> =>
+      bulkRunUntil(local.host, id, done, { timeoutMs }),
     /** VMs seeded without events: only the runs a test starts touch them. */
-    async seedQuiet(rg: string, names: string[]): Promise<string[]> {
-      const res = await admin(em(), 'POST', '/_emulator/seed?events=false', {
+    seedQuiet: (rg: string, names: string[]): Promise<string[]> =>
+      seedGroup(local.em, rg, vms(names), { events: false }),
+    /** Rejects the requests of the runs the VMs' seeding started, and waits for their end. */
+    async rejectOwn(ids: string[]): Promise<void> {
+      for (const id of ids) {
+        const own = await webhook.next((p) => p.vmId.toLowerCase() === id.toLowerCase());
+        await request(own.rejectUrl, 'POST');
+        await h.vmSettled(id);
+      }
+    },
+    /** A bulk run of the resource group asking per VM; answers it and each named VM's request. */
+    async bulkPerVm(rg: string, names: string[]): Promise<{ runId: string; posts: Posted[] }> {
+      const runId = await h.bulk({
         subscriptionId: SUB,
-        resourceGroups: [
-          { name: rg, vms: names.map((name) => ({ name, size: SIZE, image: JAMMY })) },
-        ],
+        resourceGroup: rg,
+        approval: 'required',
+        approvalScope: 'vm',
       });
-      expect(res.status).toBe(201);
-      return names.map((name) => vmId(rg, name));
+      const mine = (p: Posted): boolean => p.instanceId.startsWith(`${runId}-approval-`);
+      const posts: Posted[] = [];
+      for (const name of names) posts.push(await webhook.next((p) => mine(p) && p.vmName === name));
+      return { runId, posts };
     },
     /** The approvals table the service decides in. */
     approvals(): TableApprovalStore {
       return TableApprovalStore.fromConnectionString(
-        t().storage?.connectionString ?? '',
+        local.twin.storage?.connectionString ?? '',
         SETTINGS.ACCELNET_APPROVALS_TABLE.default,
       );
     },
     /** An operator's decision, with the function key. */
     async operator(instanceId: string, decision: 'approve' | 'reject') {
-      return request(`${t().host.url}/api/approvals/${instanceId}?code=${key()}`, 'POST', {
-        decision,
-        by: 'ops',
+      return api(local.host, 'POST', `/api/approvals/${instanceId}`, {
+        body: { decision, by: 'ops' },
       });
     },
     async pending(): Promise<{ instanceId: string; runId: string; vmId: string }[]> {
-      const res = await request(`${t().host.url}/api/approvals?code=${key()}`);
+      const res = await api(local.host, 'GET', '/api/approvals');
       expect(res.status).toBe(200);
-      return (
-        JSON.parse(res.body) as { pending: { instanceId: string; runId: string; vmId: string }[] }
-      ).pending;
+      return (res.json as { pending: { instanceId: string; runId: string; vmId: string }[] })
+        .pending;
     },
   };
   return h;
 }
 
 const workflow = loadApprovalWorkflow();
+const outcomeOf = (run: RunView, name: string): VmResult | undefined =>
+  run.vms.find((v) => v.vmId.endsWith(`/${name}`));
 const play = (posted: Posted, answer: Answer): Promise<WorkflowRun> =>
   playApprovalWorkflow(workflow, posted, answer);
 const call = (run: WorkflowRun): { name: string; httpStatus?: number } | undefined =>
@@ -363,27 +242,17 @@ describe('approval requests and their links', () => {
     const rg = 'rg-appr-bulk-vm';
     const ids = await h.seed(rg, ['api-1', 'api-2']);
     // The seed's own event-triggered requests are decided first, so only the bulk run remains.
-    for (const id of ids) {
-      const own = await h.webhook.next((p) => p.vmId.toLowerCase() === id.toLowerCase());
-      await request(own.rejectUrl, 'POST');
-      await h.vmSettled(id);
-    }
-    const runId = await h.bulk({
-      subscriptionId: SUB,
-      resourceGroup: rg,
-      approval: 'required',
-      approvalScope: 'vm',
-    });
-    const mine = (p: Posted): boolean => p.instanceId.startsWith(`${runId}-approval-`);
-    const first = await h.webhook.next((p) => mine(p) && p.vmName === 'api-1');
-    const second = await h.webhook.next((p) => mine(p) && p.vmName === 'api-2');
+    await h.rejectOwn(ids);
+    const {
+      runId,
+      posts: [first, second],
+    } = await h.bulkPerVm(rg, ['api-1', 'api-2']);
     await h.bulkRun(runId, (r) => r.status === 'pending-approval');
 
-    expect(call(await play(first, 'Approve'))).toMatchObject({ httpStatus: 200 });
-    expect(call(await play(second, 'Reject'))).toMatchObject({ httpStatus: 200 });
+    expect(call(await play(first!, 'Approve'))).toMatchObject({ httpStatus: 200 });
+    expect(call(await play(second!, 'Reject'))).toMatchObject({ httpStatus: 200 });
     const run = await h.bulkRun(runId, (r) => r.status === 'completed');
-    const outcome = (name: string): VmRun | undefined =>
-      run.vms.find((v) => v.vmId.endsWith(`/${name}`));
+    const outcome = (name: string) => outcomeOf(run, name);
     expect(outcome('api-1')).toMatchObject({ outcome: 'remediated' });
     expect(outcome('api-2')).toMatchObject({ outcome: 'rejected', reason: 'rejected' });
     expect(await h.vm(ids[0]!)).toMatchObject({ deallocations: 1, powerState: 'running' });
@@ -393,11 +262,7 @@ describe('approval requests and their links', () => {
   test('when a bulk run asks once, then one request covers the plan and its approval remediates every VM', async () => {
     const rg = 'rg-appr-bulk-run';
     const ids = await h.seed(rg, ['db-1', 'db-2']);
-    for (const id of ids) {
-      const own = await h.webhook.next((p) => p.vmId.toLowerCase() === id.toLowerCase());
-      await request(own.rejectUrl, 'POST');
-      await h.vmSettled(id);
-    }
+    await h.rejectOwn(ids);
     const runId = await h.bulk({ subscriptionId: SUB, resourceGroup: rg, approval: 'required' });
     const posted = await h.webhook.next((p) => p.instanceId === runId);
     expect(posted.vmName).toBe(`2 VMs in ${rg}`);
@@ -594,28 +459,22 @@ describe('approval timeout', () => {
   test('when a bulk run asks per VM and only one decision is recorded before the timers fire, then that VM is remediated and the other rejected with approval-timeout; late links get 409 and 410', async () => {
     const rg = 'rg-appr-edge-bulk';
     const ids = await h.seedQuiet(rg, ['first', 'second']);
-    const runId = await h.bulk({
-      subscriptionId: SUB,
-      resourceGroup: rg,
-      approval: 'required',
-      approvalScope: 'vm',
-    });
-    const mine = (p: Posted): boolean => p.instanceId.startsWith(`${runId}-approval-`);
-    const first = await h.webhook.next((p) => mine(p) && p.vmName === 'first');
-    const second = await h.webhook.next((p) => mine(p) && p.vmName === 'second');
-    await h.approvals().decide(first.instanceId, undefined, 'approve', 'operator:ops', new Date());
+    const {
+      runId,
+      posts: [first, second],
+    } = await h.bulkPerVm(rg, ['first', 'second']);
+    await h.approvals().decide(first!.instanceId, undefined, 'approve', 'operator:ops', new Date());
 
     const run = await h.bulkRun(runId, (r) => r.status === 'completed');
-    const outcome = (name: string): VmRun | undefined =>
-      run.vms.find((v) => v.vmId.endsWith(`/${name}`));
+    const outcome = (name: string) => outcomeOf(run, name);
     expect(outcome('first')).toMatchObject({ outcome: 'remediated' });
     expect(outcome('second')).toMatchObject({ outcome: 'rejected', reason: 'approval-timeout' });
     expect(await h.vm(ids[0]!)).toMatchObject({ deallocations: 1, powerState: 'running' });
     expect(await h.vm(ids[1]!)).toMatchObject({ deallocations: 0, powerState: 'running' });
 
-    const decided = await request(first.rejectUrl, 'POST');
+    const decided = await request(first!.rejectUrl, 'POST');
     expect(decided.status).toBe(409);
-    const expiredLink = await request(second.approveUrl, 'POST');
+    const expiredLink = await request(second!.approveUrl, 'POST');
     expect(expiredLink.status).toBe(410);
     expect(JSON.parse(expiredLink.body)).toMatchObject({ error: { code: 'ApprovalExpired' } });
     expect(await h.vm(ids[1]!)).toMatchObject({ deallocations: 0 });

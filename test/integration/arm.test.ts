@@ -6,29 +6,14 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { createArmFactory } from '../../shared/arm/clients';
-import { admin, emulatorForTest, SUB } from '../support/arm';
-
-const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-};
+import { emulatorForTest, SUB } from '../support/arm';
+import { seedGroup } from '../support/seed';
 
 describe('createArmFactory', () => {
   let em: ArmEmulator;
   beforeAll(async () => {
     em = await emulatorForTest();
-    const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', {
-      subscriptionId: SUB,
-      location: 'westus2',
-      resourceGroups: [
-        {
-          name: 'rg-scope',
-          vms: [{ name: 'web', size: 'Standard_D4s_v5', osType: 'Linux', image: JAMMY }],
-        },
-      ],
-    });
-    expect(seeded).toMatchObject({ status: 201 });
+    await seedGroup(em, 'rg-scope', [{ name: 'web', osType: 'Linux' }], { events: false });
   });
   afterAll(() => em.stop());
 

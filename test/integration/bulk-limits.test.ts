@@ -5,32 +5,16 @@
  * says so at its status URL. (The most VM ids a request may name, each of the longest valid
  * length, are run end to end in the reliability suite's part 6.)
  */
-import http from 'node:http';
-
 import { TableClient } from '@azure/data-tables';
 
 import { MAX_BULK_BODY_BYTES, MAX_VM_IDS } from '../../shared/http/requests';
 import { SETTINGS } from '../../shared/platform/config';
-import { admin, SUB } from '../support/arm';
+import { SUB } from '../support/arm';
+import { type Answer, api } from '../support/http';
+import { poll, sleep } from '../support/poll';
+import { bulkRunUntil, runEnded, type RunView } from '../support/runs';
+import { seedGroup } from '../support/seed';
 import { useLocalTwin } from '../support/twin';
-
-interface VmResult {
-  vmId: string;
-  outcome: string;
-  reason?: string;
-}
-interface RunView {
-  id: string;
-  status: string;
-  summary: Record<string, number>;
-  vms: VmResult[];
-}
-interface Answer {
-  status: number;
-  body: string;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A resource group name at its longest (90) and VM names at their longest (64, Linux). */
 const RG = `rg-${'x'.repeat(87)}`;
@@ -47,20 +31,9 @@ describe('bulk requests at the API limits', () => {
     body?: string,
     options: { chunked?: boolean } = {},
   ): Promise<Answer> {
-    const url = new URL(route, t.twin.host.url);
-    url.searchParams.set('code', t.twin.functionKey);
-    return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (body !== undefined && !options.chunked)
-        headers['content-length'] = String(Buffer.byteLength(body));
-      const req = http.request(url, { method, agent: false, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
-      req.on('error', reject);
-      if (body !== undefined) req.write(body);
-      req.end();
+    return api(t.host, method, route, {
+      ...(body !== undefined ? { raw: body } : {}),
+      length: !options.chunked,
     });
   }
   const bulkInstances = (): number =>
@@ -88,50 +61,28 @@ describe('bulk requests at the API limits', () => {
   });
 
   /** Polls the status URL (never a 404) until the run has ended. */
-  async function ended(id: string): Promise<RunView & { error?: string }> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const got = await call('GET', `/api/remediations/${id}`);
-      expect(got.status).toBe(200);
-      const run = JSON.parse(got.body) as RunView & { error?: string };
-      if (run.status === 'completed' || run.status === 'failed') return run;
-      if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${got.body}`);
-      await sleep(50);
-    }
+  async function ended(id: string): Promise<RunView> {
+    const got = await poll(
+      `the run ${id} to end`,
+      async () => {
+        const res = await call('GET', `/api/remediations/${id}`);
+        expect(res.status).toBe(200);
+        return res.json as RunView;
+      },
+      runEnded,
+    );
+    return got;
   }
 
   test('when a run is ended from outside while it waits for approval, then its status URL says failed and why', async () => {
-    const seeded = await admin(t.em, 'POST', '/_emulator/seed?events=false', {
-      subscriptionId: SUB,
-      resourceGroups: [
-        {
-          name: 'rg-ended',
-          vms: [
-            {
-              name: 'waits',
-              size: 'Standard_D4s_v5',
-              image: {
-                publisher: 'Canonical',
-                offer: '0001-com-ubuntu-server-jammy',
-                sku: '22_04-lts-gen2',
-              },
-            },
-          ],
-        },
-      ],
-    });
-    expect(seeded.status).toBe(201);
+    await seedGroup(t.em, 'rg-ended', [{ name: 'waits' }], { events: false });
     const accepted = await call(
       'POST',
       '/api/remediations',
       JSON.stringify({ subscriptionId: SUB, resourceGroup: 'rg-ended', approval: 'required' }),
     );
     const { id } = JSON.parse(accepted.body) as { id: string };
-    for (;;) {
-      const got = JSON.parse((await call('GET', `/api/remediations/${id}`)).body) as RunView;
-      if (got.status === 'pending-approval') break;
-      await sleep(50);
-    }
+    await bulkRunUntil(t.host, id, (run) => run.status === 'pending-approval');
     const terminated = await call(
       'POST',
       `/runtime/webhooks/durabletask/instances/${id}/terminate?reason=operator%20stop`,

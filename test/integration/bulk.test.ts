@@ -3,207 +3,86 @@
  * app, against the ARM emulator and Azurite. Fleets are seeded without events, so only the
  * bulk runs under test touch the VMs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { DEMO_FLEET } from '../../emulator/demo-fleet';
-import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
-import { admin, SUB } from '../support/arm';
+import { SUB, vmId } from '../support/arm';
+import { withEmulatorConfig } from '../support/faults';
+import { type Answer, api, call as httpCall, type CallOptions } from '../support/http';
+import { sleep } from '../support/poll';
+import {
+  bulkRun,
+  bulkRunUntil,
+  raiseDecision,
+  REMEDIATION_STEPS,
+  runEnded,
+  type RunView,
+  startBulk,
+  type VmResult,
+} from '../support/runs';
+import { seedFleet, seedGroup, type VmSpec } from '../support/seed';
+import { useLocalTwin } from '../support/twin';
+import {
+  accelerated,
+  lastSeq as lastSeqOf,
+  nameOf,
+  NIC_WRITE,
+  opsSince,
+  vms as allVms,
+  vmsIn,
+  writesIn as writesInOf,
+  writesOf,
+} from '../support/views';
 
-const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-};
 /** The demo fleet goes to a subscription of its own, so subscription-wide runs see it alone. */
 const DEMO_SUB = '00000000-0000-0000-0000-0000000000de';
 const OTHER_SUB = '00000000-0000-0000-0000-000000000002';
 
-interface VmView {
-  id: string;
-  name: string;
-  resourceGroup: string;
-  powerState: string;
-  deallocations: number;
-  nics: { enableAcceleratedNetworking: boolean; acceleratedNetworkingEffective: boolean }[];
-  timeline?: { powerState: string; at: number }[];
-}
-interface Op {
-  seq: number;
-  time: string;
-  principal: string;
-  method: string;
-  path: string;
-  operation: string;
-  status: number;
-  vmPowerState?: string;
-}
-interface VmResult {
-  vmId: string;
-  outcome: string;
-  reason?: string;
-  originalPowerState: string;
-  finalPowerState: string;
-  steps: { name: string; at: string; result: string }[];
-}
-interface RunView {
-  id: string;
-  status: string;
-  createdAt: string;
-  summary: Record<string, number>;
-  vms: VmResult[];
-}
-interface Answer {
-  status: number;
-  body: string;
-  json: unknown;
-}
-
-const vmId = (rg: string, name: string, sub = SUB): string =>
-  `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
-const nameOf = (id: string): string => id.split('/').pop() ?? id;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 describe('bulk remediation runs', () => {
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-bulk-'));
-    twin = await startLocal({
-      port: 0,
-      dataDir,
-      timeScale: 0.01,
-      settings: { ACCELNET_APPROVAL_TIMEOUT: 'PT1S' },
-    });
-    if (!twin.emulator) throw new Error('no emulator');
-    em = twin.emulator;
-  }, 60_000);
-  afterAll(async () => {
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const local = useLocalTwin({ ACCELNET_APPROVAL_TIMEOUT: 'PT1S' });
 
   /** A call to the host; `raw` is sent as the body as is, `key: false` leaves the key out. */
   function call(
     method: string,
     route: string,
-    options: { body?: unknown; raw?: string; key?: boolean } = {},
+    { key = true, ...options }: Pick<CallOptions, 'body' | 'raw'> & { key?: boolean } = {},
   ): Promise<Answer> {
-    const url = new URL(route, twin.host.url);
-    if (options.key !== false) url.searchParams.set('code', twin.functionKey);
-    const payload =
-      options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        url,
-        {
-          method,
-          agent: false,
-          headers: payload !== undefined ? { 'content-type': 'application/json' } : {},
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8').on('data', (c: string) => (text += c));
-          res.on('end', () => {
-            let json: unknown;
-            try {
-              json = text ? (JSON.parse(text) as unknown) : undefined;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, body: text, json });
-          });
-        },
-      );
-      req.on('error', reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    return key
+      ? api(local.host, method, route, options)
+      : httpCall(local.host.url, method, route, options);
   }
 
   async function start(body: Record<string, unknown>): Promise<string> {
-    const res = await call('POST', '/api/remediations', { body });
-    expect(res.status).toBe(202);
-    const { id, statusUrl } = res.json as { id: string; statusUrl: string };
-    expect(statusUrl).toBe(`${twin.host.url}/api/remediations/${id}`);
+    const { id, statusUrl } = await startBulk(local.host, body);
+    expect(statusUrl).toBe(`${local.twin.host.url}/api/remediations/${id}`);
     return id;
   }
-  async function getRun(id: string): Promise<Answer & { view?: RunView }> {
-    const res = await call('GET', `/api/remediations/${id}`);
-    return { ...res, ...(res.status === 200 ? { view: res.json as RunView } : {}) };
-  }
+  const getRun = (id: string): Promise<Answer & { view?: RunView }> => bulkRun(local.host, id);
   /** Polls the run until `done` holds of it. */
-  async function until(
-    id: string,
-    done: (run: RunView) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<RunView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const got = await getRun(id);
-      if (got.view && done(got.view)) return got.view;
-      if (Date.now() > deadline) throw new Error(`run ${id} never got there: ${got.body}`);
-      await sleep(25);
-    }
-  }
+  const until = (id: string, done: (run: RunView) => boolean, timeoutMs = 30_000) =>
+    bulkRunUntil(local.host, id, done, { timeoutMs, intervalMs: 25 });
   const finished = (id: string, timeoutMs?: number): Promise<RunView> =>
-    until(id, (r) => r.status === 'completed' || r.status === 'failed', timeoutMs);
+    until(id, runEnded, timeoutMs);
   async function decide(id: string, approved: boolean): Promise<void> {
-    const res = await call(
-      'POST',
-      `/runtime/webhooks/durabletask/instances/${id}/raiseEvent/ApprovalDecision`,
-      { body: { approved } },
-    );
-    expect(res.status).toBe(202);
+    expect(await raiseDecision(local.host, id, { approved })).toBe(202);
   }
 
-  const seed = async (rg: string, vms: Record<string, unknown>[], sub = SUB): Promise<void> => {
-    const res = await admin(em, 'POST', '/_emulator/seed?events=false', {
-      subscriptionId: sub,
-      resourceGroups: [{ name: rg, vms }],
-    });
-    expect(res.status).toBe(201);
+  const seed = async (rg: string, vms: VmSpec[], sub = SUB): Promise<void> => {
+    await seedGroup(local.em, rg, vms, { events: false, subscriptionId: sub });
   };
-  const vms = async (rg: string, timeline = false): Promise<VmView[]> =>
-    (
-      await admin<{ vms: VmView[] }>(em, 'GET', `/_emulator/vms${timeline ? '?timeline=true' : ''}`)
-    ).body.vms.filter((v) => v.resourceGroup.toLowerCase() === rg.toLowerCase());
-  const ops = async (since = 0): Promise<Op[]> =>
-    (await admin<{ operations: Op[] }>(em, 'GET', `/_emulator/operations?since=${since}`)).body
-      .operations;
-  const lastSeq = async (): Promise<number> =>
-    (await ops()).reduce((m, o) => Math.max(m, o.seq), 0);
+  const vms = (rg: string, timeline = false) => vmsIn(local.em, rg, timeline);
+  const ops = (since = 0) => opsSince(local.em, since);
+  const lastSeq = () => lastSeqOf(local.em);
   /** Writes (anything but GET) the app made in a resource group since `since`. */
-  const writesIn = async (rg: string, since: number): Promise<Op[]> =>
-    (await ops(since)).filter(
-      (o) =>
-        o.principal === 'accelnet' &&
-        o.method !== 'GET' &&
-        o.path.toLowerCase().includes(`/resourcegroups/${rg.toLowerCase()}/`),
-    );
+  const writesIn = (rg: string, since: number) => writesInOf(local.em, rg, since);
   const byName = (run: RunView): Map<string, VmResult> =>
     new Map(run.vms.map((v) => [nameOf(v.vmId), v]));
   const bulkInstances = (): string[] =>
-    twin.host.taskHub
+    local.twin.host.taskHub
       .list()
       .filter((i) => i.name === 'bulkRemediation')
       .map((i) => i.instanceId);
-  const anEffective = (vm: VmView | undefined): boolean =>
-    vm !== undefined &&
-    vm.nics.length > 0 &&
-    vm.nics.every((n) => n.enableAcceleratedNetworking && n.acceleratedNetworkingEffective);
 
   test('when a dry run is requested for the demo fleet, then it makes no ARM writes and reports planned, compliant and skipped VMs with matching counts', async () => {
-    const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', {
-      ...DEMO_FLEET,
-      subscriptionId: DEMO_SUB,
-    });
-    expect(seeded.status).toBe(201);
+    await seedFleet(local.em, { ...DEMO_FLEET, subscriptionId: DEMO_SUB }, { events: false });
     const since = await lastSeq();
     const id = await start({ subscriptionId: DEMO_SUB, dryRun: true });
     const run = await finished(id);
@@ -246,13 +125,8 @@ describe('bulk remediation runs', () => {
     });
     // The VMs stay as they were: no power change, no NIC write, nothing written at all.
     expect(run.vms.every((v) => v.originalPowerState === v.finalPowerState)).toBe(true);
-    const writes = (await ops(since)).filter(
-      (o) => o.principal === 'accelnet' && o.method !== 'GET',
-    );
-    expect(writes).toEqual([]);
-    const demo = (await admin<{ vms: VmView[] }>(em, 'GET', '/_emulator/vms')).body.vms.filter(
-      (v) => v.id.toLowerCase().includes(DEMO_SUB),
-    );
+    expect(writesOf(await ops(since))).toEqual([]);
+    const demo = (await allVms(local.em)).filter((v) => v.id.toLowerCase().includes(DEMO_SUB));
     expect(demo).toHaveLength(14);
     expect(demo.every((v) => v.deallocations === 0)).toBe(true);
 
@@ -283,11 +157,9 @@ describe('bulk remediation runs', () => {
 
   test('when a mixed fleet of 100 VMs is remediated with maxParallel 10, then each VM ends as expected and never more than 10 are down at once', async () => {
     const rg = 'rg-mixed';
-    const vm = (name: string, count: number, extra: Record<string, unknown> = {}) => ({
+    const vm = (name: string, count: number, extra: Record<string, unknown> = {}): VmSpec => ({
       name,
       count,
-      size: 'Standard_D4s_v5',
-      image: JAMMY,
       ...extra,
     });
     await seed(rg, [
@@ -299,10 +171,8 @@ describe('bulk remediation runs', () => {
       vm('optout', 5, { tags: { 'accelnet-exempt': 'true' } }),
       vm('eph', 5, { size: 'Standard_D4ds_v5', ephemeralOsDisk: true }),
     ]);
-    await admin(em, 'PUT', '/_emulator/config', {
-      latencies: { deallocate: 10, start: 20, powerOff: 2, nicUpdate: 1 },
-    });
-    try {
+    const fast = { latencies: { deallocate: 10, start: 20, powerOff: 2, nicUpdate: 1 } };
+    await withEmulatorConfig(local.em, fast, async () => {
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, maxParallel: 10 });
       // The run's status URL shows progress while it runs: the outcomes stored so far.
@@ -370,7 +240,7 @@ describe('bulk remediation runs', () => {
             powerState: 'running',
             deallocations: 1,
           });
-          expect(anEffective(v)).toBe(true);
+          expect(accelerated(v)).toBe(true);
         } else if (group === 'off') {
           expect({ name, powerState: v.powerState, deallocations: v.deallocations }).toEqual({
             name,
@@ -420,19 +290,13 @@ describe('bulk remediation runs', () => {
       }
       expect(most).toBeLessThanOrEqual(10);
       expect(most).toBeGreaterThan(1);
-    } finally {
-      await admin(em, 'PUT', '/_emulator/config', {
-        latencies: { deallocate: 29.6, start: 75.6, powerOff: 4.7, nicUpdate: 3 },
-      });
-    }
+    });
   }, 70_000);
 
   test('when a lane has more VMs than one episode of it holds (50), then it continues as new and remediates each VM once', async () => {
     const rg = 'rg-long-lane';
     // Deallocated VMs: one NIC write each, no downtime to wait out.
-    await seed(rg, [
-      { name: 'off', count: 56, size: 'Standard_D4s_v5', image: JAMMY, powerState: 'deallocated' },
-    ]);
+    await seed(rg, [{ name: 'off', count: 56, powerState: 'deallocated' }]);
     const since = await lastSeq();
     const id = await start({ subscriptionId: SUB, resourceGroup: rg, maxParallel: 1 });
     const run = await finished(id, 60_000);
@@ -440,12 +304,12 @@ describe('bulk remediation runs', () => {
     expect(run.status).toBe('completed');
     expect(run.summary).toMatchObject({ total: 56, remediated: 56, inProgress: 0 });
     // The lane's second episode ran VMs 51 to 56.
-    const secondEpisode = twin.host.taskHub
+    const secondEpisode = local.twin.host.taskHub
       .list()
       .filter((i) => i.instanceId.startsWith(`${id}-lane-0-2-`));
     expect(secondEpisode).toHaveLength(6);
     const nicWrites = (await writesIn(rg, since)).filter(
-      (o) => o.method === 'PUT' && o.operation === 'Microsoft.Network/networkInterfaces/write',
+      (o) => o.method === 'PUT' && o.operation === NIC_WRITE,
     );
     const perNic = new Map<string, number>();
     for (const o of nicWrites)
@@ -459,9 +323,7 @@ describe('bulk remediation runs', () => {
 
   test('when an availability set is included, then the run waits for approval and, once approved, remediates the set together; left out, its VMs are skipped', async () => {
     const rg = 'rg-avset';
-    await seed(rg, [
-      { name: 'node', count: 3, size: 'Standard_D4s_v5', image: JAMMY, availabilitySet: 'as1' },
-    ]);
+    await seed(rg, [{ name: 'node', count: 3, availabilitySet: 'as1' }]);
 
     // Without includeAvailabilitySets: skipped, nothing written.
     const before = await lastSeq();
@@ -502,9 +364,7 @@ describe('bulk remediation runs', () => {
     expect(run.summary).toMatchObject({ total: 3, remediated: 3, pendingApproval: 0 });
     const writes = await writesIn(rg, since);
     const deallocs = writes.filter((o) => o.operation.endsWith('/deallocate/action'));
-    const nicWrites = writes.filter(
-      (o) => o.operation === 'Microsoft.Network/networkInterfaces/write',
-    );
+    const nicWrites = writes.filter((o) => o.operation === NIC_WRITE);
     expect(deallocs).toHaveLength(3);
     expect(nicWrites).toHaveLength(3);
     // Every deallocation was asked for, and completed, before any NIC was written.
@@ -518,22 +378,22 @@ describe('bulk remediation runs', () => {
       expect(deallocatedAt).toBeDefined();
       expect(deallocatedAt ?? Infinity).toBeLessThanOrEqual(firstNicAt);
       expect(v).toMatchObject({ powerState: 'running', deallocations: 1 });
-      expect(anEffective(v)).toBe(true);
+      expect(accelerated(v)).toBe(true);
     }
   });
 
   test('when ARM throttles hard, then a run of 20 VMs still ends with no failed VM, after some 429s', async () => {
     const rg = 'rg-throttle';
-    await seed(rg, [{ name: 'busy', count: 20, size: 'Standard_D4s_v5', image: JAMMY }]);
-    await admin(em, 'PUT', '/_emulator/config', {
+    await seed(rg, [{ name: 'busy', count: 20 }]);
+    const throttled = {
       latencies: { deallocate: 10, start: 20, powerOff: 2, nicUpdate: 1 },
       throttling: {
         enabled: true,
         writes: { bucket: 5, refillPerSecond: 2 },
         reads: { bucket: 20, refillPerSecond: 20 },
       },
-    });
-    try {
+    };
+    await withEmulatorConfig(local.em, throttled, async () => {
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, maxParallel: 20 });
       const run = await finished(id, 60_000);
@@ -545,25 +405,16 @@ describe('bulk remediation runs', () => {
       expect(throttled.length).toBeGreaterThan(0);
       const fleet = await vms(rg);
       expect(fleet.every((v) => v.powerState === 'running' && v.deallocations === 1)).toBe(true);
-      expect(fleet.every(anEffective)).toBe(true);
-    } finally {
-      await admin(em, 'PUT', '/_emulator/config', {
-        latencies: { deallocate: 29.6, start: 75.6, powerOff: 4.7, nicUpdate: 3 },
-        throttling: {
-          enabled: true,
-          writes: { bucket: 200, refillPerSecond: 10 },
-          reads: { bucket: 250, refillPerSecond: 25 },
-        },
-      });
-    }
+      expect(fleet.every(accelerated)).toBe(true);
+    });
   }, 70_000);
 
   describe('when approval is required', () => {
     test('when the run is approved, then it waits in pending-approval until then and remediates after', async () => {
       const rg = 'rg-approve-yes';
       await seed(rg, [
-        { name: 'app', count: 2, size: 'Standard_D4s_v5', image: JAMMY },
-        { name: 'small', size: 'Standard_B2s', image: JAMMY },
+        { name: 'app', count: 2 },
+        { name: 'small', size: 'Standard_B2s' },
       ]);
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, approval: 'required' });
@@ -581,12 +432,12 @@ describe('bulk remediation runs', () => {
       const run = await finished(id);
       expect(run.summary).toMatchObject({ total: 3, remediated: 2, skipped: 1, rejected: 0 });
       const fleet = await vms(rg);
-      expect(fleet.filter((v) => v.name.startsWith('app-')).every(anEffective)).toBe(true);
+      expect(fleet.filter((v) => v.name.startsWith('app-')).every(accelerated)).toBe(true);
     });
 
     test('when the run is rejected, then every planned VM is rejected and nothing is written', async () => {
       const rg = 'rg-approve-no';
-      await seed(rg, [{ name: 'app', count: 2, size: 'Standard_D4s_v5', image: JAMMY }]);
+      await seed(rg, [{ name: 'app', count: 2 }]);
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, approval: 'required' });
       await until(id, (r) => r.status === 'pending-approval');
@@ -598,14 +449,14 @@ describe('bulk remediation runs', () => {
       ]);
       expect(run.summary).toMatchObject({ total: 2, rejected: 2, pendingApproval: 0 });
       expect(await writesIn(rg, since)).toEqual([]);
-      expect((await vms(rg)).every((v) => v.powerState === 'running' && !anEffective(v))).toBe(
+      expect((await vms(rg)).every((v) => v.powerState === 'running' && !accelerated(v))).toBe(
         true,
       );
     });
 
     test('when no decision comes before ACCELNET_APPROVAL_TIMEOUT, then every planned VM is rejected with approval-timeout', async () => {
       const rg = 'rg-approve-late';
-      await seed(rg, [{ name: 'app', count: 2, size: 'Standard_D4s_v5', image: JAMMY }]);
+      await seed(rg, [{ name: 'app', count: 2 }]);
       const since = await lastSeq();
       const id = await start({ subscriptionId: SUB, resourceGroup: rg, approval: 'required' });
       const run = await finished(id, 15_000);
@@ -720,25 +571,18 @@ describe('bulk remediation runs', () => {
   test('when a run has ended, then GET answers from Table storage, also after the host restarts', async () => {
     const rg = 'rg-restart';
     await seed(rg, [
-      { name: 'one', size: 'Standard_D2s_v5', image: JAMMY },
-      { name: 'done', size: 'Standard_D2s_v5', image: JAMMY, acceleratedNetworking: true },
+      { name: 'one', size: 'Standard_D2s_v5' },
+      { name: 'done', size: 'Standard_D2s_v5', acceleratedNetworking: true },
     ]);
     const id = await start({ subscriptionId: SUB, resourceGroup: rg });
     const run = await finished(id);
     expect(run.status).toBe('completed');
     expect(run.summary).toMatchObject({ total: 2, remediated: 1, alreadyCompliant: 1 });
     const remediated = byName(run).get('one');
-    expect(remediated?.steps.map((s) => s.name)).toEqual([
-      'assess',
-      'prepare',
-      'deallocate',
-      'enableNics',
-      'start',
-      'verify',
-    ]);
+    expect(remediated?.steps.map((s) => s.name)).toEqual(REMEDIATION_STEPS);
     const before = await getRun(id);
 
-    await twin.restartHost();
+    await local.twin.restartHost();
     const after = await getRun(id);
     expect(after.status).toBe(200);
     expect(after.view).toEqual(before.view);

@@ -4,7 +4,7 @@
  * at once, one failure failing the delivery.
  */
 import type { RunningHost } from '../../host/server';
-import { KEY, localHosts, sleep } from '../support/localHost';
+import { appEvent, KEY, localHosts, sleep } from '../support/localHost';
 
 describe('an Event Grid delivery', () => {
   const hosts = localHosts();
@@ -15,14 +15,6 @@ describe('an Event Grid delivery', () => {
   afterAll(() => hosts.stop());
   const hook = (): string =>
     `${host.url}/runtime/webhooks/eventgrid?functionName=onEvent&code=${KEY}`;
-  const event = (id: string, subject: string): Record<string, unknown> => ({
-    id,
-    subject,
-    eventType: 'x',
-    data: {},
-    eventTime: new Date().toISOString(),
-    dataVersion: '1',
-  });
   const logged = (msg: string): boolean =>
     hosts.logs.some((l) => l.component === 'app' && l.functionName === 'onEvent' && l.msg === msg);
 
@@ -30,7 +22,7 @@ describe('an Event Grid delivery', () => {
     // HttpRequestProcessor.cs:105-128 (azure-sdk-for-net 515190d3).
     const res = await fetch(hook(), {
       method: 'POST',
-      body: JSON.stringify([event('nohdr', 'vm')]),
+      body: JSON.stringify([appEvent('nohdr', 'vm')]),
     });
     expect(res.status).toBe(400);
     await sleep(100);
@@ -43,10 +35,10 @@ describe('an Event Grid delivery', () => {
       method: 'POST',
       headers: { 'aeg-event-type': 'Notification' },
       body: JSON.stringify([
-        event('b1', 'slow'),
-        event('b2', 'boom'),
-        event('b3', 'slow'),
-        event('b4', 'slow'),
+        appEvent('b1', 'slow'),
+        appEvent('b2', 'boom'),
+        appEvent('b3', 'slow'),
+        appEvent('b4', 'slow'),
       ]),
     });
     const took = Date.now() - began;

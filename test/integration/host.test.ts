@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { InstanceRecord } from '../../host/durable/taskHub';
 import { loadApp } from '../../host/registry';
 import { type RunningHost, startHost } from '../../host/server';
+import { appEvent } from '../support/localHost';
 
 const entry = path.resolve(__dirname, '../fixtures/host-app/index.ts');
 const key = 'test-key';
@@ -166,45 +167,26 @@ describe('local functions host', () => {
 
   test('when Event Grid validates and delivers, then the handshake is answered and the trigger runs per event', async () => {
     const hook = `${host.url}/runtime/webhooks/eventgrid?functionName=onEvent&code=${key}`;
-    const validation = await fetch(hook, {
-      method: 'POST',
-      headers: { 'aeg-event-type': 'SubscriptionValidation' },
-      body: JSON.stringify([
-        {
-          id: 'v',
-          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
-          data: { validationCode: 'abc' },
-        },
-      ]),
-    });
+    const post = (type: string, events: unknown[]): Promise<Response> =>
+      fetch(hook, {
+        method: 'POST',
+        headers: { 'aeg-event-type': type },
+        body: JSON.stringify(events),
+      });
+    const validation = await post('SubscriptionValidation', [
+      {
+        id: 'v',
+        eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+        data: { validationCode: 'abc' },
+      },
+    ]);
     expect(await validation.json()).toEqual({ validationResponse: 'abc' });
     const options = await fetch(hook, {
       method: 'OPTIONS',
       headers: { 'WebHook-Request-Origin': 'eventgrid.azure.net' },
     });
     expect(options.headers.get('webhook-allowed-origin')).toBe('eventgrid.azure.net');
-    const delivered = await fetch(hook, {
-      method: 'POST',
-      headers: { 'aeg-event-type': 'Notification' },
-      body: JSON.stringify([
-        {
-          id: 'e1',
-          subject: 'vm1',
-          eventType: 'x',
-          data: {},
-          eventTime: new Date().toISOString(),
-          dataVersion: '1',
-        },
-        {
-          id: 'e2',
-          subject: 'vm2',
-          eventType: 'x',
-          data: {},
-          eventTime: new Date().toISOString(),
-          dataVersion: '1',
-        },
-      ]),
-    });
+    const delivered = await post('Notification', [appEvent('e1', 'vm1'), appEvent('e2', 'vm2')]);
     expect(delivered.status).toBe(202);
     const handled = logs
       .map((l) => JSON.parse(l) as { component: string; msg: string; functionName?: string })

@@ -4,174 +4,79 @@
  * an Event Grid event); every assertion reads an outcome: the run's view, the VM and its NIC in
  * the emulator, and the emulator's operation log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
 import { parseVmId, vmInstanceId } from '../../shared/domain/events';
 import { ALLOCATION_FAILED_ATTEMPTS } from '../../shared/domain/retry';
-import { admin, armClients, SUB, vmId } from '../support/arm';
-import { request } from '../support/http';
+import { armClients, vmId } from '../support/arm';
+import { clearFaults, type FaultSpec, setFaults } from '../support/faults';
+import { poll, pollFor, sleep } from '../support/poll';
+import {
+  instanceEnded,
+  raiseDecision,
+  REMEDIATION_STEPS,
+  vmRun,
+  type VmRunView as RunView,
+} from '../support/runs';
+import { seedGroup, type VmSpec } from '../support/seed';
+import { useLocalTwin } from '../support/twin';
+import { inGroup, NIC_WRITE, type Op, opsSince, START, vmOf, writesOf } from '../support/views';
 
-const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-};
-const SIZE = 'Standard_D4s_v5';
 const SELF = 'accelnet';
-
-interface VmView {
-  id: string;
-  powerState: string;
-  deallocations: number;
-  nics: {
-    id: string;
-    enableAcceleratedNetworking: boolean;
-    acceleratedNetworkingEffective: boolean;
-  }[];
-}
-interface Op {
-  seq: number;
-  principal: string;
-  method: string;
-  path: string;
-  operation: string;
-  status: number;
-  code?: string;
-}
-interface Step {
-  name: string;
-  at: string;
-  result: 'ok' | 'skipped' | 'failed';
-  detail?: string;
-}
-interface RunView {
-  vmId: string;
-  outcome: string;
-  reason?: string;
-  reasons: { code: string; message: string }[];
-  originalPowerState: string;
-  finalPowerState: string;
-  steps: Step[];
-  instanceStatus: string;
-}
-interface Fault {
-  match: { method?: string; pathPattern?: string; operation?: string };
-  probability: number;
-  kind: 'http' | 'reset' | 'lro-failed' | 'delay';
-  status?: number;
-  code?: string;
-  retryAfter?: number;
-  delayMs?: number;
-  times?: number;
-}
-type VmSpec = Record<string, unknown> & { name: string };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const esc = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const names = (run: RunView): string[] => run.steps.map((s) => s.name);
 
 /** One local twin (emulator, Azurite, host running the app) per describe block, in one mode. */
 function useTwin(settings: Record<string, string>) {
-  let twin: LocalTwin | undefined;
-  let dataDir = '';
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-orch-'));
-    twin = await startLocal({ port: 0, dataDir, timeScale: 0.01, settings });
-  }, 60_000);
-  afterEach(async () => {
-    if (twin?.emulator) await admin(twin.emulator, 'DELETE', '/_emulator/faults');
-  });
-  afterAll(async () => {
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const em = (): ArmEmulator => {
-    if (!twin?.emulator) throw new Error('the twin has no emulator');
-    return twin.emulator;
-  };
-  const t = (): LocalTwin => {
-    if (!twin) throw new Error('the twin did not start');
-    return twin;
-  };
+  const local = useLocalTwin(settings);
+  afterEach(() => clearFaults(local.em));
 
   const h = {
-    twin: t,
-    em,
+    twin: () => local.twin,
+    em: () => local.em,
     /** Seeds one resource group; its VM writes raise the events that start the runs. */
-    async seed(rg: string, vms: VmSpec[], tags: Record<string, string> = {}): Promise<string[]> {
-      const res = await admin(em(), 'POST', '/_emulator/seed', {
-        subscriptionId: SUB,
-        resourceGroups: [
-          { name: rg, tags, vms: vms.map((vm) => ({ size: SIZE, image: JAMMY, ...vm })) },
-        ],
-      });
-      expect(res.status).toBe(201);
-      return vms.map((vm) => vmId(rg, vm.name));
+    seed(rg: string, vms: VmSpec[], tags: Record<string, string> = {}): Promise<string[]> {
+      return seedGroup(local.em, rg, vms, { tags });
     },
-    async faults(faults: Fault[]): Promise<void> {
-      const res = await admin(em(), 'PUT', '/_emulator/faults', faults);
-      expect(res.status).toBe(200);
-    },
-    async vm(id: string): Promise<VmView> {
-      const all = (await admin<{ vms: VmView[] }>(em(), 'GET', '/_emulator/vms')).body.vms;
-      const found = all.find((v) => v.id.toLowerCase() === id.toLowerCase());
-      if (!found) throw new Error(`no VM ${id} in the emulator`);
-      return found;
-    },
+    faults: (faults: FaultSpec[]): Promise<void> => setFaults(local.em, faults),
+    vm: (id: string) => vmOf(local.em, id),
     /** The operation log, narrowed to requests whose path lies in the resource group. */
     async ops(rg: string): Promise<Op[]> {
-      const all = (await admin<{ operations: Op[] }>(em(), 'GET', '/_emulator/operations')).body
-        .operations;
-      const marker = `/resourcegroups/${rg.toLowerCase()}/`;
-      return all.filter((o) => o.path.toLowerCase().includes(marker));
+      return (await opsSince(local.em)).filter(inGroup(rg));
     },
     /** accelnet's own writes (anything but GET) in the resource group. */
     async writes(rg: string): Promise<Op[]> {
-      return (await h.ops(rg)).filter((o) => o.principal === SELF && o.method !== 'GET');
+      return writesOf(await h.ops(rg), SELF);
     },
     async run(id: string): Promise<RunView | undefined> {
-      const res = await request(
-        `${t().host.url}/api/vms/${encodeURIComponent(id)}/remediation?code=${encodeURIComponent(t().functionKey)}`,
-      );
+      const res = await vmRun(local.host, id);
       if (res.status === 404) return undefined;
       expect(res.status).toBe(200);
-      return JSON.parse(res.body) as RunView;
+      return res.view;
     },
     /** Waits until the run shows a view that satisfies `done`. */
-    async until(id: string, done: (run: RunView) => boolean, timeoutMs = 20_000): Promise<RunView> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const got = await h.run(id);
-        if (got && done(got)) return got;
-        if (Date.now() > deadline)
-          throw new Error(`the run of ${id} did not get there: ${JSON.stringify(got)}`);
-        await sleep(25);
-      }
+    until(id: string, done: (run: RunView) => boolean, timeoutMs = 20_000): Promise<RunView> {
+      return pollFor(
+        `the run of ${id}`,
+        async () => {
+          const got = await h.run(id);
+          return got && done(got) ? got : undefined;
+        },
+        { timeoutMs, intervalMs: 25 },
+      );
     },
     settled(id: string, timeoutMs?: number): Promise<RunView> {
-      return h.until(
-        id,
-        (r) => r.instanceStatus === 'Completed' || r.instanceStatus === 'Failed',
-        timeoutMs,
-      );
+      return h.until(id, instanceEnded, timeoutMs);
     },
     instanceId(id: string): string {
       const ref = parseVmId(id);
       if (!ref) throw new Error(`not a VM id: ${id}`);
       return vmInstanceId(ref);
     },
-    async raise(id: string, data: unknown): Promise<number> {
-      const url = `${t().host.url}/runtime/webhooks/durabletask/instances/${h.instanceId(id)}/raiseEvent/ApprovalDecision?code=${encodeURIComponent(t().functionKey)}`;
-      return (await request(url, 'POST', data)).status;
+    raise(id: string, data: unknown): Promise<number> {
+      return raiseDecision(local.host, h.instanceId(id), data);
     },
     /** DTFx history event names of the VM's instance, from the host's task hub. */
     history(id: string): string[] {
-      const rec = t().host.taskHub.get(h.instanceId(id));
+      const rec = local.twin.host.taskHub.get(h.instanceId(id));
       if (!rec) throw new Error(`no instance for ${id}`);
       const byCode: Record<number, string> = {
         10: 'TimerCreated',
@@ -213,14 +118,7 @@ describe('remediateVm in enforce mode', () => {
       instanceStatus: 'Completed',
     });
     expect(run.reason).toBeUndefined();
-    expect(names(run)).toEqual([
-      'assess',
-      'prepare',
-      'deallocate',
-      'enableNics',
-      'start',
-      'verify',
-    ]);
+    expect(names(run)).toEqual(REMEDIATION_STEPS);
     expect(run.steps.every((s) => s.result === 'ok')).toBe(true);
     const times = run.steps.map((s) => Date.parse(s.at));
     expect(times.every((t) => Number.isFinite(t))).toBe(true);
@@ -330,17 +228,13 @@ describe('remediateVm in enforce mode', () => {
     expect(vm.nics[0]?.enableAcceleratedNetworking).toBe(false);
 
     const writes = await h.writes(rg);
-    const failedPuts = writes.filter(
-      (o) => o.operation === 'Microsoft.Network/networkInterfaces/write',
-    );
+    const failedPuts = writes.filter((o) => o.operation === NIC_WRITE);
     // A 400 cannot succeed later: one attempt, no retries while the VM is down.
     expect(failedPuts).toHaveLength(1);
     expect(failedPuts.every((o) => o.status === 400 && o.code === 'InvalidRequestFormat')).toBe(
       true,
     );
-    const starts = writes.filter(
-      (o) => o.operation === 'Microsoft.Compute/virtualMachines/start/action',
-    );
+    const starts = writes.filter((o) => o.operation === START);
     expect(starts.map((o) => o.status)).toEqual([202]);
     expect(starts[0]!.seq).toBeGreaterThan(Math.max(...failedPuts.map((o) => o.seq)));
     expect(writes.map((o) => o.operation.split('/').slice(-2).join('/'))).toEqual([
@@ -387,8 +281,8 @@ describe('remediateVm in enforce mode', () => {
     const actions = ['deallocate', 'start'];
     const faultsFor = (
       vm: string,
-      fault: Omit<Fault, 'match' | 'probability' | 'times'>,
-    ): Fault[] =>
+      fault: Omit<FaultSpec, 'match' | 'probability' | 'times'>,
+    ): FaultSpec[] =>
       actions.map((action) => ({
         match: { method: 'POST', pathPattern: `/virtualMachines/${esc(vm)}/${action}$` },
         probability: 1,
@@ -417,14 +311,7 @@ describe('remediateVm in enforce mode', () => {
         originalPowerState: 'running',
         finalPowerState: 'running',
       });
-      expect(names(run)).toEqual([
-        'assess',
-        'prepare',
-        'deallocate',
-        'enableNics',
-        'start',
-        'verify',
-      ]);
+      expect(names(run)).toEqual(REMEDIATION_STEPS);
       expect(await h.vm(id)).toMatchObject({ powerState: 'running', deallocations: 1 });
       expect((await h.vm(id)).nics[0]).toMatchObject({
         enableAcceleratedNetworking: true,
@@ -467,9 +354,7 @@ describe('remediateVm in enforce mode', () => {
     const vm = await h.vm(id!);
     expect(vm.powerState).toBe('deallocated');
     expect(vm.nics[0]?.enableAcceleratedNetworking).toBe(true);
-    const starts = (await h.writes(rg)).filter(
-      (o) => o.operation === 'Microsoft.Compute/virtualMachines/start/action',
-    );
+    const starts = (await h.writes(rg)).filter((o) => o.operation === START);
     // AllocationFailed is retried, a bounded number of times (ALLOCATION_FAILED_ATTEMPTS).
     expect(starts).toHaveLength(ALLOCATION_FAILED_ATTEMPTS);
     expect(starts.every((o) => o.code === 'AllocationFailed')).toBe(true);
@@ -488,15 +373,16 @@ describe('remediateVm in enforce mode', () => {
       },
     ]);
     await h.seed(rg, [{ name: 'meddled' }]);
-    const deadline = Date.now() + 20_000;
     let seenDown = false;
-    for (;;) {
-      const state = (await h.vm(id)).powerState;
-      if (state === 'deallocated') seenDown = true;
-      if (seenDown && state === 'running') break;
-      if (Date.now() > deadline) throw new Error('the VM was never started again');
-      await sleep(5);
-    }
+    await poll(
+      'the VM to be started again',
+      () => h.vm(id),
+      ({ powerState }) => {
+        if (powerState === 'deallocated') seenDown = true;
+        return seenDown && powerState === 'running';
+      },
+      { timeoutMs: 20_000, intervalMs: 5 },
+    );
     const { compute } = armClients(h.em(), 'app-team');
     await compute.virtualMachines.beginPowerOff(rg, 'meddled');
 
@@ -504,14 +390,7 @@ describe('remediateVm in enforce mode', () => {
     expect(run).toMatchObject({ outcome: 'failed', originalPowerState: 'running' });
     expect(['stopping', 'stopped']).toContain(run.finalPowerState);
     expect(run.reason).toMatch(/^verification failed: VM is (stopping|stopped), expected running$/);
-    expect(names(run)).toEqual([
-      'assess',
-      'prepare',
-      'deallocate',
-      'enableNics',
-      'start',
-      'verify',
-    ]);
+    expect(names(run)).toEqual(REMEDIATION_STEPS);
     expect(run.steps.at(-1)).toMatchObject({ name: 'verify', result: 'failed' });
     expect((await h.vm(id)).nics[0]?.enableAcceleratedNetworking).toBe(true);
   });

@@ -3,6 +3,14 @@ import { TableClient } from '@azure/data-tables';
 import { type LocalStorage, startAzurite } from '../../host/storage';
 import { TablePauseStore } from '../../shared/stores/pause';
 
+/** The state of a pause: since when, by whom and (when one was given) why. */
+const pausedState = (since: string, by: string, reason?: string) => ({
+  paused: true,
+  since,
+  by,
+  ...(reason !== undefined ? { reason } : {}),
+});
+
 describe('TablePauseStore on Azurite', () => {
   let storage: LocalStorage;
   beforeAll(async () => {
@@ -31,12 +39,7 @@ describe('TablePauseStore on Azurite', () => {
 
     const paused = await writer.pause('storage maintenance', 'alice');
 
-    const expected = {
-      paused: true,
-      since: '2026-03-01T10:00:00.000Z',
-      by: 'alice',
-      reason: 'storage maintenance',
-    };
+    const expected = pausedState('2026-03-01T10:00:00.000Z', 'alice', 'storage maintenance');
     expect(paused).toEqual(expected);
     expect(await reader.get()).toEqual(expected);
     expect(await writer.resume('bob')).toEqual({ paused: false });
@@ -52,12 +55,7 @@ describe('TablePauseStore on Azurite', () => {
     const again = await pause.pause('found the cause', 'bob');
     const thrice = await pause.pause(undefined, 'carol');
 
-    const expected = {
-      paused: true,
-      since: '2026-03-01T10:00:00.000Z',
-      by: 'alice',
-      reason: 'found the cause',
-    };
+    const expected = pausedState('2026-03-01T10:00:00.000Z', 'alice', 'found the cause');
     expect(again).toEqual(expected);
     expect(thrice).toEqual(expected);
     expect(await pause.get()).toEqual(expected);
@@ -71,11 +69,9 @@ describe('TablePauseStore on Azurite', () => {
     await pause.resume('alice');
     now = new Date('2026-03-02T10:00:00.000Z');
 
-    expect(await pause.pause(undefined, 'bob')).toEqual({
-      paused: true,
-      since: '2026-03-02T10:00:00.000Z',
-      by: 'bob',
-    });
+    expect(await pause.pause(undefined, 'bob')).toEqual(
+      pausedState('2026-03-02T10:00:00.000Z', 'bob'),
+    );
   });
 
   test('when eight operators pause at once, each through its own client, then all get the same since and by, and that is what is stored', async () => {

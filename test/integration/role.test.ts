@@ -6,10 +6,14 @@
  * write that the emulator does not log.
  */
 import { DEMO_FLEET } from '../../emulator/demo-fleet';
-import { admin, armClients, FAST, SUB, vmId } from '../support/arm';
-import { request } from '../support/http';
+import { SUB } from '../support/arm';
+import { api } from '../support/http';
 import { roleActions } from '../support/infra';
+import { pollFor } from '../support/poll';
+import { bulkRun, outcomeFinal, raiseDecision, runEnded, vmRun } from '../support/runs';
+import { createVm, JAMMY, seedFleet } from '../support/seed';
 import { useLocalTwin } from '../support/twin';
+import { opsSince } from '../support/views';
 
 /** The principal the service runs as in this test (its bearer token against the emulator). */
 const SELF = 'accelnet-role-test';
@@ -24,22 +28,6 @@ const LINKED_ACCESS = [
   'Microsoft.Network/publicIPAddresses/join/action',
   'Microsoft.Network/networkSecurityGroups/join/action',
 ];
-
-const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-  version: 'latest',
-};
-
-interface Op {
-  seq: number;
-  principal: string;
-  method: string;
-  path: string;
-  operation: string;
-  status: number;
-}
 
 /**
  * The RBAC action an ARM request needs: the resource type path after the last `providers`
@@ -80,81 +68,37 @@ describe('the custom role of the deployment', () => {
   const local = useLocalTwin({ ACCELNET_MODE: 'enforce', ACCELNET_SELF_PRINCIPAL_ID: SELF });
 
   const call = async (method: string, route: string, body?: unknown): Promise<unknown> => {
-    const url = new URL(route, local.twin.host.url);
-    url.searchParams.set('code', local.twin.functionKey);
-    const res = await request(url.toString(), method, body);
+    const res = await api(local.host, method, route, { body });
     if (res.status >= 400) throw new Error(`${method} ${route}: ${res.status} ${res.body}`);
-    return res.body ? (JSON.parse(res.body) as unknown) : undefined;
+    return res.json;
   };
-  const until = async <T>(what: string, get: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const got = await get();
-      if (got !== undefined) return got;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-
-  /** A VM written by someone else, through the SDK: Event Grid tells the service about it. */
-  async function createVm(rg: string, name: string): Promise<string> {
-    const { compute, network, resources } = armClients(local.em, 'app-team');
-    await resources.resourceGroups.createOrUpdate(rg, { location: 'westus2' });
-    const vnet = await network.virtualNetworks.beginCreateOrUpdateAndWait(
-      rg,
-      `${rg}-vnet`,
-      {
-        location: 'westus2',
-        addressSpace: { addressPrefixes: ['10.2.0.0/16'] },
-        subnets: [{ name: 'default', addressPrefix: '10.2.0.0/16' }],
-      },
-      FAST,
-    );
-    const nic = await network.networkInterfaces.beginCreateOrUpdateAndWait(
-      rg,
-      `${name}-nic`,
-      {
-        location: 'westus2',
-        ipConfigurations: [{ name: 'ipconfig1', subnet: { id: vnet.subnets?.[0]?.id ?? '' } }],
-      },
-      FAST,
-    );
-    await compute.virtualMachines.createOrUpdate(
-      rg,
-      name,
-      {
-        location: 'westus2',
-        hardwareProfile: { vmSize: 'Standard_D4s_v5' },
-        storageProfile: {
-          imageReference: JAMMY,
-          osDisk: { createOption: 'FromImage', osType: 'Linux' },
-        },
-        osProfile: {
-          computerName: name,
-          adminUsername: 'azureuser',
-          adminPassword: 'Secret-Passw0rd!',
-        },
-        networkProfile: { networkInterfaces: [{ id: nic.id ?? '' }] },
-      },
-      FAST,
-    );
-    return vmId(rg, name);
-  }
+  const until = <T>(what: string, get: () => Promise<T | undefined>): Promise<T> =>
+    pollFor(what, get, { timeoutMs: 60_000 });
 
   test('when the service runs a bulk remediation, an event-triggered remediation and the compliance report, then the operations it makes are exactly the role actions, plus the documented linked-access joins', async () => {
     // A fleet with every kind of VM, and a VM with a static public IP that is remediated.
-    const seeded = await admin(local.em, 'POST', '/_emulator/seed?events=false', {
-      ...DEMO_FLEET,
-      subscriptionId: SUB,
-      resourceGroups: [
-        ...DEMO_FLEET.resourceGroups,
-        {
-          name: 'rg-gateway',
-          vms: [{ name: 'gw', size: 'Standard_D4s_v5', image: JAMMY, publicIp: 'static' }],
-        },
-      ],
-    });
-    expect(seeded.status).toBe(201);
+    await seedFleet(
+      local.em,
+      {
+        ...DEMO_FLEET,
+        subscriptionId: SUB,
+        resourceGroups: [
+          ...DEMO_FLEET.resourceGroups,
+          {
+            name: 'rg-gateway',
+            vms: [
+              {
+                name: 'gw',
+                size: 'Standard_D4s_v5',
+                image: { ...JAMMY, version: 'latest' },
+                publicIp: 'static',
+              },
+            ],
+          },
+        ],
+      },
+      { events: false },
+    );
 
     // A bulk run over the subscription, availability sets included (so it waits for approval).
     const { id } = (await call('POST', '/api/remediations', {
@@ -163,42 +107,32 @@ describe('the custom role of the deployment', () => {
       includeAvailabilitySets: true,
     })) as { id: string };
     // The run is readable once its planning is recorded (404 until then).
-    const runView = async (): Promise<{ status: string; summary: Record<string, number> }> => {
-      const res = await request(
-        `${local.twin.host.url}/api/remediations/${id}?code=${encodeURIComponent(local.twin.functionKey)}`,
-      );
-      if (res.status === 404) return { status: 'not-yet', summary: {} };
-      if (res.status !== 200) throw new Error(`GET run: ${res.status} ${res.body}`);
-      return JSON.parse(res.body) as { status: string; summary: Record<string, number> };
+    const runView = async () => {
+      const res = await bulkRun(local.host, id);
+      if (res.status !== 200 && res.status !== 404)
+        throw new Error(`GET run: ${res.status} ${res.body}`);
+      return res.view;
     };
     await until('the plan to wait for approval', async () => {
       const run = await runView();
-      return run.status === 'pending-approval' ? run : undefined;
+      return run?.status === 'pending-approval' ? run : undefined;
     });
-    await call(
-      'POST',
-      `/runtime/webhooks/durabletask/instances/${id}/raiseEvent/ApprovalDecision`,
-      {
-        approved: true,
-      },
-    );
+    expect(await raiseDecision(local.host, id, { approved: true })).toBeLessThan(400);
     const bulk = await until('the bulk run to end', async () => {
       const run = await runView();
-      return run.status === 'completed' || run.status === 'failed' ? run : undefined;
+      return run && runEnded(run) ? run : undefined;
     });
     expect(bulk.status).toBe('completed');
     expect(bulk.summary).toMatchObject({ failed: 0 });
     expect(bulk.summary.remediated).toBeGreaterThanOrEqual(6);
 
     // An event-triggered run in enforce mode.
-    const created = await createVm('rg-events', 'fresh');
+    const created = await createVm(local.em, 'rg-events', 'fresh', {
+      addressPrefix: '10.2.0.0/16',
+    });
     const event = await until('the event-triggered run to end', async () => {
-      const res = await request(
-        `${local.twin.host.url}/api/vms/${encodeURIComponent(created)}/remediation?code=${encodeURIComponent(local.twin.functionKey)}`,
-      );
-      if (res.status !== 200) return undefined;
-      const view = JSON.parse(res.body) as { outcome: string };
-      return ['in-progress', 'pending-approval'].includes(view.outcome) ? undefined : view;
+      const { view } = await vmRun(local.host, created);
+      return view && outcomeFinal(view) ? view : undefined;
     });
     expect(event.outcome).toBe('remediated');
 
@@ -206,8 +140,7 @@ describe('the custom role of the deployment', () => {
     const rows = (await call('GET', `/api/compliance?subscriptionId=${SUB}`)) as unknown[];
     expect(rows.length).toBeGreaterThan(0);
 
-    const ops = (await admin<{ operations: Op[] }>(local.em, 'GET', '/_emulator/operations')).body
-      .operations;
+    const ops = await opsSince(local.em);
     const own = ops.filter((o) => o.principal === SELF);
     expect(own.length).toBeGreaterThan(0);
     // The mapping from request to action agrees with the emulator's own name for it.

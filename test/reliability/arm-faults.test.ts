@@ -3,36 +3,25 @@
  * connection resets, long-running operations ending Failed, AllocationFailed on start) while
  * a bulk run remediates a fleet through the local host. The run ends, and the invariants hold.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
-import { admin, SUB } from '../support/arm';
+import { SUB } from '../support/arm';
+import { clearFaults, setFaults } from '../support/faults';
+import { runToEnd, type RunView, startBulk } from '../support/runs';
+import { seedFleet } from '../support/seed';
+import { useLocalTwin } from '../support/twin';
+import { lastSeq, NIC_WRITE, type Op, opsSince, START, vmsIn, type VmView } from '../support/views';
 import { PartFigures } from './support/figures';
 import {
-  call,
   countOutcomes,
   eligibleInMixed,
-  fleetOf,
   invariantViolations,
-  lastSeq,
   mixedFleet,
-  nameOf,
-  NIC_WRITE,
-  type Op,
-  opsSince,
-  runToEnd,
-  type RunView,
-  type VmView,
+  setRunFigures,
 } from './support/fleet';
 import { SEED, sized } from './support/scale';
 
 const VMS = sized(200, 40);
 const MAX_PARALLEL = sized(20, 10);
 const RG = 'rg-faults';
-const START = 'Microsoft.Compute/virtualMachines/start/action';
 
 /** The faults, each on every matching request with its own probability. */
 const FAULTS = [
@@ -75,39 +64,34 @@ function faultKind(op: Op): string | undefined {
 
 describe('reliability: ARM faults during a bulk run', () => {
   const figures = new PartFigures('1-arm-faults', 'Part 1: ARM faults during a bulk run');
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let dataDir: string;
+  const local = useLocalTwin();
   let before: VmView[];
   let after: VmView[];
   let run: RunView;
   let ops: Op[];
+  /** The invariants over every operation of the run, judging no VM eligible. */
+  const violations = (): string[] =>
+    invariantViolations({ before, after, outcomes: run.vms, ops, eligible: () => false });
 
   beforeAll(
     async () => {
-      dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-faults-'));
-      twin = await startLocal({ port: 0, dataDir, timeScale: 0.01 });
-      if (!twin.emulator) throw new Error('no emulator');
-      em = twin.emulator;
-      const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', mixedFleet(RG, VMS));
-      expect(seeded.status).toBe(201);
-      before = await fleetOf(em, RG);
+      const em = local.em;
+      await seedFleet(em, mixedFleet(RG, VMS), { events: false });
+      before = await vmsIn(em, RG);
 
       const since = await lastSeq(em);
-      const put = await admin(em, 'PUT', '/_emulator/faults', { seed: SEED, faults: FAULTS });
-      expect(put.status).toBe(200);
+      await setFaults(em, { seed: SEED, faults: FAULTS });
       try {
-        const started = await call(twin.host.url, 'POST', '/api/remediations', {
-          key: twin.functionKey,
-          body: { subscriptionId: SUB, resourceGroup: RG, maxParallel: MAX_PARALLEL },
+        const { id } = await startBulk(local.host, {
+          subscriptionId: SUB,
+          resourceGroup: RG,
+          maxParallel: MAX_PARALLEL,
         });
-        expect(started.status).toBe(202);
-        const { id } = started.json as { id: string };
-        run = await runToEnd(twin.host.url, twin.functionKey, id, sized(540_000, 100_000));
+        run = await runToEnd(local.host, id, sized(540_000, 100_000));
       } finally {
-        await admin(em, 'DELETE', '/_emulator/faults');
+        await clearFaults(em);
       }
-      after = await fleetOf(em, RG, true);
+      after = await vmsIn(em, RG, true);
       ops = (await opsSince(em, since)).filter((o) => o.principal === 'accelnet');
 
       const byKind: Record<string, number> = {};
@@ -123,12 +107,7 @@ describe('reliability: ARM faults during a bulk run', () => {
       figures.set('faults injected', injected);
       figures.set('faults / calls', `${((100 * injected) / Math.max(1, ops.length)).toFixed(1)}%`);
       for (const [kind, n] of Object.entries(byKind).sort()) figures.set(`  ${kind}`, n);
-      figures.set('run status', run.status);
-      figures.set('remediated', outcomes.remediated ?? 0);
-      figures.set('failed', outcomes.failed ?? 0);
-      for (const v of run.vms.filter((r) => r.outcome === 'failed'))
-        figures.set(`  failed: ${nameOf(v.vmId)}`, v.reason ?? '(no reason)');
-      figures.set('max deallocations of one VM', Math.max(0, ...after.map((v) => v.deallocations)));
+      setRunFigures(figures, run, after);
       figures.set(
         'skipped + already compliant',
         (outcomes.skipped ?? 0) + (outcomes['already-compliant'] ?? 0),
@@ -137,11 +116,7 @@ describe('reliability: ARM faults during a bulk run', () => {
     sized(600_000, 150_000),
   );
 
-  afterAll(async () => {
-    figures.report();
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => figures.report());
 
   test('when about one ARM call in ten fails, then the bulk run completes and every VM has an outcome', () => {
     expect(run.status).toBe('completed');
@@ -153,14 +128,7 @@ describe('reliability: ARM faults during a bulk run', () => {
   });
 
   test('when ARM calls fail, then no VM that was running ends anything but running', () => {
-    const violations = invariantViolations({
-      before,
-      after,
-      outcomes: run.vms,
-      ops,
-      eligible: () => false,
-    });
-    expect(violations.filter((v) => v.includes('was running'))).toEqual([]);
+    expect(violations().filter((v) => v.includes('was running'))).toEqual([]);
     figures.set('invariant: running VMs end running', 'holds');
   });
 
@@ -179,14 +147,7 @@ describe('reliability: ARM faults during a bulk run', () => {
   test('when ARM calls fail, then no NIC PUT reaches a VM that is not deallocated', () => {
     const nicWrites = ops.filter((o) => o.operation === NIC_WRITE && o.status < 300);
     expect(nicWrites.length).toBeGreaterThan(0);
-    const violations = invariantViolations({
-      before,
-      after,
-      outcomes: run.vms,
-      ops,
-      eligible: () => false,
-    });
-    expect(violations.filter((v) => v.includes('NIC PUT'))).toEqual([]);
+    expect(violations().filter((v) => v.includes('NIC PUT'))).toEqual([]);
     figures.set('NIC PUTs checked against power timeline', nicWrites.length);
     figures.set('invariant: NIC PUT only on a deallocated VM', 'holds');
   });

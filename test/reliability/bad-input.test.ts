@@ -6,21 +6,22 @@
  * and the host keeps serving.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 import { HttpRequest, InvocationContext } from '@azure/functions';
 
-import type { ArmEmulator } from '../../emulator/server';
 import { startRemediation } from '../../functions/remediations';
-import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
 import { MAX_BULK_BODY_BYTES } from '../../shared/http/requests';
-import { admin, SUB, vmId } from '../support/arm';
+import { SUB, vmId } from '../support/arm';
+import { eventWebhook, vmWriteEvent } from '../support/events';
+import { ensureBuilt, MAIN } from '../support/hostProcess';
+import { type Answer, api, readAll } from '../support/http';
+import { sleep } from '../support/poll';
+import { runToEnd, startBulk, vmRunUntil } from '../support/runs';
+import { seedGroup } from '../support/seed';
+import { useLocalTwin } from '../support/twin';
+import { lastSeq, opsSince } from '../support/views';
 import { PartFigures } from './support/figures';
-import { type Answer, call, JAMMY, lastSeq, opsSince, runToEnd, sleep } from './support/fleet';
-import { ensureBuilt, MAIN } from './support/hostProcess';
 
 const RG = 'rg-bad';
 const OTHER_SUB = '00000000-0000-0000-0000-000000000002';
@@ -33,23 +34,8 @@ function writeEvent(
   resource: string,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
-    id: `evt-${Math.random().toString(16).slice(2)}`,
-    topic: `/subscriptions/${SUB}/resourceGroups/${RG}`,
-    subject: resource,
-    eventType: 'Microsoft.Resources.ResourceWriteSuccess',
-    eventTime: new Date().toISOString(),
-    dataVersion: '2',
-    metadataVersion: '1',
-    data: {
-      operationName: 'Microsoft.Compute/virtualMachines/write',
-      resourceUri: resource,
-      subscriptionId: SUB,
-      status: 'Succeeded',
-      authorization: { evidence: { principalId: 'someone' } },
-    },
-    ...extra,
-  };
+  const id = `evt-${Math.random().toString(16).slice(2)}`;
+  return { ...vmWriteEvent(resource, { id, rg: RG, principal: 'someone' }), ...extra };
 }
 
 /** Sends `size` bytes without a content-length (chunked), to test the actual-size limit. */
@@ -59,9 +45,10 @@ function chunked(url: string, size: number): Promise<{ status: number; body: str
       url,
       { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
       (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        void readAll(res).then(
+          (raw) => resolve({ status: res.statusCode ?? 0, body: raw.toString('utf8') }),
+          reject,
+        );
       },
     );
     req.on('error', reject);
@@ -84,46 +71,29 @@ function chunked(url: string, size: number): Promise<{ status: number; body: str
 
 describe('reliability: bad input', () => {
   const figures = new PartFigures('4-bad-input', 'Part 4: bad input');
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let dataDir: string;
-  let webhook: string;
+  const local = useLocalTwin({ ACCELNET_MODE: 'enforce' });
+  /** A delivery to the app's Event Grid webhook. */
+  const deliver = (options: { body?: unknown; raw?: string }): Promise<Answer> =>
+    api(local.host, 'POST', eventWebhook(), {
+      ...options,
+      headers: { 'aeg-event-type': 'Notification' },
+    });
 
   beforeAll(async () => {
     ensureBuilt();
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-bad-'));
-    twin = await startLocal({
-      port: 0,
-      dataDir,
-      timeScale: 0.01,
-      settings: { ACCELNET_MODE: 'enforce' },
-    });
-    if (!twin.emulator) throw new Error('no emulator');
-    em = twin.emulator;
-    webhook = `/runtime/webhooks/eventgrid?functionName=${EVENT_FUNCTION}&code=${encodeURIComponent(twin.functionKey)}`;
-    const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', {
-      subscriptionId: SUB,
-      resourceGroups: [
-        { name: RG, vms: [{ name: 'target', size: 'Standard_D4s_v5', image: JAMMY }] },
-      ],
-    });
-    expect(seeded.status).toBe(201);
+    await seedGroup(local.em, RG, [{ name: 'target' }], { events: false });
   }, 60_000);
 
-  afterAll(async () => {
-    figures.report();
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => figures.report());
 
   /** Runs `send` and checks that it started no orchestration and made no ARM write. */
   async function startsNothing(send: () => Promise<Answer | { status: number; body: string }>) {
-    const instances = twin.host.taskHub.list().length;
-    const since = await lastSeq(em);
+    const instances = local.twin.host.taskHub.list().length;
+    const since = await lastSeq(local.em);
     const answer = await send();
     await sleep(100);
-    const writes = (await opsSince(em, since)).filter((o) => o.method !== 'GET');
-    expect({ instances: twin.host.taskHub.list().length, writes }).toEqual({
+    const writes = (await opsSince(local.em, since)).filter((o) => o.method !== 'GET');
+    expect({ instances: local.twin.host.taskHub.list().length, writes }).toEqual({
       instances,
       writes: [],
     });
@@ -155,24 +125,14 @@ describe('reliability: bad input', () => {
     ])(
       'when it is %s, then 400 with an error body and nothing starts',
       async (_what, raw, body) => {
-        const answer = await startsNothing(() =>
-          call(twin.host.url, 'POST', webhook, {
-            ...(raw !== undefined ? { raw } : { body }),
-            headers: { 'aeg-event-type': 'Notification' },
-          }),
-        );
+        const answer = await startsNothing(() => deliver(raw !== undefined ? { raw } : { body }));
         expectRefusal(answer, 400);
       },
     );
 
     test('when the delivery is over 1 MB, then 413 and nothing starts', async () => {
       const big = [writeEvent(VM, { padding: 'x'.repeat(MB) })];
-      const answer = await startsNothing(() =>
-        call(twin.host.url, 'POST', webhook, {
-          body: big,
-          headers: { 'aeg-event-type': 'Notification' },
-        }),
-      );
+      const answer = await startsNothing(() => deliver({ body: big }));
       expectRefusal(answer, 413);
     });
 
@@ -206,12 +166,7 @@ describe('reliability: bad input', () => {
       'when a well-formed event names %s, then it is acknowledged (202, so Event Grid does not retry), dropped, and nothing starts',
       // A rest parameter: jest takes a third declared parameter for `done` on two-element rows.
       async (...[, resource, extra]: [string, string, Record<string, unknown>?]) => {
-        const answer = await startsNothing(() =>
-          call(twin.host.url, 'POST', webhook, {
-            body: [writeEvent(resource, extra)],
-            headers: { 'aeg-event-type': 'Notification' },
-          }),
-        );
+        const answer = await startsNothing(() => deliver({ body: [writeEvent(resource, extra)] }));
         expect(answer.status).toBe(202);
         figures.add('hostile events dropped (202)');
       },
@@ -245,7 +200,7 @@ describe('reliability: bad input', () => {
       ['maxParallel "abc"', JSON.stringify({ subscriptionId: SUB, maxParallel: 'abc' })],
     ])('when it is %s, then 400 with an error body and nothing starts', async (_what, raw) => {
       const answer = await startsNothing(() =>
-        call(twin.host.url, 'POST', '/api/remediations', { key: twin.functionKey, raw }),
+        api(local.host, 'POST', '/api/remediations', { raw }),
       );
       expectRefusal(answer, 400);
     });
@@ -259,7 +214,7 @@ describe('reliability: bad input', () => {
     test('when the body is over the limit by its content-length, then 413 and nothing starts', async () => {
       const raw = overLimit;
       const answer = await startsNothing(() =>
-        call(twin.host.url, 'POST', '/api/remediations', { key: twin.functionKey, raw }),
+        api(local.host, 'POST', '/api/remediations', { raw }),
       );
       expectRefusal(answer, 413);
     });
@@ -267,7 +222,7 @@ describe('reliability: bad input', () => {
     test('when the body is over the limit sent chunked, without a content-length, then 413 and nothing starts', async () => {
       const answer = await startsNothing(() =>
         chunked(
-          `${twin.host.url}/api/remediations?code=${encodeURIComponent(twin.functionKey)}`,
+          `${local.twin.host.url}/api/remediations?code=${encodeURIComponent(local.twin.functionKey)}`,
           MAX_BULK_BODY_BYTES + MB,
         ),
       );
@@ -315,18 +270,17 @@ describe('reliability: bad input', () => {
       ['a 5000-character id', encodeURIComponent(`${VM}${'a'.repeat(5000)}`)],
     ])('when it is %s, then 400 with an error body and nothing starts', async (_what, id) => {
       const answer = await startsNothing(() =>
-        call(twin.host.url, 'GET', `/api/vms/${id}/remediation`, { key: twin.functionKey }),
+        api(local.host, 'GET', `/api/vms/${id}/remediation`),
       );
       expectRefusal(answer, 400);
     });
 
     test('when the VM is in another subscription, then 404 and nothing starts', async () => {
       const answer = await startsNothing(() =>
-        call(
-          twin.host.url,
+        api(
+          local.host,
           'GET',
           `/api/vms/${encodeURIComponent(vmId(RG, 'target', OTHER_SUB))}/remediation`,
-          { key: twin.functionKey },
         ),
       );
       expectRefusal(answer, 404);
@@ -344,25 +298,21 @@ describe('reliability: bad input', () => {
         `?subscriptionId=${SUB}&resourceGroup=${'r'.repeat(300)}`,
       ],
     ])('when it has %s, then 400 with an error body and nothing starts', async (_what, query) => {
-      const answer = await startsNothing(() =>
-        call(twin.host.url, 'GET', `/api/compliance${query}`, { key: twin.functionKey }),
-      );
+      const answer = await startsNothing(() => api(local.host, 'GET', `/api/compliance${query}`));
       expectRefusal(answer, 400);
     });
   });
 
   describe('when the CLI gets bad arguments', () => {
+    /** `command --subscription SUB flag value`, named by what it adds, refused naming `flag`. */
+    const badFlag = (command: string, flag: string, value: string): [string, string[], string] => [
+      `${command} ${flag} ${value}`,
+      [command, '--subscription', SUB, flag, value],
+      flag,
+    ];
     test.each<[string, string[], string]>([
-      [
-        'remediate --max-parallel abc',
-        ['remediate', '--subscription', SUB, '--max-parallel', 'abc'],
-        '--max-parallel',
-      ],
-      [
-        'remediate --max-parallel 0',
-        ['remediate', '--subscription', SUB, '--max-parallel', '0'],
-        '--max-parallel',
-      ],
+      badFlag('remediate', '--max-parallel', 'abc'),
+      badFlag('remediate', '--max-parallel', '0'),
       ['remediate --subscription ../x', ['remediate', '--subscription', '../x'], '--subscription'],
       ['remediate without --subscription', ['remediate'], '--subscription'],
       [
@@ -371,17 +321,9 @@ describe('reliability: bad input', () => {
         '--vm',
       ],
       ['remediate --vm of a NIC', ['remediate', '--subscription', SUB, '--vm', NIC], '--vm'],
-      [
-        'remediate --approval maybe',
-        ['remediate', '--subscription', SUB, '--approval', 'maybe'],
-        '--approval',
-      ],
-      [
-        'remediate --resource-group ../rg',
-        ['remediate', '--subscription', SUB, '--resource-group', '../rg'],
-        '--resource-group',
-      ],
-      ['scan --output xml', ['scan', '--subscription', SUB, '--output', 'xml'], '--output'],
+      badFlag('remediate', '--approval', 'maybe'),
+      badFlag('remediate', '--resource-group', '../rg'),
+      badFlag('scan', '--output', 'xml'),
       ['scan --frobnicate', ['scan', '--subscription', SUB, '--frobnicate'], '--frobnicate'],
       ['start --port abc', ['start', '--port', 'abc'], '--port'],
       ['emulator --time-scale -1', ['emulator', '--time-scale', '-1'], '--time-scale'],
@@ -389,9 +331,9 @@ describe('reliability: bad input', () => {
     ])(
       'when it is %s, then exit status 2 with one line naming the argument and no ARM call',
       async (_what, args, named) => {
-        const since = await lastSeq(em);
+        const since = await lastSeq(local.em);
         const withEndpoint = ['remediate', 'scan'].includes(args[0] ?? '')
-          ? [...args, '--arm-endpoint', em.url]
+          ? [...args, '--arm-endpoint', local.em.url]
           : args;
         const result = spawnSync(process.execPath, [MAIN, ...withEndpoint], {
           encoding: 'utf8',
@@ -402,51 +344,31 @@ describe('reliability: bad input', () => {
         const lines = result.stderr.trim().split('\n');
         expect(lines).toHaveLength(1);
         expect(lines[0]).toContain(named);
-        expect(await opsSince(em, since)).toEqual([]);
+        expect(await opsSince(local.em, since)).toEqual([]);
         figures.add('CLI refusals (exit 2)');
       },
     );
   });
 
   test('when all that bad input has been sent, then the host still serves: the compliance report answers, a dry run plans and a valid event remediates', async () => {
-    const report = await call(
-      twin.host.url,
+    const report = await api(
+      local.host,
       'GET',
       `/api/compliance?subscriptionId=${SUB}&resourceGroup=${RG}`,
-      { key: twin.functionKey },
     );
     expect(report.status).toBe(200);
-    const started = await call(twin.host.url, 'POST', '/api/remediations', {
-      key: twin.functionKey,
-      body: { subscriptionId: SUB, resourceGroup: RG, dryRun: true },
+    const started = await startBulk(local.host, {
+      subscriptionId: SUB,
+      resourceGroup: RG,
+      dryRun: true,
     });
-    expect(started.status).toBe(202);
-    const dryRun = await runToEnd(
-      twin.host.url,
-      twin.functionKey,
-      (started.json as { id: string }).id,
-      30_000,
-    );
+    const dryRun = await runToEnd(local.host, started.id, 30_000);
     expect(dryRun.summary).toMatchObject({ total: 1, planned: 1 });
-    const event = await call(twin.host.url, 'POST', webhook, {
-      body: [writeEvent(VM)],
-      headers: { 'aeg-event-type': 'Notification' },
-    });
+    const event = await deliver({ body: [writeEvent(VM)] });
     expect(event.status).toBe(202);
-    let outcome = '';
-    const deadline = Date.now() + 30_000;
-    while (['', 'in-progress'].includes(outcome) && Date.now() < deadline) {
-      await sleep(100);
-      const res = await call(
-        twin.host.url,
-        'GET',
-        `/api/vms/${encodeURIComponent(VM)}/remediation`,
-        {
-          key: twin.functionKey,
-        },
-      );
-      outcome = res.status === 200 ? (res.json as { outcome: string }).outcome : '';
-    }
+    const { outcome } = await vmRunUntil(local.host, VM, (r) => r.outcome !== 'in-progress', {
+      intervalMs: 100,
+    });
     expect(outcome).toBe('remediated');
     figures.set('host serving afterwards', 'yes');
   });

@@ -10,27 +10,35 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
-import { type LocalTwin, startLocal } from '../../host/local';
 import { MAX_VM_ID_LENGTH, MAX_VM_IDS } from '../../shared/http/requests';
-import { admin, armClients, FAST, SUB } from '../support/arm';
-import { PartFigures } from './support/figures';
+import { armClients, FAST, SUB } from '../support/arm';
+import { MAIN } from '../support/hostProcess';
+import type { Answer } from '../support/http';
+import { api } from '../support/http';
+import { poll, sleep } from '../support/poll';
 import {
-  call,
-  fleetOf,
-  JAMMY,
+  bulkRunUntil,
+  OPEN_OUTCOMES,
+  runToEnd,
+  type RunView,
+  startBulk,
+  vmRunUntil,
+} from '../support/runs';
+import { seedGroup, type VmSpec } from '../support/seed';
+import { type TwinHandle, useLocalTwin } from '../support/twin';
+import {
+  DEALLOCATE,
   lastSeq,
   nameOf,
   type Op,
   opsSince,
-  runToEnd,
-  type RunView,
-  sleep,
+  vmsIn,
   type VmView,
-} from './support/fleet';
+} from '../support/views';
+import { PartFigures } from './support/figures';
 import { sized } from './support/scale';
 
-const OPEN = new Set(['in-progress', 'pending-approval']);
-const DEALLOCATE = 'Microsoft.Compute/virtualMachines/deallocate/action';
+const OPEN = new Set(OPEN_OUTCOMES);
 const figures = new PartFigures('6-concurrency', 'Part 6: concurrency and owners acting mid-run');
 
 /** The accelnet operations that change a VM (or its NICs), by VM name. */
@@ -59,69 +67,55 @@ function accelnetDeallocations(ops: Op[], fleet: VmView[]): Map<string, number> 
   return out;
 }
 
-interface Ctx {
-  twin: LocalTwin;
-  em: ArmEmulator;
-  api: (method: string, route: string, body?: unknown) => ReturnType<typeof call>;
+/** A call to the twin's host, with its key. */
+function call(local: TwinHandle, method: string, route: string, body?: unknown): Promise<Answer> {
+  return api(local.host, method, route, body !== undefined ? { body } : {});
 }
 
-function useTwin(settings: Record<string, string>): Ctx {
-  const ctx = {} as Ctx;
-  let dataDir = '';
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-conc-'));
-    ctx.twin = await startLocal({ port: 0, dataDir, timeScale: 0.01, settings });
-    if (!ctx.twin.emulator) throw new Error('no emulator');
-    ctx.em = ctx.twin.emulator;
-    ctx.api = (method, route, body) =>
-      call(ctx.twin.host.url, method, route, {
-        key: ctx.twin.functionKey,
-        ...(body !== undefined ? { body } : {}),
-      });
-  }, 60_000);
-  afterAll(async () => {
-    await ctx.twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return ctx;
+async function seed(local: TwinHandle, rg: string, vms: VmSpec[], events = false) {
+  await seedGroup(local.em, rg, vms, { events });
 }
 
-async function seed(ctx: Ctx, rg: string, vms: Record<string, unknown>[], events = false) {
-  const res = await admin(ctx.em, 'POST', `/_emulator/seed${events ? '' : '?events=false'}`, {
-    subscriptionId: SUB,
-    resourceGroups: [
-      { name: rg, vms: vms.map((v) => ({ size: 'Standard_D4s_v5', image: JAMMY, ...v })) },
-    ],
-  });
-  expect(res.status).toBe(201);
+async function bulk(local: TwinHandle, body: Record<string, unknown>): Promise<string> {
+  return (await startBulk(local.host, { subscriptionId: SUB, ...body })).id;
 }
 
-async function startBulk(ctx: Ctx, body: Record<string, unknown>): Promise<string> {
-  const res = await ctx.api('POST', '/api/remediations', { subscriptionId: SUB, ...body });
-  expect(res.status).toBe(202);
-  return (res.json as { id: string }).id;
+function waitForStatus(local: TwinHandle, id: string, status: string): Promise<RunView> {
+  return bulkRunUntil(local.host, id, (run) => run.status === status, { timeoutMs: 60_000 });
 }
 
-async function waitForStatus(ctx: Ctx, id: string, status: string): Promise<RunView> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const res = await ctx.api('GET', `/api/remediations/${id}`);
-    const run = res.status === 200 ? (res.json as RunView) : undefined;
-    if (run?.status === status) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} never reached ${status}: ${res.body}`);
-    await sleep(50);
-  }
+async function approve(local: TwinHandle, instanceId: string): Promise<void> {
+  await poll(
+    `the approval of ${instanceId}`,
+    () => call(local, 'POST', `/api/approvals/${instanceId}`, { decision: 'approve' }),
+    (res) => res.status === 200,
+  );
 }
 
-async function approve(ctx: Ctx, instanceId: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await ctx.api('POST', `/api/approvals/${instanceId}`, { decision: 'approve' });
-    if (res.status === 200) return;
-    if (Date.now() > deadline)
-      throw new Error(`approval of ${instanceId}: ${res.status} ${res.body}`);
-    await sleep(50);
-  }
+/** Approves a bulk run and waits for its end: the run, the VMs after, and what accelnet changed. */
+async function approveToEnd(local: TwinHandle, id: string, rg: string) {
+  const since = await lastSeq(local.em);
+  await approve(local, id);
+  const run = await runToEnd(local.host, id, 60_000);
+  const after = await vmsIn(local.em, rg);
+  const changes = changesByVm(await opsSince(local.em, since), after);
+  const outcome = new Map(run.vms.map((v) => [nameOf(v.vmId), v]));
+  return { run, after, changes, outcome };
+}
+
+/** The VMs' owner, acting on them through the SDK. */
+function owner(em: ArmEmulator) {
+  const vms = armClients(em, 'vm-owner').compute.virtualMachines;
+  return {
+    start: (rg: string, name: string) => vms.beginStartAndWait(rg, name, FAST),
+    deallocate: (rg: string, name: string) => vms.beginDeallocateAndWait(rg, name, FAST),
+    delete: (rg: string, name: string) => vms.beginDeleteAndWait(rg, name, FAST),
+    optOut: (rg: string, name: string) =>
+      vms.beginUpdateAndWait(rg, name, { tags: { 'accelnet-exempt': 'true' } }, FAST),
+    /** To a size without Accelerated Networking. */
+    shrink: (rg: string, name: string) =>
+      vms.beginUpdateAndWait(rg, name, { hardwareProfile: { vmSize: 'Standard_B2s' } }, FAST),
+  };
 }
 
 const finalOutcomes = (run: RunView): boolean => run.vms.every((v) => !OPEN.has(v.outcome));
@@ -129,7 +123,7 @@ const finalOutcomes = (run: RunView): boolean => run.vms.every((v) => !OPEN.has(
 afterAll(() => figures.report());
 
 describe('reliability: concurrency (enforce mode)', () => {
-  const ctx = useTwin({ ACCELNET_MODE: 'enforce', ACCELNET_APPROVAL_TIMEOUT: 'PT10M' });
+  const ctx = useLocalTwin({ ACCELNET_MODE: 'enforce', ACCELNET_APPROVAL_TIMEOUT: 'PT10M' });
 
   test('when two bulk runs start together over the same VMs, then each VM is remediated once and both runs end with final outcomes', async () => {
     const rg = 'rg-conc-two';
@@ -139,15 +133,13 @@ describe('reliability: concurrency (enforce mode)', () => {
       { name: 'off', count: 2, powerState: 'deallocated' },
     ]);
     const since = await lastSeq(ctx.em);
-    const before = await fleetOf(ctx.em, rg);
+    const before = await vmsIn(ctx.em, rg);
     const [a, b] = await Promise.all([
-      startBulk(ctx, { resourceGroup: rg, maxParallel: 4 }),
-      startBulk(ctx, { resourceGroup: rg, maxParallel: 4 }),
+      bulk(ctx, { resourceGroup: rg, maxParallel: 4 }),
+      bulk(ctx, { resourceGroup: rg, maxParallel: 4 }),
     ]);
-    const runs = await Promise.all(
-      [a, b].map((id) => runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 120_000)),
-    );
-    const after = await fleetOf(ctx.em, rg);
+    const runs = await Promise.all([a, b].map((id) => runToEnd(ctx.host, id, 120_000)));
+    const after = await vmsIn(ctx.em, rg);
     const ops = await opsSince(ctx.em, since);
     const deallocs = accelnetDeallocations(ops, after);
 
@@ -181,27 +173,29 @@ describe('reliability: concurrency (enforce mode)', () => {
     const n = sized(16, 8);
     const since = await lastSeq(ctx.em);
     await seed(ctx, rg, [{ name: 'new', count: n }], true);
-    const id = await startBulk(ctx, { resourceGroup: rg, maxParallel: 4 });
-    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 120_000);
+    const id = await bulk(ctx, { resourceGroup: rg, maxParallel: 4 });
+    const run = await runToEnd(ctx.host, id, 120_000);
     // The event runs end too.
-    const deadline = Date.now() + 60_000;
-    let eventOutcomes: { vmId: string; outcome: string }[] = [];
-    for (;;) {
-      eventOutcomes = await Promise.all(
-        run.vms.map(async (v) => {
-          const res = await ctx.api('GET', `/api/vms/${encodeURIComponent(v.vmId)}/remediation`);
-          return {
-            vmId: v.vmId,
-            outcome: (res.json as { outcome?: string } | undefined)?.outcome ?? 'none',
-          };
-        }),
-      );
-      if (eventOutcomes.every((e) => !OPEN.has(e.outcome) && e.outcome !== 'none')) break;
-      if (Date.now() > deadline)
-        throw new Error(`event runs did not end: ${JSON.stringify(eventOutcomes)}`);
-      await sleep(100);
-    }
-    const after = await fleetOf(ctx.em, rg);
+    const eventOutcomes = await poll(
+      'the event runs to end',
+      () =>
+        Promise.all(
+          run.vms.map(async (v) => {
+            const res = await call(
+              ctx,
+              'GET',
+              `/api/vms/${encodeURIComponent(v.vmId)}/remediation`,
+            );
+            return {
+              vmId: v.vmId,
+              outcome: (res.json as { outcome?: string } | undefined)?.outcome ?? 'none',
+            };
+          }),
+        ),
+      (outcomes) => outcomes.every((e) => !OPEN.has(e.outcome) && e.outcome !== 'none'),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    const after = await vmsIn(ctx.em, rg);
     const deallocs = accelnetDeallocations(await opsSince(ctx.em, since), after);
     expect(run.status).toBe('completed');
     expect(finalOutcomes(run)).toBe(true);
@@ -232,30 +226,15 @@ describe('reliability: concurrency (enforce mode)', () => {
       { name: 'deleted' },
       { name: 'plain' },
     ]);
-    const id = await startBulk(ctx, { resourceGroup: rg, approval: 'required' });
+    const id = await bulk(ctx, { resourceGroup: rg, approval: 'required' });
     await waitForStatus(ctx, id, 'pending-approval');
-    const owner = armClients(ctx.em, 'vm-owner');
-    await owner.compute.virtualMachines.beginStartAndWait(rg, 'started', FAST);
-    await owner.compute.virtualMachines.beginDeallocateAndWait(rg, 'stopped', FAST);
-    await owner.compute.virtualMachines.beginUpdateAndWait(
-      rg,
-      'optout',
-      { tags: { 'accelnet-exempt': 'true' } },
-      FAST,
-    );
-    await owner.compute.virtualMachines.beginUpdateAndWait(
-      rg,
-      'resized',
-      { hardwareProfile: { vmSize: 'Standard_B2s' } },
-      FAST,
-    );
-    await owner.compute.virtualMachines.beginDeleteAndWait(rg, 'deleted', FAST);
-    const since = await lastSeq(ctx.em);
-    await approve(ctx, id);
-    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
-    const after = await fleetOf(ctx.em, rg);
-    const changes = changesByVm(await opsSince(ctx.em, since), after);
-    const outcome = new Map(run.vms.map((v) => [nameOf(v.vmId), v]));
+    const owners = owner(ctx.em);
+    await owners.start(rg, 'started');
+    await owners.deallocate(rg, 'stopped');
+    await owners.optOut(rg, 'optout');
+    await owners.shrink(rg, 'resized');
+    await owners.delete(rg, 'deleted');
+    const { run, after, changes, outcome } = await approveToEnd(ctx, id, rg);
     const vm = (name: string): VmView | undefined => after.find((v) => v.name === name);
 
     expect(run.status).toBe('completed');
@@ -304,25 +283,14 @@ describe('reliability: concurrency (enforce mode)', () => {
   test('when a member of an availability set is resized while the run waits for approval, then no member of the set is touched', async () => {
     const rg = 'rg-conc-set';
     await seed(ctx, rg, [{ name: 'node', count: 3, availabilitySet: 'as-conc' }]);
-    const id = await startBulk(ctx, {
+    const id = await bulk(ctx, {
       resourceGroup: rg,
       approval: 'required',
       includeAvailabilitySets: true,
     });
     await waitForStatus(ctx, id, 'pending-approval');
-    const owner = armClients(ctx.em, 'vm-owner');
-    await owner.compute.virtualMachines.beginUpdateAndWait(
-      rg,
-      'node-2',
-      { hardwareProfile: { vmSize: 'Standard_B2s' } },
-      FAST,
-    );
-    const since = await lastSeq(ctx.em);
-    await approve(ctx, id);
-    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
-    const after = await fleetOf(ctx.em, rg);
-    const changes = changesByVm(await opsSince(ctx.em, since), after);
-    const outcome = new Map(run.vms.map((v) => [nameOf(v.vmId), v]));
+    await owner(ctx.em).shrink(rg, 'node-2');
+    const { run, after, changes, outcome } = await approveToEnd(ctx, id, rg);
 
     expect(run.status).toBe('completed');
     expect(finalOutcomes(run)).toBe(true);
@@ -347,30 +315,27 @@ describe('reliability: concurrency (enforce mode)', () => {
     const rg = 'rg-conc-pause';
     const n = sized(12, 8);
     await seed(ctx, rg, [{ name: 'p', count: n }]);
-    const id = await startBulk(ctx, { resourceGroup: rg, maxParallel: 2 });
+    const id = await bulk(ctx, { resourceGroup: rg, maxParallel: 2 });
     // Wait for the first remediations, then pause.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const run = (await ctx.api('GET', `/api/remediations/${id}`)).json as RunView | undefined;
-      if ((run?.vms ?? []).some((v) => v.outcome === 'remediated')) break;
-      if (Date.now() > deadline) throw new Error('no VM was remediated before the pause');
-      await sleep(20);
-    }
-    const paused = await ctx.api('POST', '/api/pause', { reason: 'change freeze' });
+    await bulkRunUntil(ctx.host, id, (run) => run.vms.some((v) => v.outcome === 'remediated'), {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    });
+    const paused = await call(ctx, 'POST', '/api/pause', { reason: 'change freeze' });
     expect(paused.status).toBe(200);
     // What was past its point of no return finishes (a remediation takes about a second here).
     await sleep(2_500);
     const quiet = await lastSeq(ctx.em);
-    const during = await fleetOf(ctx.em, rg);
+    const during = await vmsIn(ctx.em, rg);
     await sleep(3_000);
     const whilePaused = (await opsSince(ctx.em, quiet)).filter(
       (o) => o.principal === 'accelnet' && o.operation === DEALLOCATE,
     );
-    const mid = (await ctx.api('GET', `/api/remediations/${id}`)).json as RunView;
-    const resumed = await ctx.api('DELETE', '/api/pause');
+    const mid = (await call(ctx, 'GET', `/api/remediations/${id}`)).json as RunView;
+    const resumed = await call(ctx, 'DELETE', '/api/pause');
     expect(resumed.status).toBe(200);
-    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
-    const after = await fleetOf(ctx.em, rg);
+    const run = await runToEnd(ctx.host, id, 60_000);
+    const after = await vmsIn(ctx.em, rg);
 
     expect(whilePaused).toEqual([]);
     expect(during.every((v) => v.powerState === 'running')).toBe(true);
@@ -396,13 +361,13 @@ describe('reliability: concurrency (enforce mode)', () => {
     const body = { subscriptionId: SUB, vmIds: ids };
     expect(Buffer.byteLength(JSON.stringify(body))).toBeGreaterThan(1024 * 1024);
     const started = Date.now();
-    const accepted = await ctx.api('POST', '/api/remediations', body);
+    const accepted = await call(ctx, 'POST', '/api/remediations', body);
     expect(accepted.status).toBe(202);
     const { id } = accepted.json as { id: string };
     // Recorded before the 202: the status URL answers at once.
-    const first = await ctx.api('GET', `/api/remediations/${id}`);
+    const first = await call(ctx, 'GET', `/api/remediations/${id}`);
     expect(first.status).toBe(200);
-    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 150_000);
+    const run = await runToEnd(ctx.host, id, 150_000);
     expect(run.status).toBe('completed');
     expect(run.vms).toHaveLength(MAX_VM_IDS);
     expect(run.vms.every((v) => v.outcome === 'failed' && v.reason === 'not-found')).toBe(true);
@@ -417,12 +382,11 @@ describe('reliability: concurrency (enforce mode)', () => {
   test('when a VM is deleted before its lane reaches it, then it ends skipped (vm-deleted) and the run has none in progress', async () => {
     const rg = 'rg-conc-gone';
     await seed(ctx, rg, [{ name: 'q', count: 4 }]);
-    const id = await startBulk(ctx, { resourceGroup: rg, maxParallel: 1 });
+    const id = await bulk(ctx, { resourceGroup: rg, maxParallel: 1 });
     // The lane goes one VM after another: the last one is still ahead of it.
     await waitForStatus(ctx, id, 'running');
-    const owner = armClients(ctx.em, 'vm-owner');
-    await owner.compute.virtualMachines.beginDeleteAndWait(rg, 'q-4', FAST);
-    const run = await runToEnd(ctx.twin.host.url, ctx.twin.functionKey, id, 60_000);
+    await owner(ctx.em).delete(rg, 'q-4');
+    const run = await runToEnd(ctx.host, id, 60_000);
     expect(run.status).toBe('completed');
     expect(run.summary).toMatchObject({ inProgress: 0, pendingApproval: 0 });
     const gone = run.vms.find((v) => nameOf(v.vmId) === 'q-4');
@@ -432,47 +396,29 @@ describe('reliability: concurrency (enforce mode)', () => {
 });
 
 describe('reliability: concurrency (approval mode, event runs)', () => {
-  const ctx = useTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT10M' });
+  const ctx = useLocalTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT10M' });
 
-  async function eventRun(
-    vmId: string,
-    done: (o: string) => boolean,
-  ): Promise<{ outcome: string; reason?: string; finalPowerState?: string }> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const res = await ctx.api('GET', `/api/vms/${encodeURIComponent(vmId)}/remediation`);
-      const got = res.json as
-        { outcome?: string; reason?: string; finalPowerState?: string } | undefined;
-      if (res.status === 200 && got?.outcome && done(got.outcome))
-        return got as { outcome: string };
-      if (Date.now() > deadline) throw new Error(`event run of ${vmId}: ${res.status} ${res.body}`);
-      await sleep(50);
-    }
-  }
+  const eventRun = (vmId: string, done: (o: string) => boolean) =>
+    vmRunUntil(ctx.host, vmId, (run) => done(run.outcome), { timeoutMs: 60_000 });
 
   test('when owners deallocate or resize a VM while its event run waits for approval, then it is treated as it is now', async () => {
     const rg = 'rg-conc-approval';
     await seed(ctx, rg, [{ name: 'off' }, { name: 'small' }], true);
-    const vms = await fleetOf(ctx.em, rg);
+    const vms = await vmsIn(ctx.em, rg);
     const idOf = (name: string): string => vms.find((v) => v.name === name)?.id ?? '';
     for (const name of ['off', 'small'])
       await eventRun(idOf(name), (o) => o === 'pending-approval');
-    const owner = armClients(ctx.em, 'vm-owner');
-    await owner.compute.virtualMachines.beginDeallocateAndWait(rg, 'off', FAST);
-    await owner.compute.virtualMachines.beginUpdateAndWait(
-      rg,
-      'small',
-      { hardwareProfile: { vmSize: 'Standard_B2s' } },
-      FAST,
-    );
-    const pending = (await ctx.api('GET', '/api/approvals')).json as {
+    const owners = owner(ctx.em);
+    await owners.deallocate(rg, 'off');
+    await owners.shrink(rg, 'small');
+    const pending = (await call(ctx, 'GET', '/api/approvals')).json as {
       pending: { instanceId: string; vmId: string }[];
     };
     for (const p of pending.pending.filter((p) => [idOf('off'), idOf('small')].includes(p.vmId)))
       await approve(ctx, p.instanceId);
     const off = await eventRun(idOf('off'), (o) => !OPEN.has(o));
     const small = await eventRun(idOf('small'), (o) => !OPEN.has(o));
-    const after = await fleetOf(ctx.em, rg);
+    const after = await vmsIn(ctx.em, rg);
     expect(off).toMatchObject({ outcome: 'remediated', finalPowerState: 'deallocated' });
     expect(after.find((v) => v.name === 'off')?.powerState).toBe('deallocated');
     expect(
@@ -490,7 +436,7 @@ describe('reliability: concurrency (approval mode, event runs)', () => {
 });
 
 describe('reliability: concurrency (approvals at the expiry edge)', () => {
-  const ctx = useTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT4S' });
+  const ctx = useLocalTwin({ ACCELNET_MODE: 'approval', ACCELNET_APPROVAL_TIMEOUT: 'PT4S' });
 
   test('when operators decide around the moment an approval expires, then every answer agrees with what the run does: 200 and remediated, or 409/410 and approval-timeout', async () => {
     const rg = 'rg-conc-edge';
@@ -502,37 +448,31 @@ describe('reliability: concurrency (approvals at the expiry edge)', () => {
       offsets.map((_, n) => ({ name: `edge-${n}` })),
       true,
     );
-    const vms = await fleetOf(ctx.em, rg);
+    const vms = await vmsIn(ctx.em, rg);
     const idOf = (n: number): string => vms.find((v) => v.name === `edge-${n}`)?.id ?? '';
-    let pending: { instanceId: string; vmId: string; expiresAt: string }[] = [];
-    const deadline = Date.now() + 30_000;
-    while (pending.length < offsets.length) {
-      const listed = (await ctx.api('GET', '/api/approvals')).json as { pending: typeof pending };
-      pending = listed.pending.filter((p) => p.vmId.includes('/edge-'));
-      if (Date.now() > deadline) throw new Error(`only ${pending.length} approval requests`);
-      await sleep(20);
-    }
+    type Pending = { instanceId: string; vmId: string; expiresAt: string }[];
+    const pending = await poll(
+      'an approval request for each VM',
+      async () => {
+        const listed = (await call(ctx, 'GET', '/api/approvals')).json as { pending: Pending };
+        return listed.pending.filter((p) => p.vmId.includes('/edge-'));
+      },
+      (found) => found.length >= offsets.length,
+      { intervalMs: 20 },
+    );
     const answers = await Promise.all(
       offsets.map(async (offset, n) => {
         const request = pending.find((p) => p.vmId.toLowerCase() === idOf(n).toLowerCase());
         if (!request) throw new Error(`no request for edge-${n}`);
         await sleep(Date.parse(request.expiresAt) + offset - Date.now());
-        return ctx.api('POST', `/api/approvals/${request.instanceId}`, { decision: 'approve' });
+        return call(ctx, 'POST', `/api/approvals/${request.instanceId}`, { decision: 'approve' });
       }),
     );
     let acted = 0;
     let refused = 0;
     for (const [n, offset] of offsets.entries()) {
       const answer = answers[n]!;
-      let outcome: { outcome?: string; reason?: string } = {};
-      const until = Date.now() + 30_000;
-      for (;;) {
-        const res = await ctx.api('GET', `/api/vms/${encodeURIComponent(idOf(n))}/remediation`);
-        outcome = (res.json as typeof outcome | undefined) ?? {};
-        if (outcome.outcome && !OPEN.has(outcome.outcome)) break;
-        if (Date.now() > until) throw new Error(`edge-${n} has no final outcome`);
-        await sleep(50);
-      }
+      const outcome = await vmRunUntil(ctx.host, idOf(n), (run) => !OPEN.has(run.outcome));
       const seen = { offset, status: answer.status };
       if (answer.status === 200) {
         acted += 1;
@@ -555,8 +495,6 @@ describe('reliability: concurrency (approvals at the expiry edge)', () => {
 });
 
 describe('reliability: concurrency (two CLI commands on one data directory)', () => {
-  const MAIN = path.join(__dirname, '../../dist/cli/main.js');
-
   test('when a second accelnet command starts on a data directory a live one holds, then it is refused (exit 2) and never takes over the first one', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-cli-'));
     const first = spawn(

@@ -9,25 +9,14 @@ import path from 'node:path';
 
 import type { ArmEmulator } from '../../emulator/server';
 import { freePort, type LocalStorage, startAzurite } from '../../host/storage';
-import { admin, emulatorForTest, SUB } from '../support/arm';
+import { emulatorForTest, SUB } from '../support/arm';
+import { ensureBuilt, type HostProcess, startHostProcess } from '../support/hostProcess';
+import { sleep } from '../support/poll';
+import { runToEnd, type RunView, startBulk } from '../support/runs';
+import { seedFleet } from '../support/seed';
+import { lastSeq, type Op, opsSince, vmsIn, type VmView, writesOf } from '../support/views';
 import { PartFigures } from './support/figures';
-import {
-  call,
-  countOutcomes,
-  eligibleInMixed,
-  fleetOf,
-  invariantViolations,
-  lastSeq,
-  mixedFleet,
-  nameOf,
-  type Op,
-  opsSince,
-  runToEnd,
-  type RunView,
-  sleep,
-  type VmView,
-} from './support/fleet';
-import { ensureBuilt, type HostProcess, startHostProcess } from './support/hostProcess';
+import { eligibleInMixed, invariantViolations, mixedFleet, setRunFigures } from './support/fleet';
 import { SEED, seededRandom, sized } from './support/scale';
 
 const VMS = sized(200, 30);
@@ -64,9 +53,8 @@ describe('reliability: host crashes during a bulk run', () => {
           functionKey: KEY,
         });
 
-      const seeded = await admin(em, 'POST', '/_emulator/seed?events=false', mixedFleet(RG, VMS));
-      expect(seeded.status).toBe(201);
-      before = await fleetOf(em, RG);
+      await seedFleet(em, mixedFleet(RG, VMS), { events: false });
+      before = await vmsIn(em, RG);
       // Writes the run will make: deallocate, NIC PUT and start per running VM; a NIC PUT per
       // deallocated one. Kill points are drawn over the first 90% of them.
       const expectedWrites =
@@ -78,24 +66,20 @@ describe('reliability: host crashes during a bulk run', () => {
       ).sort((a, b) => a - b);
 
       const since = await lastSeq(em);
-      const writes = async (): Promise<number> =>
-        (await opsSince(em, since)).filter((o) => o.principal === 'accelnet' && o.method !== 'GET')
-          .length;
+      const writes = async (): Promise<number> => writesOf(await opsSince(em, since)).length;
       const began = Date.now();
       host = await start();
-      const started = await call(host.url, 'POST', '/api/remediations', {
-        key: KEY,
-        body: { subscriptionId: SUB, resourceGroup: RG, maxParallel: MAX_PARALLEL },
-      });
-      expect(started.status).toBe(202);
-      const { id } = started.json as { id: string };
+      const { id } = await startBulk(
+        { url: host.url, key: KEY },
+        { subscriptionId: SUB, resourceGroup: RG, maxParallel: MAX_PARALLEL },
+      );
       let restartMs = 0;
       for (const point of points) {
         while ((await writes()) < point) await sleep(10);
         await host.kill('SIGKILL');
         // What each host printed stays beside its data, for ACCELNET_RELIABILITY_KEEP=1.
         writeFileSync(path.join(dataDir, `host-${killedAt.length + 1}.log`), host.output());
-        const vms = await fleetOf(em, RG);
+        const vms = await vmsIn(em, RG);
         const moving = vms.filter(
           (v) => !['running', 'deallocated', 'stopped'].includes(v.powerState),
         );
@@ -104,12 +88,11 @@ describe('reliability: host crashes during a bulk run', () => {
         host = await start();
         restartMs = Math.max(restartMs, Date.now() - t0);
       }
-      run = await runToEnd(host.url, KEY, id, sized(540_000, 90_000));
+      run = await runToEnd({ url: host.url, key: KEY }, id, sized(540_000, 90_000));
       const elapsed = Date.now() - began;
-      after = await fleetOf(em, RG, true);
+      after = await vmsIn(em, RG, true);
       ops = (await opsSince(em, since)).filter((o) => o.principal === 'accelnet');
 
-      const outcomes = countOutcomes(run.vms);
       figures.set('VMs', VMS);
       figures.set('eligible', before.filter((v) => eligibleInMixed(v.name)).length);
       figures.set('seed', SEED + 2);
@@ -117,12 +100,7 @@ describe('reliability: host crashes during a bulk run', () => {
       killedAt.forEach((k, i) => figures.set(`  kill ${i + 1} at`, k));
       figures.set('slowest restart to serving (ms)', restartMs);
       figures.set('run duration incl. restarts (s)', Math.round(elapsed / 100) / 10);
-      figures.set('run status', run.status);
-      figures.set('remediated', outcomes.remediated ?? 0);
-      figures.set('failed', outcomes.failed ?? 0);
-      for (const v of run.vms.filter((r) => r.outcome === 'failed'))
-        figures.set(`  failed: ${nameOf(v.vmId)}`, v.reason ?? '(no reason)');
-      figures.set('max deallocations of one VM', Math.max(0, ...after.map((v) => v.deallocations)));
+      setRunFigures(figures, run, after);
     },
     sized(600_000, 150_000),
   );

@@ -5,18 +5,19 @@
  * made once more, after all runs have ended, as Event Grid does when an acknowledgement is
  * lost. Each VM gets exactly one run and one deallocation.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 import type { EventGridStats } from '../../emulator/eventgrid';
-import type { ArmEmulator } from '../../emulator/server';
-import { EVENT_FUNCTION, type LocalTwin, startLocal } from '../../host/local';
-import { admin, SUB } from '../support/arm';
+import { SUB } from '../support/arm';
+import { eventWebhook } from '../support/events';
+import { closeServer, listen, readAll } from '../support/http';
+import { sleep } from '../support/poll';
+import { vmRun } from '../support/runs';
+import { seedGroup } from '../support/seed';
+import { useLocalTwin } from '../support/twin';
+import { vmsIn, type VmView } from '../support/views';
 import { PartFigures } from './support/figures';
-import { call, fleetOf, JAMMY, sleep, type VmResult, type VmView } from './support/fleet';
+import type { VmOutcome } from './support/fleet';
 import { sized } from './support/scale';
 
 const VMS = sized(100, 24);
@@ -49,10 +50,7 @@ interface Proxy {
 async function recordingProxy(target: () => string): Promise<Proxy> {
   const deliveries: Delivery[] = [];
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
+    void readAll(req).then((body) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers))
         if (typeof v === 'string' && (k.startsWith('aeg-') || k === 'content-type')) headers[k] = v;
@@ -75,28 +73,26 @@ async function recordingProxy(target: () => string): Promise<Proxy> {
         });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    deliveries,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: await listen(server), deliveries, close: () => closeServer(server) };
 }
 
 describe('reliability: Event Grid delivers at least once', () => {
   const figures = new PartFigures('3-eventgrid', 'Part 3: Event Grid duplicates and reordering');
-  let twin: LocalTwin;
-  let em: ArmEmulator;
-  let proxy: Proxy;
-  let dataDir: string;
   const appLines: AppLine[] = [];
+  const local = useLocalTwin(
+    { ACCELNET_MODE: 'enforce' },
+    {
+      log: (line) => {
+        // The app's structured entries: their fields at the top level of the host's line.
+        const parsed = JSON.parse(line) as AppLine & { component?: string };
+        if (parsed.component !== 'app' || parsed.step === undefined) return;
+        appLines.push(parsed);
+      },
+    },
+  );
+  let proxy: Proxy;
   let fleet: VmView[];
-  let outcomes: VmResult[] = [];
+  let outcomes: VmOutcome[] = [];
   let stats: EventGridStats;
   let redelivered = 0;
   let startedBeforeRedelivery = 0;
@@ -106,23 +102,9 @@ describe('reliability: Event Grid delivers at least once', () => {
 
   beforeAll(
     async () => {
-      dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-eg-'));
-      twin = await startLocal({
-        port: 0,
-        dataDir,
-        timeScale: 0.01,
-        settings: { ACCELNET_MODE: 'enforce' },
-        log: (line) => {
-          // The app's structured entries: their fields at the top level of the host's line.
-          const parsed = JSON.parse(line) as AppLine & { component?: string };
-          if (parsed.component !== 'app' || parsed.step === undefined) return;
-          appLines.push(parsed);
-        },
-      });
-      if (!twin.emulator) throw new Error('no emulator');
-      em = twin.emulator;
-      proxy = await recordingProxy(() => twin.host.url);
-      const webhook = `/runtime/webhooks/eventgrid?functionName=${EVENT_FUNCTION}&code=${encodeURIComponent(twin.functionKey)}`;
+      const em = local.em;
+      proxy = await recordingProxy(() => local.twin.host.url);
+      const webhook = eventWebhook(local.twin.functionKey);
       // The local subscription (VM writes only), with Event Grid's bad days turned up.
       await em.eventGrid.put('accelnet-local', {
         endpointUrl: `${proxy.url}${webhook}`,
@@ -133,30 +115,11 @@ describe('reliability: Event Grid delivers at least once', () => {
         duplicateProbability: DUPLICATES,
         delayMs: DELAY_MS,
       });
-      const seeded = await admin<{ vms: { id: string }[] }>(em, 'POST', '/_emulator/seed', {
-        subscriptionId: SUB,
-        resourceGroups: [
-          { name: RG, vms: [{ name: 'vm', count: VMS, size: 'Standard_D4s_v5', image: JAMMY }] },
-        ],
-      });
-      expect(seeded.status).toBe(201);
-      const ids = seeded.body.vms.map((v) => v.id);
+      const ids = await seedGroup(em, RG, [{ name: 'vm', count: VMS }]);
 
-      const outcomeOf = async (id: string): Promise<VmResult> => {
-        const res = await call(
-          twin.host.url,
-          'GET',
-          `/api/vms/${encodeURIComponent(id)}/remediation`,
-          { key: twin.functionKey },
-        );
-        return res.status === 200
-          ? (res.json as VmResult)
-          : {
-              vmId: id,
-              outcome: `HTTP ${res.status}`,
-              originalPowerState: '',
-              finalPowerState: '',
-            };
+      const outcomeOf = async (id: string): Promise<VmOutcome> => {
+        const res = await vmRun(local.host, id);
+        return res.view ?? { vmId: id, outcome: `HTTP ${res.status}` };
       };
       /** Waits until every VM's run has ended. */
       const settled = async (): Promise<void> => {
@@ -176,7 +139,7 @@ describe('reliability: Event Grid delivers at least once', () => {
       startedBeforeRedelivery = eventLines('started').length;
       // Every delivery once more, late: as if each acknowledgement had been lost.
       for (const d of [...proxy.deliveries]) {
-        const res = await fetch(`${twin.host.url}${webhook}`, {
+        const res = await fetch(`${local.twin.host.url}${webhook}`, {
           method: 'POST',
           headers: d.headers,
           body: d.body,
@@ -185,7 +148,7 @@ describe('reliability: Event Grid delivers at least once', () => {
         redelivered += 1;
       }
       await settled();
-      fleet = await fleetOf(em, RG);
+      fleet = await vmsIn(em, RG);
 
       figures.set('VMs written in one burst', VMS);
       figures.set('VM write events', stats.delivered - stats.duplicated);
@@ -208,8 +171,6 @@ describe('reliability: Event Grid delivers at least once', () => {
   afterAll(async () => {
     figures.report();
     await proxy?.close();
-    await twin?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('when events come twice, late and out of order, then they did (the test is not vacuous)', () => {

@@ -7,8 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -16,9 +14,14 @@ import type { ArmEmulator } from '../../emulator/server';
 import { loadApp } from '../../host/registry';
 import { freePort, type LocalStorage, startAzurite } from '../../host/storage';
 import { admin, emulatorForTest, SUB, vmId } from '../support/arm';
+import { eventWebhook } from '../support/events';
+import { ensureBuilt, type HostProcess, MAIN, startHostProcess } from '../support/hostProcess';
+import { call, JsonReceiver } from '../support/http';
+import { sleep } from '../support/poll';
+import { runToEnd, startBulk, type VmResult } from '../support/runs';
+import { seedGroup } from '../support/seed';
+import { opsSince, vmsIn } from '../support/views';
 import { PartFigures } from './support/figures';
-import { call, fleetOf, JAMMY, runToEnd, sleep, type VmResult } from './support/fleet';
-import { ensureBuilt, type HostProcess, MAIN, startHostProcess } from './support/hostProcess';
 
 const RG = 'rg-secure';
 const KEY = randomBytes(24).toString('base64url');
@@ -38,35 +41,6 @@ interface Route {
   authLevel: string;
 }
 
-/** A receiver for the approval webhook (the Logic App's HTTP trigger). */
-async function approvalReceiver(): Promise<{
-  url: string;
-  requests: ApprovalRequest[];
-  close(): Promise<void>;
-}> {
-  const requests: ApprovalRequest[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8').on('data', (c: string) => (text += c));
-    req.on('end', () => {
-      requests.push(JSON.parse(text) as ApprovalRequest);
-      res.writeHead(202);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/approval`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 /** A path for a route template, with each parameter filled in. */
 function pathFor(route: string): string {
   const values: Record<string, string> = {
@@ -84,7 +58,8 @@ describe('reliability: keys and secrets', () => {
   let storage: LocalStorage;
   let dataDir: string;
   let host: HostProcess;
-  let receiver: Awaited<ReturnType<typeof approvalReceiver>>;
+  /** The approval webhook (the Logic App's HTTP trigger). */
+  const receiver = new JsonReceiver<ApprovalRequest>();
   let routes: Route[];
   let approvals: ApprovalRequest[];
 
@@ -92,7 +67,7 @@ describe('reliability: keys and secrets', () => {
     ensureBuilt();
     em = await emulatorForTest({ timeScale: 0.01 });
     storage = await startAzurite();
-    receiver = await approvalReceiver();
+    await receiver.start('/approval');
     dataDir = mkdtempSync(path.join(tmpdir(), 'accelnet-rel-sec-'));
     const registry = await loadApp(path.join(path.dirname(MAIN), '../functions/index.js'));
     routes = [...registry.functions.values()].flatMap((fn) =>
@@ -112,7 +87,7 @@ describe('reliability: keys and secrets', () => {
       },
     });
     await admin(em, 'PUT', '/_emulator/eventgrid/subscriptions/accelnet-secure', {
-      endpointUrl: `${host.url}/runtime/webhooks/eventgrid?functionName=vmWriteEvents&code=${KEY}`,
+      endpointUrl: `${host.url}${eventWebhook(KEY)}`,
       schema: 'EventGridSchema',
       includedEventTypes: ['Microsoft.Resources.ResourceWriteSuccess'],
     });
@@ -121,7 +96,7 @@ describe('reliability: keys and secrets', () => {
   afterAll(async () => {
     figures.report();
     await host?.kill('SIGTERM');
-    await receiver?.close();
+    await receiver.stop();
     await em?.stop();
     await storage?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -135,8 +110,7 @@ describe('reliability: keys and secrets', () => {
       `${KEY}x`,
       '',
     ];
-    const since = (await admin<{ operations: unknown[] }>(em, 'GET', '/_emulator/operations')).body
-      .operations.length;
+    const since = (await opsSince(em)).length;
     let checked = 0;
     for (const route of routes) {
       for (const method of route.methods) {
@@ -169,8 +143,7 @@ describe('reliability: keys and secrets', () => {
       expect((await call(host.url, 'GET', url, { key: wrongKeys[0] })).status).toBe(401);
       checked += 2;
     }
-    const after = (await admin<{ operations: unknown[] }>(em, 'GET', '/_emulator/operations')).body
-      .operations.length;
+    const after = (await opsSince(em)).length;
     expect(after).toBe(since);
     figures.set('/api routes', routes.length);
     figures.set(
@@ -181,16 +154,10 @@ describe('reliability: keys and secrets', () => {
   });
 
   test('when a run with approvals, a bulk run and API calls are done, then the host output and logs hold no key, token or secret', async () => {
-    const seeded = await admin<{ vms: { id: string }[] }>(em, 'POST', '/_emulator/seed', {
-      subscriptionId: SUB,
-      resourceGroups: [
-        { name: RG, vms: [{ name: 'app', count: 2, size: 'Standard_D4s_v5', image: JAMMY }] },
-      ],
-    });
-    expect(seeded.status).toBe(201);
+    await seedGroup(em, RG, [{ name: 'app', count: 2 }]);
     const deadline = Date.now() + 60_000;
-    while (receiver.requests.length < 2 && Date.now() < deadline) await sleep(50);
-    approvals = [...receiver.requests];
+    while (receiver.posts.length < 2 && Date.now() < deadline) await sleep(50);
+    approvals = [...receiver.posts];
     expect(approvals).toHaveLength(2);
     const [first, second] = approvals;
     if (!first || !second) throw new Error('no approval requests');
@@ -226,16 +193,17 @@ describe('reliability: keys and secrets', () => {
     expect(byVm.get(second.vmId)).toBe('rejected');
 
     // A bulk dry run, its status, and the compliance report, the key in the query string.
-    const started = await call(host.url, 'POST', '/api/remediations', {
-      key: KEY,
-      body: { subscriptionId: SUB, resourceGroup: RG, dryRun: true },
+    const target = { url: host.url, key: KEY };
+    const started = await startBulk(target, {
+      subscriptionId: SUB,
+      resourceGroup: RG,
+      dryRun: true,
     });
-    expect(started.status).toBe(202);
-    await runToEnd(host.url, KEY, (started.json as { id: string }).id, 30_000);
+    await runToEnd(target, started.id, 30_000);
     expect(
       (await call(host.url, 'GET', `/api/compliance?subscriptionId=${SUB}`, { key: KEY })).status,
     ).toBe(200);
-    expect((await fleetOf(em, RG)).map((v) => v.deallocations).sort()).toEqual([0, 1]);
+    expect((await vmsIn(em, RG)).map((v) => v.deallocations).sort()).toEqual([0, 1]);
 
     // Give the last log lines a moment to reach the file, then read everything it wrote.
     await sleep(300);

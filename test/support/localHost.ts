@@ -4,23 +4,19 @@
  * logs, and durable-functions' own numbering of history events.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { HistoryEvent } from '../../host/durable/history';
 import type { InstanceRecord } from '../../host/durable/taskHub';
 import { type HostOptions, type RunningHost, startHost } from '../../host/server';
+import { HistoryEventType } from './durable';
+import { poll, sleep } from './poll';
+
+export { HistoryEventType, sleep };
 
 export const TEST_APP = path.resolve(__dirname, '../fixtures/host-app/index.ts');
 export const KEY = 'parity-key';
-
-/** durable-functions' own numbering of history events (lib/src/history/HistoryEventType.js). */
-export const HistoryEventType = (
-  createRequire(__filename)('durable-functions/lib/src/history/HistoryEventType') as {
-    HistoryEventType: Record<string, number>;
-  }
-).HistoryEventType;
 
 export interface LogLine {
   level: string;
@@ -29,15 +25,14 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Waits until `ok` holds, or fails naming `what`. */
 export async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+  await poll(
+    what,
+    () => Promise.resolve(ok()),
+    (held) => held,
+    { timeoutMs: ms, intervalMs: 10 },
+  );
 }
 
 /** The instance once it has completed, failed or been terminated. */
@@ -53,6 +48,16 @@ export function start(host: RunningHost, name: string, input?: unknown): string 
     ...(input === undefined ? {} : { input: JSON.stringify(input) }),
   });
 }
+
+/** An Event Grid event of type `x` for the test app's `onEvent` trigger. */
+export const appEvent = (id: string, subject: string): Record<string, unknown> => ({
+  id,
+  subject,
+  eventType: 'x',
+  data: {},
+  eventTime: new Date().toISOString(),
+  dataVersion: '1',
+});
 
 /** The OrchestratorStarted of the episode an event belongs to. */
 export function episodeOf(history: HistoryEvent[], event: HistoryEvent): HistoryEvent | undefined {

@@ -6,13 +6,14 @@
  */
 import { DummyOrchestrationContext, type OrchestrationHandler } from 'durable-functions';
 
-// The engine's entry, as the Functions worker drives it (not in durable-functions' public types).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Orchestrator } = require('durable-functions/lib/src/orchestrations/Orchestrator') as {
+import { durableLib, HistoryEventType as EVENT } from './durable';
+
+// The engine's entry, as the Functions worker drives it.
+const { Orchestrator } = durableLib<{
   Orchestrator: new (fn: OrchestrationHandler) => {
     listen(): (trigger: unknown, context: unknown) => Promise<ReplayState>;
   };
-};
+}>('orchestrations/Orchestrator');
 
 export interface Action {
   actionType: number;
@@ -29,20 +30,6 @@ export interface ReplayState {
   output?: unknown;
   customStatus?: unknown;
 }
-
-/** Event types (durable-functions history/HistoryEventType.js). */
-export const EVENT = {
-  ExecutionStarted: 0,
-  TaskScheduled: 4,
-  TaskCompleted: 5,
-  TaskFailed: 6,
-  TimerCreated: 10,
-  TimerFired: 11,
-  OrchestratorStarted: 12,
-  OrchestratorCompleted: 13,
-  EventSent: 14,
-  EventRaised: 15,
-} as const;
 
 /** Action types (durable-functions actions/ActionType.js). */
 export const ACTION = {

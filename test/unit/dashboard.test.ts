@@ -30,6 +30,19 @@ const model = (over: Partial<DashboardModel> = {}): DashboardModel => ({
   ...over,
 });
 
+/** The dashboard while runs are paused, since 2026-01-02 03:00Z, by `by` (for `reason`). */
+const pausedPage = (by: string, reason?: string): string =>
+  renderDashboard(
+    model({
+      pause: {
+        paused: true,
+        since: '2026-01-02T03:00:00.000Z',
+        by,
+        ...(reason !== undefined ? { reason } : {}),
+      },
+    }),
+  );
+
 /** The text of the section with that id (tags stripped), to assert what a reader sees. */
 function sectionText(html: string, id: string): string {
   const m = new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(html);
@@ -151,16 +164,7 @@ describe('renderDashboard', () => {
   });
 
   test('when runs are paused, then a banner at the top says since when, by whom and why, and what that means', () => {
-    const html = renderDashboard(
-      model({
-        pause: {
-          paused: true,
-          since: '2026-01-02T03:00:00.000Z',
-          by: 'accelnet-cli:alice',
-          reason: 'storage failover',
-        },
-      }),
-    );
+    const html = pausedPage('accelnet-cli:alice', 'storage failover');
     expect(html.indexOf('<section id="pause">')).toBeLessThan(html.indexOf('<section id="fleet">'));
     expect(html).toContain('class="banner paused"');
     expect(sectionText(html, 'pause')).toBe(
@@ -169,9 +173,7 @@ describe('renderDashboard', () => {
   });
 
   test('when runs are paused without a reason, then the banner says so', () => {
-    const html = renderDashboard(
-      model({ pause: { paused: true, since: '2026-01-02T03:00:00.000Z', by: 'operator' } }),
-    );
+    const html = pausedPage('operator');
     expect(sectionText(html, 'pause')).toMatch(/^Paused since .* by operator \(no reason given\)/);
   });
 
@@ -193,16 +195,7 @@ describe('renderDashboard', () => {
   });
 
   test('when the pause reason and by carry markup, then they are escaped', () => {
-    const html = renderDashboard(
-      model({
-        pause: {
-          paused: true,
-          since: '2026-01-02T03:00:00.000Z',
-          by: '<img src=x onerror=alert(1)>',
-          reason: '<script>alert(1)</script>',
-        },
-      }),
-    );
+    const html = pausedPage('<img src=x onerror=alert(1)>', '<script>alert(1)</script>');
     expect(html).not.toContain('<script');
     expect(html).not.toContain('<img');
   });
@@ -291,6 +284,12 @@ describe('loadDashboard', () => {
     createdTime: '2026-01-02T04:00:00.000Z',
     lastUpdatedTime: '2026-01-02T04:30:00.000Z',
   });
+  /** The bulk run `bulk-wait`, its 2 VMs waiting for approval. */
+  const bulkWaiting = (): InstanceView =>
+    instance('bulk-wait', 'bulkRemediation', {
+      phase: 'pending-approval',
+      counts: { total: 2, pendingApproval: 2 },
+    });
 
   function sources(over: Partial<DashboardSources> = {}): DashboardSources {
     const audit: AuditInput[] = [
@@ -326,10 +325,7 @@ describe('loadDashboard', () => {
       instances: {
         listActive: () =>
           Promise.resolve([
-            instance('bulk-wait', 'bulkRemediation', {
-              phase: 'pending-approval',
-              counts: { total: 2, pendingApproval: 2 },
-            }),
+            bulkWaiting(),
             instance('evt-9', 'remediateVm', {
               phase: 'pending-approval',
               expiresAt: '2026-01-03T04:00:00.000Z',
@@ -384,10 +380,7 @@ describe('loadDashboard', () => {
         instances: {
           listActive: () =>
             Promise.resolve([
-              instance('bulk-wait', 'bulkRemediation', {
-                phase: 'pending-approval',
-                counts: { total: 2, pendingApproval: 2 },
-              }),
+              bulkWaiting(),
               instance('bulk-wait-approval-0', 'approveVm', {
                 phase: 'pending-approval',
                 expiresAt: '2026-01-03T04:00:00.000Z',

@@ -8,17 +8,13 @@ import type {
   VmFacts,
 } from '../../shared/domain/model';
 import { assessOs, assessSize, decide } from '../../shared/domain/rules';
+import { JAMMY as JAMMY_IMAGE } from '../support/images';
 
 const RG = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app';
 const COMPUTE = `${RG}/providers/Microsoft.Compute`;
 const NETWORK = `${RG}/providers/Microsoft.Network`;
 
-const JAMMY: ImageReference = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-  version: 'latest',
-};
+const JAMMY: ImageReference = { ...JAMMY_IMAGE, version: 'latest' };
 
 const SETTINGS: RuleSettings = {
   exemptTag: 'accelnet-exempt',

@@ -1,62 +1,18 @@
 /**
- * Fleets, views and the invariants the reliability suite checks after every run, read from
- * the emulator's admin API and the service's own HTTP API.
+ * The reliability suite's fleets, and the invariants it checks after every run, judged from
+ * the emulator's views and the service's outcomes.
  */
-import http from 'node:http';
+import { SUB } from '../../support/arm';
+import { JAMMY } from '../../support/seed';
+import { nameOf, NIC_WRITE, type Op, stateAt, type VmView } from '../../support/views';
+import type { PartFigures } from './figures';
 
-import type { ArmEmulator } from '../../../emulator/server';
-import { admin, SUB } from '../../support/arm';
-
-export const JAMMY = {
-  publisher: 'Canonical',
-  offer: '0001-com-ubuntu-server-jammy',
-  sku: '22_04-lts-gen2',
-};
-
-export interface VmView {
-  id: string;
-  name: string;
-  resourceGroup: string;
-  powerState: string;
-  deallocations: number;
-  nics: {
-    id: string;
-    enableAcceleratedNetworking: boolean;
-    acceleratedNetworkingEffective: boolean;
-  }[];
-  timeline?: { powerState: string; at: number }[];
-}
-
-export interface Op {
-  seq: number;
-  time: string;
-  principal: string;
-  method: string;
-  path: string;
-  operation: string;
-  status: number;
-  code?: string;
-  vmPowerState?: string;
-}
-
-export interface VmResult {
+/** What the invariants read of a VM's outcome. */
+export interface VmOutcome {
   vmId: string;
   outcome: string;
   reason?: string;
-  originalPowerState: string;
-  finalPowerState: string;
 }
-
-export interface RunView {
-  id: string;
-  status: string;
-  summary: Record<string, number>;
-  vms: VmResult[];
-}
-
-export const NIC_WRITE = 'Microsoft.Network/networkInterfaces/write';
-export const nameOf = (id: string): string => id.split('/').pop() ?? id;
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A mixed fleet of `n` VMs in one resource group: 80% running and eligible, 10% deallocated
@@ -93,34 +49,6 @@ export function mixedFleet(rg: string, n: number): Record<string, unknown> {
 /** The VMs of the mixed fleet that should be remediated. */
 export const eligibleInMixed = (name: string): boolean => /^(app|off)-\d+$/.test(name);
 
-export async function fleetOf(em: ArmEmulator, rg: string, timeline = false): Promise<VmView[]> {
-  const res = await admin<{ vms: VmView[] }>(
-    em,
-    'GET',
-    `/_emulator/vms${timeline ? '?timeline=true' : ''}`,
-  );
-  return res.body.vms.filter((v) => v.resourceGroup.toLowerCase() === rg.toLowerCase());
-}
-
-export async function opsSince(em: ArmEmulator, since = 0): Promise<Op[]> {
-  return (await admin<{ operations: Op[] }>(em, 'GET', `/_emulator/operations?since=${since}`)).body
-    .operations;
-}
-
-export async function lastSeq(em: ArmEmulator): Promise<number> {
-  return (await opsSince(em)).reduce((m, o) => Math.max(m, o.seq), 0);
-}
-
-/** The power state of a VM at a time, from its timeline. */
-export function stateAt(vm: VmView, at: number): string | undefined {
-  let state: string | undefined;
-  for (const e of vm.timeline ?? []) {
-    if (e.at <= at) state = e.powerState;
-    else break;
-  }
-  return state;
-}
-
 /** The VM a NIC belongs to, by the NIC's id. */
 function vmOfNic(fleet: VmView[], nicPath: string): VmView | undefined {
   const lower = nicPath.toLowerCase();
@@ -131,7 +59,7 @@ export interface InvariantInput {
   before: VmView[];
   after: VmView[];
   /** The service's view of each VM's outcome (a bulk run's vms, or each VM's event-triggered run). */
-  outcomes: VmResult[];
+  outcomes: VmOutcome[];
   /** The operations of the run (all principals; only accelnet's are judged). */
   ops: Op[];
   eligible: (name: string) => boolean;
@@ -182,81 +110,27 @@ export function invariantViolations(input: InvariantInput): string[] {
   return violations;
 }
 
-/** A plain HTTP call to the host (no keep-alive: hosts restart under tests). */
-export interface Answer {
-  status: number;
-  body: string;
-  json: unknown;
-  headers: http.IncomingHttpHeaders;
-}
-
-export function call(
-  base: string,
-  method: string,
-  route: string,
-  options: {
-    key?: string;
-    body?: unknown;
-    raw?: string | Buffer;
-    headers?: Record<string, string>;
-  } = {},
-): Promise<Answer> {
-  const url = new URL(route, base);
-  if (options.key !== undefined) url.searchParams.set('code', options.key);
-  const payload =
-    options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method,
-        agent: false,
-        headers: {
-          ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...options.headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = text ? (JSON.parse(text) as unknown) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, body: text, json, headers: res.headers });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
-}
-
-/** Polls a bulk run until it completes or fails. */
-export async function runToEnd(
-  base: string,
-  key: string,
-  id: string,
-  timeoutMs: number,
-): Promise<RunView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await call(base, 'GET', `/api/remediations/${id}`, { key }).catch(() => undefined);
-    const run = res?.status === 200 ? (res.json as RunView) : undefined;
-    if (run && (run.status === 'completed' || run.status === 'failed')) return run;
-    if (Date.now() > deadline)
-      throw new Error(`run ${id} did not end within ${timeoutMs} ms: ${res?.body ?? 'no answer'}`);
-    await sleep(200);
-  }
-}
-
 /** Counts of outcomes in a list of VM results. */
-export function countOutcomes(vms: VmResult[]): Record<string, number> {
+export function countOutcomes(vms: VmOutcome[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const v of vms) out[v.outcome] = (out[v.outcome] ?? 0) + 1;
   return out;
+}
+
+/**
+ * The figures of a bulk run's end: its status, how many VMs it remediated and failed (naming
+ * each failed one and why), and the most deallocations of one VM.
+ */
+export function setRunFigures(
+  figures: PartFigures,
+  run: { status: string; vms: VmOutcome[] },
+  after: VmView[],
+): void {
+  const outcomes = countOutcomes(run.vms);
+  figures.set('run status', run.status);
+  figures.set('remediated', outcomes.remediated ?? 0);
+  figures.set('failed', outcomes.failed ?? 0);
+  for (const v of run.vms.filter((r) => r.outcome === 'failed'))
+    figures.set(`  failed: ${nameOf(v.vmId)}`, v.reason ?? '(no reason)');
+  figures.set('max deallocations of one VM', Math.max(0, ...after.map((v) => v.deallocations)));
 }

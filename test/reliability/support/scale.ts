@@ -16,16 +16,7 @@ export const SCALE: Scale = readScale();
 export const sized = <T>(full: T, ci: T): T => (SCALE === 'full' ? full : ci);
 
 /** A seeded pseudo-random generator (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../../emulator/arm/random';
 
 /** The seed of this run: `ACCELNET_RELIABILITY_SEED` to replay one, else a fixed default. */
 export const SEED = Number.parseInt(process.env.ACCELNET_RELIABILITY_SEED ?? '20261125', 10);

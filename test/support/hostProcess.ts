@@ -7,7 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOT = path.join(__dirname, '../../..');
+const ROOT = path.join(__dirname, '../..');
 export const MAIN = path.join(ROOT, 'dist/cli/main.js');
 
 /** Builds dist/ when it is missing (a fresh clone under plain `jest`). */
