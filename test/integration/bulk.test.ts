@@ -166,13 +166,13 @@ describe('bulk remediation runs', () => {
       ...extra,
     });
     await seed(rg, [
-      vm('d2', 30, { size: 'Standard_D2s_v5' }),
+      vm('d2', 30, { size: 'Standard_D2s_v3' }),
       vm('d4', 30),
       vm('off', 10, { powerState: 'deallocated' }),
       vm('ok', 10, { acceleratedNetworking: true }),
       vm('tiny', 10, { size: 'Standard_B2s' }),
       vm('optout', 5, { tags: { 'accelnet-exempt': 'true' } }),
-      vm('eph', 5, { size: 'Standard_D4ds_v5', ephemeralOsDisk: true }),
+      vm('eph', 5, { size: 'Standard_D4ds_v4', ephemeralOsDisk: true }),
     ]);
     const fast = { latencies: { deallocate: 10, start: 20, powerOff: 2, nicUpdate: 1 } };
     await withEmulatorConfig(local.em, fast, async () => {
@@ -574,8 +574,8 @@ describe('bulk remediation runs', () => {
   test('when a run has ended, then GET answers from Table storage, also after the host restarts', async () => {
     const rg = 'rg-restart';
     await seed(rg, [
-      { name: 'one', size: 'Standard_D2s_v5' },
-      { name: 'done', size: 'Standard_D2s_v5', acceleratedNetworking: true },
+      { name: 'one', size: 'Standard_D2s_v3' },
+      { name: 'done', size: 'Standard_D2s_v3', acceleratedNetworking: true },
     ]);
     const id = await start({ subscriptionId: SUB, resourceGroup: rg });
     const run = await finished(id);
