@@ -252,7 +252,7 @@ describe('the 2026 fleet through the local host (enforce)', () => {
  * ACCELNET_ALLOW_MANA_WITHOUT_DRIVER=true: the operator accepts that a deallocation may land a
  * guest without the MANA driver on MANA hardware, where AN shows enabled but does nothing (the
  * guest falls back to the synthetic path). Neither ARM nor accelnet can see this: the run ends
- * remediated; only the guest (no PCI device 1414:00ba) or Advisor's AccelNetDisengaged tells.
+ * remediated; only the guest tells (no PCI device 1414:00ba).
  */
 describe('the 2026 fleet with ACCELNET_ALLOW_MANA_WITHOUT_DRIVER=true', () => {
   const local = useLocalTwin({
