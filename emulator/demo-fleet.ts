@@ -27,7 +27,12 @@ function vm(spec: Pick<VmSpec, 'name' | 'size'> & Partial<VmSpec>): VmSpec {
   };
 }
 
-/** The demo fleet of `npm start`: one VM or group for every decision the service makes. */
+/**
+ * The demo fleet of `npm start`: one VM or group for every decision the service makes. Running
+ * VMs of sizes that require Accelerated Networking (Dsv5, Esv5) are fixed in place; the others
+ * go through the deallocate cycle, so the VMs that show a deallocation's safety rules (ephemeral
+ * OS disk, dynamic public IP, availability set) are of older sizes.
+ */
 export const DEMO_FLEET: FleetSpec = {
   subscriptionId: '00000000-0000-0000-0000-000000000001',
   location: 'westus2',
@@ -38,6 +43,7 @@ export const DEMO_FLEET: FleetSpec = {
         vm({ name: 'web', count: 3, size: 'Standard_D4s_v5' }),
         vm({ name: 'api', count: 2, size: 'Standard_D4s_v5', acceleratedNetworking: true }),
         vm({ name: 'worker', size: 'Standard_E4s_v5', osType: 'Windows', image: ws2022, nics: 2 }),
+        vm({ name: 'queue', size: 'Standard_D4s_v3' }),
         vm({ name: 'batch', size: 'Standard_F4s_v2', powerState: 'deallocated' }),
         vm({ name: 'tiny', size: 'Standard_B2s' }),
         vm({
@@ -45,9 +51,12 @@ export const DEMO_FLEET: FleetSpec = {
           size: 'Standard_D4s_v3',
           image: { publisher: 'OpenLogic', offer: 'CentOS', sku: '7.3' },
         }),
-        vm({ name: 'cache', size: 'Standard_D4ds_v5', ephemeralOsDisk: true }),
+        vm({ name: 'cache', size: 'Standard_D4ds_v4', ephemeralOsDisk: true }),
         vm({ name: 'payments', size: 'Standard_D4s_v5', tags: { 'accelnet-exempt': 'true' } }),
-        vm({ name: 'edge', size: 'Standard_D2s_v5', publicIp: 'dynamic' }),
+        vm({ name: 'edge', size: 'Standard_D2s_v4', publicIp: 'dynamic' }),
+        // Windows Server may lack the MANA driver, and a Dsv3 VM may land on MANA hardware.
+        vm({ name: 'reports', size: 'Standard_D4s_v3', osType: 'Windows', image: ws2022 }),
+        vm({ name: 'firewall', size: 'Standard_D2s_v5', tags: { LegacyVMNVA: 'true' } }),
       ],
     },
     {
@@ -56,7 +65,7 @@ export const DEMO_FLEET: FleetSpec = {
         vm({
           name: 'sql',
           count: 2,
-          size: 'Standard_E8s_v5',
+          size: 'Standard_E8as_v4',
           osType: 'Windows',
           image: ws2022,
           availabilitySet: 'sql-avset',

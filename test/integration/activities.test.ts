@@ -55,21 +55,28 @@ describe('activities against the ARM emulator', () => {
   afterEach(() => em.stop());
 
   test.each([
-    ['rg-app', 'web-1', 'remediate', ['eligible']],
-    ['rg-app', 'api-1', 'compliant', ['already-compliant']],
-    ['rg-app', 'tiny', 'skip', ['size-not-supported']],
-    ['rg-app', 'legacy', 'skip', ['os-not-supported']],
-    ['rg-app', 'cache', 'skip', ['ephemeral-os-disk']],
-    ['rg-app', 'payments', 'skip', ['opted-out']],
-    ['rg-app', 'edge', 'skip', ['dynamic-public-ip']],
-    ['rg-data', 'sql-1', 'skip', ['availability-set']],
-    ['rg-app', 'batch', 'remediate', ['eligible']],
-  ])('when %s/%s is assessed, then the decision is %s with %j', async (rg, name, action, codes) => {
-    const { decision, facts } = await activities.assessVm({ vm: vm(rg, name), runId: 'r1' });
-    expect(decision.action).toBe(action);
-    expect(decision.reasons.map((r) => r.code)).toEqual(expect.arrayContaining(codes));
-    expect(facts.nics.length).toBeGreaterThan(0);
-  });
+    ['rg-app', 'web-1', 'remediate', ['eligible'], 'in-place'],
+    ['rg-app', 'api-1', 'compliant', ['already-compliant'], undefined],
+    ['rg-app', 'tiny', 'skip', ['size-not-supported'], undefined],
+    ['rg-app', 'legacy', 'skip', ['os-not-supported'], undefined],
+    ['rg-app', 'cache', 'skip', ['ephemeral-os-disk'], undefined],
+    ['rg-app', 'payments', 'skip', ['opted-out'], undefined],
+    ['rg-app', 'edge', 'skip', ['dynamic-public-ip'], undefined],
+    ['rg-app', 'reports', 'skip', ['mana-driver-missing'], undefined],
+    ['rg-app', 'firewall', 'skip', ['legacy-vm-nva'], undefined],
+    ['rg-data', 'sql-1', 'skip', ['availability-set'], undefined],
+    ['rg-app', 'queue', 'remediate', ['eligible'], 'deallocate-cycle'],
+    ['rg-app', 'batch', 'remediate', ['eligible'], 'deallocate-cycle'],
+  ])(
+    'when %s/%s is assessed, then the decision is %s with %j (%s)',
+    async (rg, name, action, codes, method) => {
+      const { decision, facts } = await activities.assessVm({ vm: vm(rg, name), runId: 'r1' });
+      expect(decision.action).toBe(action);
+      expect(decision.reasons.map((r) => r.code)).toEqual(expect.arrayContaining(codes));
+      expect(decision.method).toBe(method);
+      expect(facts.nics.length).toBeGreaterThan(0);
+    },
+  );
 
   test('when the SKU catalog is needed for many VMs of a region, then it is read once', async () => {
     for (const name of ['web-1', 'web-2', 'web-3', 'tiny', 'legacy'])
@@ -79,7 +86,7 @@ describe('activities against the ARM emulator', () => {
   });
 
   test('when a running VM goes through deallocate, enable and start, then AN is effective and it runs', async () => {
-    const ref = vm('rg-app', 'web-1');
+    const ref = vm('rg-app', 'queue');
     const { decision } = await activities.assessVm({ vm: ref, runId: 'r1' });
     expect(await activities.deallocateVm({ vm: ref, runId: 'r1' })).toEqual({
       powerState: 'deallocated',
@@ -101,10 +108,10 @@ describe('activities against the ARM emulator', () => {
       expectedPowerState: 'running',
     });
     expect(verified).toMatchObject({ ok: true, powerState: 'running', problems: [] });
-    const after = await view('web-1');
+    const after = await view('queue');
     expect(after).toMatchObject({ powerState: 'running', deallocations: 1 });
     const states = (await vms(em, true))
-      .find((v) => v.id.endsWith('/web-1'))
+      .find((v) => v.id.endsWith('/queue'))
       ?.timeline?.map((t) => t.powerState);
     expect(states).toEqual(['running', 'deallocating', 'deallocated', 'starting', 'running']);
     expect(

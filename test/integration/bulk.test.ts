@@ -93,6 +93,7 @@ describe('bulk remediation runs', () => {
       'web-2': ['planned'],
       'web-3': ['planned'],
       worker: ['planned'],
+      queue: ['planned'],
       batch: ['planned'],
       'api-1': ['already-compliant'],
       'api-2': ['already-compliant'],
@@ -101,6 +102,8 @@ describe('bulk remediation runs', () => {
       cache: ['skipped', 'ephemeral-os-disk'],
       payments: ['skipped', 'opted-out'],
       edge: ['skipped', 'dynamic-public-ip'],
+      reports: ['skipped', 'mana-driver-missing'],
+      firewall: ['skipped', 'legacy-vm-nva'],
       'sql-1': ['skipped', 'availability-set'],
       'sql-2': ['skipped', 'availability-set'],
     };
@@ -114,7 +117,7 @@ describe('bulk remediation runs', () => {
     const outcomes = Object.values(expected).map(([o]) => o);
     const count = (o: string): number => outcomes.filter((x) => x === o).length;
     expect(run.summary).toMatchObject({
-      total: 14,
+      total: 17,
       planned: count('planned'),
       alreadyCompliant: count('already-compliant'),
       skipped: count('skipped'),
@@ -127,7 +130,7 @@ describe('bulk remediation runs', () => {
     expect(run.vms.every((v) => v.originalPowerState === v.finalPowerState)).toBe(true);
     expect(writesOf(await ops(since))).toEqual([]);
     const demo = (await allVms(local.em)).filter((v) => v.id.toLowerCase().includes(DEMO_SUB));
-    expect(demo).toHaveLength(14);
+    expect(demo).toHaveLength(17);
     expect(demo.every((v) => v.deallocations === 0)).toBe(true);
 
     // The compliance report agrees with the plan: the planned VMs are the ones to remediate.
@@ -163,13 +166,13 @@ describe('bulk remediation runs', () => {
       ...extra,
     });
     await seed(rg, [
-      vm('d2', 30, { size: 'Standard_D2s_v5' }),
+      vm('d2', 30, { size: 'Standard_D2s_v3' }),
       vm('d4', 30),
       vm('off', 10, { powerState: 'deallocated' }),
       vm('ok', 10, { acceleratedNetworking: true }),
       vm('tiny', 10, { size: 'Standard_B2s' }),
       vm('optout', 5, { tags: { 'accelnet-exempt': 'true' } }),
-      vm('eph', 5, { size: 'Standard_D4ds_v5', ephemeralOsDisk: true }),
+      vm('eph', 5, { size: 'Standard_D4ds_v4', ephemeralOsDisk: true }),
     ]);
     const fast = { latencies: { deallocate: 10, start: 20, powerOff: 2, nicUpdate: 1 } };
     await withEmulatorConfig(local.em, fast, async () => {
@@ -571,8 +574,8 @@ describe('bulk remediation runs', () => {
   test('when a run has ended, then GET answers from Table storage, also after the host restarts', async () => {
     const rg = 'rg-restart';
     await seed(rg, [
-      { name: 'one', size: 'Standard_D2s_v5' },
-      { name: 'done', size: 'Standard_D2s_v5', acceleratedNetworking: true },
+      { name: 'one', size: 'Standard_D2s_v3' },
+      { name: 'done', size: 'Standard_D2s_v3', acceleratedNetworking: true },
     ]);
     const id = await start({ subscriptionId: SUB, resourceGroup: rg });
     const run = await finished(id);

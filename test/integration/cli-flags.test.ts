@@ -57,11 +57,18 @@ describe('output formats and --query on real output (scan of the demo fleet)', (
   test('when -o json, then the rows of GET /api/compliance; --query reshapes them', async () => {
     const json = await scan('-g', 'rg-app', '-o', 'json');
     const rows = JSON.parse(json.stdout) as { name: string; action: string }[];
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(15);
 
     const names = await scan('--query', "[?action=='remediate'].name", '-o', 'json');
 
-    expect(JSON.parse(names.stdout)).toEqual(['web-1', 'web-2', 'web-3', 'worker', 'batch']);
+    expect(JSON.parse(names.stdout)).toEqual([
+      'web-1',
+      'web-2',
+      'web-3',
+      'worker',
+      'queue',
+      'batch',
+    ]);
     expect(names.stderr).toBe('');
   });
 
@@ -79,6 +86,7 @@ describe('output formats and --query on real output (scan of the demo fleet)', (
         'web-2\tStandard_D4s_v5\tfalse',
         'web-3\tStandard_D4s_v5\tfalse',
         'worker\tStandard_E4s_v5\tfalse',
+        'queue\tStandard_D4s_v3\tfalse',
         'batch\tStandard_F4s_v2\tfalse',
         '',
       ].join('\n'),
@@ -90,7 +98,7 @@ describe('output formats and --query on real output (scan of the demo fleet)', (
     expect(rows.stdout.split('\n')[0]?.split('\t')).toEqual([
       expect.stringMatching(/\/virtualMachines\/sql-1$/),
       'sql-1',
-      'Standard_E8s_v5',
+      'Standard_E8as_v4',
       'westus2',
       'running',
       'false',
@@ -106,9 +114,9 @@ describe('output formats and --query on real output (scan of the demo fleet)', (
       /^NAME\s+RESOURCE GROUP\s+SIZE\s+POWER\s+COMPLIANT\s+ACTION\s+REASON$/m,
     );
     expect(table.stdout).toMatch(
-      /^edge\s+rg-app\s+Standard_D2s_v5\s+running\s+no\s+skip\s+edge has a dynamic public IP/m,
+      /^edge\s+rg-app\s+Standard_D2s_v4\s+running\s+no\s+skip\s+edge has a dynamic public IP/m,
     );
-    expect(table.stdout).toMatch(/^12 VMs: /m);
+    expect(table.stdout).toMatch(/^15 VMs: /m);
 
     const csv = await scan('-g', 'rg-app', '-n', 'edge', '-o', 'csv');
     const [header, row] = csv.stdout.trim().split('\n');
@@ -116,7 +124,7 @@ describe('output formats and --query on real output (scan of the demo fleet)', (
       'vmId,name,resourceGroup,size,location,powerState,compliant,eligible,action,reasons,reason',
     );
     expect(row).toMatch(
-      /,edge,rg-app,Standard_D2s_v5,westus2,running,false,true,skip,dynamic-public-ip,"?edge has a dynamic public IP/,
+      /,edge,rg-app,Standard_D2s_v4,westus2,running,false,true,skip,dynamic-public-ip,"?edge has a dynamic public IP/,
     );
   });
 
@@ -126,9 +134,9 @@ describe('output formats and --query on real output (scan of the demo fleet)', (
     expect(exit.stdout).toBe(
       [
         'Name   Size',
-        '-----  ---------------',
-        'sql-1  Standard_E8s_v5',
-        'sql-2  Standard_E8s_v5',
+        '-----  ----------------',
+        'sql-1  Standard_E8as_v4',
+        'sql-2  Standard_E8as_v4',
         '',
       ].join('\n'),
     );

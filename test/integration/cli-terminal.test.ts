@@ -36,7 +36,8 @@ describe('accelnet remediate on a terminal', () => {
         subscriptionId: SUB2,
         resourceGroups: ['rg-confirm', 'rg-approve', 'rg-stop'].map((name) => ({
           name,
-          vms: [{ name: 'vm', count: 2, size: 'Standard_D4s_v5', image: IMAGE }],
+          // Dsv3: remediated through the deallocate cycle (a Dsv5 VM would be fixed in place).
+          vms: [{ name: 'vm', count: 2, size: 'Standard_D4s_v3', image: IMAGE }],
         })),
       },
       { baseUrl: local.em.url, events: false },
@@ -67,7 +68,7 @@ describe('accelnet remediate on a terminal', () => {
 
     const asked = await t.waitFor(/Remediate 2 VMs\? \[y\/N\] $/m);
     expect(asked).toMatch(/^The plan: remediate 2 VMs\. Each is deallocated \(2 of them running/m);
-    expect(asked).toMatch(/^vm-1\s+rg-confirm\s+Standard_D4s_v5\s+running$/m);
+    expect(asked).toMatch(/^vm-1\s+rg-confirm\s+Standard_D4s_v3\s+running$/m);
     t.send('n', 'Enter');
 
     expect(await t.exitStatus()).toBe(0);

@@ -149,7 +149,7 @@ describe('accelnet emulator', () => {
     expect(exit.stdout).toBe(`ARM emulator listening on ${running.url}\n`);
   });
 
-  it('when started with --seed demo, then it serves the 14 VMs of the demo fleet', async () => {
+  it('when started with --seed demo, then it serves the 17 VMs of the demo fleet', async () => {
     const running = await startCli(['--seed', 'demo']);
     const ca = await caOf(running.url);
 
@@ -157,7 +157,7 @@ describe('accelnet emulator', () => {
 
     expect(status).toBe(200);
     const { vms } = JSON.parse(body) as { vms: { id: string; powerState: string }[] };
-    expect(vms).toHaveLength(14);
+    expect(vms).toHaveLength(17);
     expect(vms.every((vm) => vm.id.startsWith(`/subscriptions/${SUB}/resourceGroups/`))).toBe(true);
     const groups = await get(
       `${running.url}/subscriptions/${SUB}/resourcegroups?api-version=2022-09-01`,
@@ -287,7 +287,7 @@ describe('accelnet scan', () => {
       eligible: boolean;
       reasons: { code: string }[];
     }[];
-    expect(rows).toHaveLength(14);
+    expect(rows).toHaveLength(17);
     expect(rows.find((r) => r.name === 'web-1')).toMatchObject({
       action: 'remediate',
       compliant: false,
@@ -323,7 +323,7 @@ describe('accelnet scan', () => {
       'vmId,name,resourceGroup,size,location,powerState,compliant,eligible,action,reasons,reason',
     );
     expect(lines[1]).toMatch(
-      /^[^,]+,sql-1,rg-data,Standard_E8s_v5,.*,availability-set,"?sql-1 is in availability set sql-avset/,
+      /^[^,]+,sql-1,rg-data,Standard_E8as_v4,.*,availability-set,"?sql-1 is in availability set sql-avset/,
     );
     expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(['sql-1', 'sql-2']);
     running.child.kill('SIGTERM');
@@ -362,10 +362,16 @@ describe('accelnet start', () => {
       void exited.then((exit) => reject(new Error(`exited ${exit.code}: ${exit.stderr}`)));
     });
     expect(output).toMatch(/accelnet is serving on http:\/\/127\.0\.0\.1:\d+/);
-    expect(output).toContain('14 VMs: 5 remediated, 2 already-compliant, 7 skipped');
+    expect(output).toContain('17 VMs: 6 remediated, 2 already-compliant, 9 skipped');
+    // web-1's size requires AN: fixed in place, no deallocation; queue's goes through the cycle.
     expect(output).toMatch(
-      /web-1\s+rg-app\s+Standard_D4s_v5\s+remediated\s+running -> running\s+yes\s+1/,
+      /web-1\s+rg-app\s+Standard_D4s_v5\s+remediated\s+running -> running\s+yes\s+0/,
     );
+    expect(output).toMatch(
+      /queue\s+rg-app\s+Standard_D4s_v3\s+remediated\s+running -> running\s+yes\s+1/,
+    );
+    expect(output).toMatch(/reports\s+rg-app\s+Standard_D4s_v3\s+skipped\s+mana-driver-missing/);
+    expect(output).toMatch(/firewall\s+rg-app\s+Standard_D2s_v5\s+skipped\s+legacy-vm-nva/);
     expect(output).toMatch(/tiny\s+rg-app\s+Standard_B2s\s+skipped\s+size-not-supported/);
     child.kill('SIGINT');
     expect((await exited).code).toBe(0);
@@ -428,7 +434,7 @@ describe('accelnet remediate', () => {
       /^--data-dir given: a self-contained run: running self-contained on a local host over an embedded ARM emulator/m,
     );
     expect(exit.stdout).toMatch(
-      /^Run bulk-[0-9a-f-]+ completed: 14 VMs: 2 already-compliant, 5 planned, 7 skipped$/m,
+      /^Run bulk-[0-9a-f-]+ completed: 17 VMs: 2 already-compliant, 6 planned, 9 skipped$/m,
     );
     expect(exit.stdout).toMatch(/^NAME\s+RESOURCE GROUP\s+OUTCOME\s+POWER\s+REASON$/m);
     expect(exit.stdout).toMatch(/^web-1\s+rg-app\s+planned\s+running\s+\S/m);
@@ -453,9 +459,9 @@ describe('accelnet remediate', () => {
     ]).exited;
 
     expect(exit.code).toBe(0);
-    expect(exit.stdout).toContain('14 VMs: 5 remediated, 2 already-compliant, 7 skipped');
+    expect(exit.stdout).toContain('17 VMs: 6 remediated, 2 already-compliant, 9 skipped');
     // One log line per VM on stderr as its outcome becomes final (not a TTY).
-    for (const name of ['web-1', 'web-2', 'web-3', 'worker', 'batch']) {
+    for (const name of ['web-1', 'web-2', 'web-3', 'worker', 'queue', 'batch']) {
       expect(exit.stderr).toMatch(new RegExp(`^${name}\\s+remediated$`, 'm'));
       expect(exit.stdout).toMatch(new RegExp(`^${name}\\s+rg-app\\s+remediated\\s`, 'm'));
     }
@@ -471,7 +477,7 @@ describe('accelnet remediate', () => {
     const running = await startCli(['--seed', 'demo']);
     const status = await putJson(`${running.url}/_emulator/faults`, [
       {
-        match: { operation: 'Microsoft.Network/networkInterfaces/write', pathPattern: 'web-1' },
+        match: { operation: 'Microsoft.Network/networkInterfaces/write', pathPattern: 'queue' },
         probability: 1,
         kind: 'http',
         status: 400,
@@ -495,14 +501,17 @@ describe('accelnet remediate', () => {
 
     expect(exit.code).toBe(1);
     expect(exit.stderr).not.toContain('embedded ARM emulator');
-    expect(exit.stderr).toMatch(/^web-1\s+failed\s+.*InvalidRequestFormat/m);
-    expect(exit.stdout).toContain('14 VMs: 4 remediated, 2 already-compliant, 7 skipped, 1 failed');
-    expect(exit.stdout).toMatch(/^web-1\s+rg-app\s+failed\s+running\s+.*InvalidRequestFormat/m);
-    // The failed VM was brought back up.
+    expect(exit.stderr).toMatch(/^queue\s+failed\s+.*InvalidRequestFormat/m);
+    expect(exit.stdout).toContain('17 VMs: 5 remediated, 2 already-compliant, 9 skipped, 1 failed');
+    expect(exit.stdout).toMatch(/^queue\s+rg-app\s+failed\s+running\s+.*InvalidRequestFormat/m);
+    // The failed VM (of a size that goes through the deallocate cycle) was brought back up.
     const { vms } = JSON.parse((await get(`${running.url}/_emulator/vms`)).body) as {
-      vms: { id: string; powerState: string }[];
+      vms: { id: string; powerState: string; deallocations: number }[];
     };
-    expect(vms.find((v) => v.id.endsWith('/web-1'))?.powerState).toBe('running');
+    expect(vms.find((v) => v.id.endsWith('/queue'))).toMatchObject({
+      powerState: 'running',
+      deallocations: 1,
+    });
     running.child.kill('SIGTERM');
     await running.exited;
   }, 90_000);

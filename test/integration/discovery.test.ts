@@ -31,7 +31,7 @@ describe('fleet discovery', () => {
       assessFleet(await discoverFleet(ports(), { subscriptionId: SUB }), RULES),
     );
     const byName = new Map(rows.map((r) => [r.name, r]));
-    expect(rows).toHaveLength(14);
+    expect(rows).toHaveLength(17);
     expect(byName.get('web-1')).toMatchObject({
       action: 'remediate',
       eligible: true,
@@ -48,6 +48,9 @@ describe('fleet discovery', () => {
     expect(byName.get('payments')?.reasons.map((r) => r.code)).toContain('opted-out');
     expect(byName.get('edge')?.reasons.map((r) => r.code)).toContain('dynamic-public-ip');
     expect(byName.get('sql-1')?.reasons.map((r) => r.code)).toContain('availability-set');
+    expect(byName.get('queue')).toMatchObject({ action: 'remediate', size: 'Standard_D4s_v3' });
+    expect(byName.get('reports')?.reasons.map((r) => r.code)).toContain('mana-driver-missing');
+    expect(byName.get('firewall')?.reasons.map((r) => r.code)).toContain('legacy-vm-nva');
   });
 
   test('when a resource group is discovered, then only its VMs are listed', async () => {

@@ -87,7 +87,7 @@ describe('event-driven remediation end to end', () => {
     ],
     [
       'an ephemeral OS disk',
-      { name: 'cache', size: 'Standard_D4ds_v5', image: JAMMY, ephemeralOsDisk: true },
+      { name: 'cache', size: 'Standard_D4ds_v4', image: JAMMY, ephemeralOsDisk: true },
       'ephemeral-os-disk',
     ],
     [

@@ -143,13 +143,14 @@ describe('remediateVm in enforce mode', () => {
     [
       'os-not-supported',
       {
+        // Dasv4: not a size Azure moves to MANA, so the old image is refused for its OS alone.
         name: 'legacy',
-        size: 'Standard_D4s_v3',
+        size: 'Standard_D4as_v4',
         image: { publisher: 'OpenLogic', offer: 'CentOS', sku: '7.3' },
       },
       {},
     ],
-    ['ephemeral-os-disk', { name: 'cache', size: 'Standard_D4ds_v5', ephemeralOsDisk: true }, {}],
+    ['ephemeral-os-disk', { name: 'cache', size: 'Standard_D4ds_v4', ephemeralOsDisk: true }, {}],
     ['opted-out', { name: 'payments', tags: { 'accelnet-exempt': 'true' } }, {}],
     ['resource-group-opted-out', { name: 'ledger' }, { 'accelnet-exempt': 'true' }],
     ['dynamic-public-ip', { name: 'edge', publicIp: 'dynamic' }, {}],

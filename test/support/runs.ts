@@ -21,6 +21,10 @@ export interface VmResult {
   originalPowerState: string;
   finalPowerState: string;
   steps: Step[];
+  /** How a remediated VM was changed: `in-place` or `deallocate-cycle`. */
+  method?: string;
+  /** Why it ended as it did (codes with sentences). */
+  reasons?: { code: string; message: string }[];
 }
 
 /** A VM's run, as `/api/vms/{id}/remediation` shows it. */

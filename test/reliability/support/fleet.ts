@@ -16,7 +16,9 @@ export interface VmOutcome {
 
 /**
  * A mixed fleet of `n` VMs in one resource group: 80% running and eligible, 10% deallocated
- * and eligible, 5% of a size without the capability, 5% already accelerated.
+ * and eligible, 5% of a size without the capability, 5% already accelerated. The eligible
+ * ones are of sizes that support AN without requiring it (Dsv3), so every one goes through
+ * the deallocate cycle.
  */
 export function mixedFleet(rg: string, n: number): Record<string, unknown> {
   const off = Math.max(1, Math.round(n * 0.1));
@@ -26,7 +28,7 @@ export function mixedFleet(rg: string, n: number): Record<string, unknown> {
   const vm = (name: string, count: number, extra: Record<string, unknown> = {}) => ({
     name,
     count,
-    size: 'Standard_D4s_v5',
+    size: 'Standard_D4s_v3',
     image: JAMMY,
     ...extra,
   });
@@ -37,7 +39,7 @@ export function mixedFleet(rg: string, n: number): Record<string, unknown> {
         name: rg,
         vms: [
           vm('app', app),
-          vm('off', off, { size: 'Standard_D2s_v5', powerState: 'deallocated' }),
+          vm('off', off, { size: 'Standard_D2s_v3', powerState: 'deallocated' }),
           vm('tiny', tiny, { size: 'Standard_B2s' }),
           vm('ok', ok, { acceleratedNetworking: true }),
         ],
