@@ -35,6 +35,7 @@ function vm(spec: Pick<VmSpec, 'name' | 'size'> & Partial<VmSpec>): VmSpec {
  */
 export const DEMO_FLEET: FleetSpec = {
   subscriptionId: '00000000-0000-0000-0000-000000000001',
+  subscriptionName: 'accelnet-demo',
   location: 'westus2',
   resourceGroups: [
     {

@@ -52,6 +52,8 @@ const vmSpec = z.strictObject({
 
 const fleetSpec = z.strictObject({
   subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'must be a subscription GUID'),
+  /** Optional: the subscription's display name (what `GET /subscriptions` lists). */
+  subscriptionName: z.string().min(1).max(64).optional(),
   location: z.string().min(1).default('westus2'),
   resourceGroups: z
     .array(
@@ -159,6 +161,7 @@ function createFleet(world: World, fleet: Fleet, baseUrl: string): SeedResult {
     });
   };
 
+  world.addSubscription(sub, fleet.subscriptionName);
   const result: SeedResult = { subscriptionId: sub, resourceGroups: [], vms: [] };
   const pending: Pending[] = [];
   for (const group of fleet.resourceGroups) {

@@ -104,8 +104,8 @@ export class World implements ArmServices {
   }
 
   /** Makes a subscription known, empty (as an existing subscription with nothing in it). */
-  addSubscription(subscriptionId: string): void {
-    knowSubscription(this, subscriptionId);
+  addSubscription(subscriptionId: string, displayName?: string): void {
+    knowSubscription(this, subscriptionId, displayName);
   }
 
   subscriptions(): string[] {

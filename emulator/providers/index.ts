@@ -8,6 +8,7 @@ import { publicIpAddresses } from './network/public-ip-addresses';
 import { virtualNetworks } from './network/virtual-networks';
 import type { ResourceType } from './resource-type';
 import { resourceGroups } from './resources/resource-groups';
+import { subscriptions } from './resources/subscriptions';
 
 /**
  * Every resource type the emulator serves, by resource provider. Adding one: write its
@@ -15,6 +16,7 @@ import { resourceGroups } from './resources/resource-groups';
  */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   // Microsoft.Resources
+  subscriptions,
   resourceGroups,
   // Microsoft.Compute
   virtualMachines,

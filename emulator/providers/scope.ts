@@ -31,14 +31,22 @@ export const RESOURCE_GROUPS = recordKind<ResourceGroup>('Microsoft.Resources/re
 export interface Subscription extends Stored {
   id: string;
   subscriptionId: string;
+  /** Its name in the portal and `az account list` (a seed spec's subscriptionName). */
+  displayName: string | undefined;
 }
 
 export const SUBSCRIPTIONS = recordKind<Subscription>('Microsoft.Resources/subscriptions');
 
-export function knowSubscription(arm: ArmServices, subscriptionId: string): void {
+export function knowSubscription(
+  arm: ArmServices,
+  subscriptionId: string,
+  displayName?: string,
+): void {
   const subscriptions = arm.store.of(SUBSCRIPTIONS);
   const id = `/subscriptions/${subscriptionId}`;
-  if (!subscriptions.get(id)) subscriptions.set({ id, subscriptionId });
+  const known = subscriptions.get(id);
+  if (!known || (displayName !== undefined && known.displayName !== displayName))
+    subscriptions.set({ id, subscriptionId, displayName: displayName ?? known?.displayName });
 }
 
 export function knowsSubscription(arm: ArmServices, subscriptionId: string): boolean {

@@ -130,12 +130,19 @@ describe('accelnet emulator', () => {
     // The certificate it serves is signed by that CA, for 127.0.0.1.
     const verified = await get(`${running.url}/_emulator/ca.pem`, { ca });
     expect(verified).toEqual({ status: 200, body: ca });
+    // Unseeded, it knows no subscription: the list is empty and one by id is not found.
+    const subscriptions = await get(`${running.url}/subscriptions?api-version=2022-12-01`, {
+      ca,
+      token: 'cli-test',
+    });
+    expect(subscriptions.status).toBe(200);
+    expect(JSON.parse(subscriptions.body)).toEqual({ value: [] });
     const groups = await get(
       `${running.url}/subscriptions/${SUB}/resourcegroups?api-version=2022-09-01`,
       { ca, token: 'cli-test' },
     );
-    expect(groups.status).toBe(200);
-    expect(JSON.parse(groups.body)).toEqual({ value: [] });
+    expect(groups.status).toBe(404);
+    expect(JSON.parse(groups.body)).toMatchObject({ error: { code: 'SubscriptionNotFound' } });
     const anonymous = await get(
       `${running.url}/subscriptions/${SUB}/resourcegroups?api-version=2022-09-01`,
       { ca },

@@ -142,6 +142,54 @@ describe('a subscription the emulator has never seen', () => {
   });
 });
 
+describe('the subscription list', () => {
+  interface Listed {
+    subscriptionId: string;
+    displayName: string;
+    state: string;
+    tenantId: string;
+  }
+
+  it('when fleets are seeded, then GET /subscriptions lists each once with its display name, and GET by id answers the same', async () => {
+    const empty = await armRequest<{ value: Listed[] }>(em, 'GET', '/subscriptions', {
+      apiVersion: '2022-12-01',
+    });
+    expect({ status: empty.status, value: empty.body.value }).toEqual({ status: 200, value: [] });
+
+    await admin(em, 'POST', '/_emulator/seed?events=false', DEMO_FLEET);
+    await admin(em, 'POST', '/_emulator/seed?events=false', {
+      subscriptionId: UNSEEN,
+      resourceGroups: [{ name: 'rg-seed' }],
+    });
+    const listed = await armRequest<{ value: Listed[] }>(em, 'GET', '/subscriptions', {
+      apiVersion: '2022-12-01',
+    });
+    expect(listed.body.value.map((s) => [s.subscriptionId, s.displayName, s.state]).sort()).toEqual(
+      [
+        [DEMO_FLEET.subscriptionId, 'accelnet-demo', 'Enabled'],
+        [UNSEEN, 'Subscription 11111111', 'Enabled'],
+      ].sort(),
+    );
+    expect(listed.body.value[0]?.tenantId).toBe(em.world.tenantId);
+
+    const one = await armRequest<Listed>(em, 'GET', `/subscriptions/${UNSEEN}`, {
+      apiVersion: '2022-12-01',
+    });
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(listed.body.value.find((s) => s.subscriptionId === UNSEEN));
+  });
+
+  it('when a seed spec names its subscription badly, then the seed is refused naming the field', async () => {
+    const refused = await admin<{ error: { message: string } }>(em, 'POST', '/_emulator/seed', {
+      subscriptionId: UNSEEN,
+      subscriptionName: '',
+      resourceGroups: [{ name: 'rg-seed' }],
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('subscriptionName');
+  });
+});
+
 describe('a resource group that does not exist, in a subscription that does', () => {
   const rg = `/subscriptions/${SUB}/resourceGroups/rg-missing`;
   const notFound = [
