@@ -28,8 +28,18 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * Loaded into Azurite before its own code: it exits once its parent is gone. A host that is
+ * SIGKILLed (or crashes) cannot stop its children, and an Azurite it leaves would serve on for
+ * ever; its parent id changes (to its reaper's) when the parent dies.
+ */
+const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(
+  'const parent = process.ppid; setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();',
+)}`;
+
+/**
  * Starts Azurite's Table service as a child process (in memory, telemetry off) and resolves
- * once it listens. Used by `accelnet start` and the tests when no storage is configured.
+ * once it listens; it exits with this process, however this one ends. Used by `accelnet start`
+ * and the tests when no storage is configured.
  */
 export async function startAzurite(
   options: { log?: (line: string) => void } = {},
@@ -43,6 +53,7 @@ export async function startAzurite(
     const child = spawn(
       process.execPath,
       [
+        `--import=${EXIT_WITH_PARENT}`,
         main,
         '--tableHost',
         '127.0.0.1',
