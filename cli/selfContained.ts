@@ -7,12 +7,10 @@
 import { createWriteStream, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { DefaultAzureCredential } from '@azure/identity';
-
-import { DEMO_FLEET } from '../emulator/demo-fleet';
-import { seedFleet } from '../emulator/seed';
-import { type LocalTwin, startLocal } from '../host/local';
-import { isLoopbackEndpoint } from '../shared/arm/clients';
+// Types only: the local host, the emulator and Entra ID's credential are loaded when a
+// self-contained run starts, so that a command acting through a service starts quickly.
+import type { LocalTwin } from '../host/local';
+import { isLoopbackEndpoint } from '../shared/arm/endpoint';
 import { lockDataDir, noteTakeover } from './dataDirLock';
 import { ServiceClient } from './service';
 import type { ArmAccess } from './subscriptions';
@@ -41,6 +39,13 @@ export async function withLocalService<T>(
   options: SelfContainedOptions,
   body: (local: LocalService) => Promise<T>,
 ): Promise<T> {
+  const [{ startLocal }, { seedFleet }, { DEMO_FLEET }, { DefaultAzureCredential }] =
+    await Promise.all([
+      import('../host/local'),
+      import('../emulator/seed'),
+      import('../emulator/demo-fleet'),
+      import('@azure/identity'),
+    ]);
   const lock = await lockDataDir(options.dataDir, 'remediate');
   noteTakeover(lock);
   const embedded = !options.azure && !options.armEndpoint;

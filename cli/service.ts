@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 
-import { isLoopbackEndpoint } from '../shared/arm/clients';
+import { isLoopbackEndpoint } from '../shared/arm/endpoint';
 import { AccelnetError } from '../shared/platform/errors';
 import { UsageError } from './usage';
 

@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
 import { InvalidArgumentError } from 'commander';
 
-import { DEMO_FLEET } from '../emulator/demo-fleet';
-import { seedFleet } from '../emulator/seed';
-import { type ArmEmulator, startEmulator } from '../emulator/server';
-import { type ArmFactory, createArmFactory, isLoopbackEndpoint } from '../shared/arm/clients';
+// Types only: the emulator, the Azure SDK clients and Entra ID's credential are loaded when a
+// command reaches ARM, so that every other command starts in a fraction of the time.
+import type { ArmEmulator } from '../emulator/server';
+import type { ArmFactory } from '../shared/arm/clients';
+import { isLoopbackEndpoint } from '../shared/arm/endpoint';
 import { loadCliSettings } from '../shared/platform/config';
 
 export const PUBLIC_ARM = 'https://management.azure.com';
@@ -84,6 +84,7 @@ export async function resolveTarget(
     note(
       options.azure ? `Azure (${PUBLIC_ARM}) with DefaultAzureCredential` : `ARM at ${endpoint}`,
     );
+  const { createArmFactory } = await import('../shared/arm/clients');
   if (endpoint !== undefined && endpoint !== '') {
     const url = parseEndpoint(endpoint);
     const caPem = options.caFile
@@ -94,7 +95,7 @@ export async function resolveTarget(
     // Any ARM but an emulator on this machine (the public cloud, a sovereign one) takes Entra ID tokens.
     const credential = isLoopbackEndpoint(url)
       ? principalToken(principal)
-      : new DefaultAzureCredential();
+      : new (await import('@azure/identity')).DefaultAzureCredential();
     return {
       endpoint: url,
       caPem,
@@ -104,6 +105,11 @@ export async function resolveTarget(
       close: () => Promise.resolve(),
     };
   }
+  const [{ startEmulator }, { seedFleet }, { DEMO_FLEET }] = await Promise.all([
+    import('../emulator/server'),
+    import('../emulator/seed'),
+    import('../emulator/demo-fleet'),
+  ]);
   const emulator = await startEmulator({ timeScale: 0.01 });
   seedFleet(emulator.world, DEMO_FLEET, { baseUrl: emulator.url, events: false });
   note(
