@@ -44,23 +44,12 @@ export async function connectService(
   flags: ServiceFlags,
   settings: CliSettings,
 ): Promise<ServiceConnection> {
-  const explicit = explicitService(flags, settings);
-  if (explicit) return explicit;
-  const found = await findService(settings.configDir);
-  if (found.found)
-    return {
-      kind: 'service',
-      client: new ServiceClient(
-        found.state.url,
-        flags.key ?? settings.functionKey ?? found.state.key,
-      ),
-      source: 'found',
-      flags: '',
-    };
+  const service = await namedOrRunning(flags, settings);
+  if (service.kind === 'service') return service;
   const key = flags.key ?? settings.functionKey;
   if (key === undefined)
     throw new UsageError(
-      `--service: no accelnet service is configured (--service or ACCELNET_SERVICE_URL) and none runs here (${found.why}): start one with \`accelnet start\`, or pass --service URL and --key KEY.`,
+      `--service: no accelnet service is configured (--service or ACCELNET_SERVICE_URL) and none runs here (${service.why}): start one with \`accelnet start\`, or pass --service URL and --key KEY.`,
     );
   // A key but no URL: the default of `accelnet start`.
   return {
@@ -87,22 +76,34 @@ export async function connectOrSelfContained(
     );
   if (local !== undefined)
     return { kind: 'self-contained', why: `${local} given: a self-contained run` };
+  const service = await namedOrRunning(flags, settings);
+  if (service.kind === 'service') return service;
+  return {
+    kind: 'self-contained',
+    why: `no accelnet service configured (--service, ACCELNET_SERVICE_URL) or running (${service.why})`,
+  };
+}
+
+/**
+ * Steps 1 and 3: the service the flags or the environment name, else the `accelnet start`
+ * running here; else why none runs here.
+ */
+async function namedOrRunning(
+  flags: ServiceFlags,
+  settings: CliSettings,
+): Promise<ServiceConnection | { kind: 'none'; why: string }> {
   const explicit = explicitService(flags, settings);
   if (explicit) return explicit;
   const found = await findService(settings.configDir);
-  if (found.found)
-    return {
-      kind: 'service',
-      client: new ServiceClient(
-        found.state.url,
-        flags.key ?? settings.functionKey ?? found.state.key,
-      ),
-      source: 'found',
-      flags: '',
-    };
+  if (!found.found) return { kind: 'none', why: found.why };
   return {
-    kind: 'self-contained',
-    why: `no accelnet service configured (--service, ACCELNET_SERVICE_URL) or running (${found.why})`,
+    kind: 'service',
+    client: new ServiceClient(
+      found.state.url,
+      flags.key ?? settings.functionKey ?? found.state.key,
+    ),
+    source: 'found',
+    flags: '',
   };
 }
 

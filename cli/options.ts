@@ -5,6 +5,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 
 import { parseVmId } from '../shared/domain/events';
+import { outputOption, queryOption } from './output';
+import { keyOption, serviceOption } from './service';
 import { parseSubscription } from './subscriptions';
 import { parseEndpoint, parseResourceGroup } from './target';
 
@@ -84,6 +86,24 @@ export const timeScaleOption = (): Option =>
 
 export const dataDirOption = (what: string): Option =>
   new Option('--data-dir <dir>', what).default('.accelnet');
+
+/** -o and --query: how a command prints what it has to say. */
+export const outputOptions = (): Option[] => [outputOption(), queryOption()];
+
+/** --service and --key: the running accelnet a command talks to. */
+export const serviceOptions = (): Option[] => [serviceOption(), keyOption()];
+
+/** --arm-endpoint and --azure: the ARM a self-contained run works against. */
+export const selfContainedOptions = (): Option[] => [armEndpointOption(), azureOption()];
+
+/**
+ * Adds options to a command in the order given (its --help lists them so), then
+ * --only-show-errors, which ends every command's list.
+ */
+export function withOptions(command: Command, ...options: (Option | Option[])[]): Command {
+  for (const option of [...options.flat(), onlyShowErrorsOption()]) command.addOption(option);
+  return command;
+}
 
 /** The options of a self-contained run that were given on the command line, as flags. */
 export function givenFlags(command: Command, names: Record<string, string>): string[] {

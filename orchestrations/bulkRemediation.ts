@@ -87,16 +87,7 @@ export const bulkRemediation: OrchestrationHandler = function* (
       context.df.setCustomStatus({ phase: 'failed', error: message });
       return emptyCounts();
     }
-    counts = {
-      total: plan.items.length + plan.missing.length,
-      remediated: 0,
-      alreadyCompliant: 0,
-      skipped: 0,
-      failed: 0,
-      pendingApproval: 0,
-      rejected: 0,
-      planned: 0,
-    };
+    counts = { ...emptyCounts(), total: plan.items.length + plan.missing.length };
 
     // 2. What needs nothing is recorded now; the rest is planned.
     const { immediate, work } = sortPlan(plan, at());

@@ -16,7 +16,8 @@ import { retryPolicy } from '../shared/domain/retry';
 import { awaitApproval } from './approval';
 import { call, failureOf } from './call';
 import { writeOutcomes } from './outcomes';
-import { remediateUnit, type UnitStatus } from './unit';
+import { remediateUnit } from './unit';
+import type { UnitStatus } from './unitSteps';
 
 /** Waits between assessments of a VM that is still settling, and how many. */
 const SETTLE_ROUNDS = 20;

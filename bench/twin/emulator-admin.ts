@@ -4,6 +4,7 @@
  */
 import https from 'node:https';
 
+import type { OperationLogEntry } from '../../emulator/middleware/operation-log';
 import type { TimelineEntry } from '../measure/timelines';
 import { call } from '../support';
 import type { SeedBody } from './seed';
@@ -22,16 +23,8 @@ export interface EmulatorConfigView {
   };
 }
 
-/** One request in the emulator's operation log. */
-export interface LoggedOperation {
-  seq: number;
-  time: string;
-  principal: string;
-  method: string;
-  path: string;
-  operation: string;
-  status: number;
-}
+/** One request in the emulator's operation log, as `GET /_emulator/operations` returns it. */
+export type LoggedOperation = OperationLogEntry;
 
 export interface VmView {
   id: string;

@@ -11,9 +11,9 @@ import { decide, type Decided, listPending, type Pending, pendingOf } from '../a
 import { connectService } from '../connect';
 import { get } from '../follow';
 import { table } from '../format';
-import { examples, notes, onlyShowErrorsOption } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
-import { keyOption, type ServiceClient, serviceOption } from '../service';
+import { examples, notes, outputOptions, serviceOptions, withOptions } from '../options';
+import { type OutputOptions, print } from '../output';
+import { type ServiceClient } from '../service';
 
 interface ApproveOptions extends OutputOptions {
   reject?: boolean;
@@ -53,7 +53,7 @@ async function pendingFor(client: ServiceClient, id: string): Promise<Pending[]>
 }
 
 export function registerApprove(program: Command): void {
-  program
+  const command = program
     .command('approve')
     .summary('Approve or reject what a run waits for')
     .description(
@@ -64,12 +64,8 @@ export function registerApprove(program: Command): void {
       'a bulk run id, or an approval request instance id',
       parseInstanceId,
     )
-    .option('--reject', 'reject instead: the VMs are left as they are')
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(serviceOption())
-    .addOption(keyOption())
-    .addOption(onlyShowErrorsOption())
+    .option('--reject', 'reject instead: the VMs are left as they are');
+  withOptions(command, outputOptions(), serviceOptions())
     .addHelpText(
       'after',
       examples([

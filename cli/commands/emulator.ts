@@ -6,8 +6,8 @@ import { type Command, Option } from 'commander';
 import { DEMO_FLEET } from '../../emulator/demo-fleet';
 import { seedFleet } from '../../emulator/seed';
 import { startEmulator } from '../../emulator/server';
-import { examples, notes, onlyShowErrorsOption, parsePort, parseTimeScale } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
+import { examples, notes, outputOptions, parsePort, parseTimeScale, withOptions } from '../options';
+import { type OutputOptions, print } from '../output';
 import { parseEndpoint } from '../target';
 import { UsageError } from '../usage';
 
@@ -20,7 +20,7 @@ interface EmulatorOptions extends OutputOptions {
 }
 
 export function registerEmulator(program: Command): void {
-  program
+  const command = program
     .command('emulator')
     .summary('Run the ARM emulator alone')
     .description(
@@ -40,10 +40,8 @@ export function registerEmulator(program: Command): void {
         .default(1),
     )
     .option('--seed <fleet>', "seed a fleet: 'demo' or a path to a fleet spec JSON file")
-    .option('--no-throttling', 'turn ARM throttling off')
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(onlyShowErrorsOption())
+    .option('--no-throttling', 'turn ARM throttling off');
+  withOptions(command, outputOptions())
     .addHelpText(
       'after',
       examples([

@@ -11,9 +11,9 @@ import { AccelnetError } from '../../shared/platform/errors';
 import { cliUser } from '../approvals';
 import { connectService, type ServiceFlags } from '../connect';
 import { table } from '../format';
-import { examples, notes, onlyShowErrorsOption } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
-import { keyOption, type ServiceClient, serviceOption } from '../service';
+import { examples, notes, outputOptions, serviceOptions, withOptions } from '../options';
+import { type OutputOptions, print } from '../output';
+import { type ServiceClient } from '../service';
 import { UsageError } from '../usage';
 
 export interface PauseOptions extends ServiceFlags, OutputOptions {
@@ -31,7 +31,7 @@ export function parseReason(value: string): string {
 }
 
 export function registerPause(program: Command): void {
-  program
+  const command = program
     .command('pause')
     .summary('Pause the service: no VM is taken down')
     .description(
@@ -43,12 +43,8 @@ export function registerPause(program: Command): void {
         'why (one line, up to 500 characters; shown on the dashboard)',
       ).argParser(parseReason),
     )
-    .option('--show', 'only show whether the service is paused; change nothing')
-    .addOption(serviceOption())
-    .addOption(keyOption())
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(onlyShowErrorsOption())
+    .option('--show', 'only show whether the service is paused; change nothing');
+  withOptions(command, serviceOptions(), outputOptions())
     .addHelpText(
       'after',
       examples([

@@ -14,25 +14,26 @@ import { EXIT_FAILED } from '../errors';
 import { EXIT_INTERRUPTED, follow, Interrupt } from '../follow';
 import { table } from '../format';
 import {
-  armEndpointOption,
-  azureOption,
   collectVmId,
   collectVmName,
   dataDirOption,
   examples,
   givenFlags,
   notes,
-  onlyShowErrorsOption,
+  outputOptions,
   parseMaxParallel,
   resourceGroupOption,
+  selfContainedOptions,
+  serviceOptions,
   subscriptionOption,
   timeScaleOption,
+  withOptions,
 } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
+import { type OutputOptions, print } from '../output';
 import { canAsk, confirm } from '../prompt';
 import { runCsv, runTable, type RunView, vms } from '../runView';
 import { withLocalService } from '../selfContained';
-import { keyOption, type ServiceClient, serviceOption } from '../service';
+import { type ServiceClient } from '../service';
 import { requireSubscriptionId, resolveSubscription, subscriptionArg } from '../subscriptions';
 import { UsageError } from '../usage';
 import { notFound } from './scan';
@@ -64,7 +65,7 @@ interface RemediateOptions extends OutputOptions {
 const SUB = '00000000-0000-0000-0000-000000000001';
 
 export function registerRemediate(program: Command): void {
-  program
+  const command = program
     .command('remediate')
     .summary('Remediate VMs in one bulk run')
     .description(
@@ -104,16 +105,15 @@ export function registerRemediate(program: Command): void {
       'remediate availability sets as whole units (all their VMs down at once; needs approval)',
     )
     .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
-    .option('--no-wait', 'start the run and return its id; do not follow it (needs a service)')
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(serviceOption())
-    .addOption(keyOption())
-    .addOption(armEndpointOption())
-    .addOption(azureOption())
-    .addOption(dataDirOption('durable state and logs of a self-contained run'))
-    .addOption(timeScaleOption())
-    .addOption(onlyShowErrorsOption())
+    .option('--no-wait', 'start the run and return its id; do not follow it (needs a service)');
+  withOptions(
+    command,
+    outputOptions(),
+    serviceOptions(),
+    selfContainedOptions(),
+    dataDirOption('durable state and logs of a self-contained run'),
+    timeScaleOption(),
+  )
     .addHelpText(
       'after',
       examples([

@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import { loadCliSettings } from '../../shared/platform/config';
 import { cliUser } from '../approvals';
 import { connectService, type ServiceFlags } from '../connect';
-import { examples, onlyShowErrorsOption } from '../options';
-import { outputOption, type OutputOptions, queryOption } from '../output';
-import { keyOption, serviceOption } from '../service';
+import { examples, outputOptions, serviceOptions, withOptions } from '../options';
+import type { OutputOptions } from '../output';
 import { pauseStateOf, show } from './pause';
 
 interface ResumeOptions extends ServiceFlags, OutputOptions {
@@ -14,15 +13,11 @@ interface ResumeOptions extends ServiceFlags, OutputOptions {
 }
 
 export function registerResume(program: Command): void {
-  program
+  const command = program
     .command('resume')
     .summary('Resume the service after a pause')
-    .description('Resume the running service after `accelnet pause`: runs that waited go on.')
-    .addOption(serviceOption())
-    .addOption(keyOption())
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(onlyShowErrorsOption())
+    .description('Resume the running service after `accelnet pause`: runs that waited go on.');
+  withOptions(command, serviceOptions(), outputOptions())
     .addHelpText(
       'after',
       examples([

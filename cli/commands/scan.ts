@@ -18,18 +18,18 @@ import { connectOrSelfContained, type ServiceConnection } from '../connect';
 import { armFailure } from '../errors';
 import { csv, table } from '../format';
 import {
-  armEndpointOption,
-  azureOption,
   examples,
   givenFlags,
   notes,
-  onlyShowErrorsOption,
+  outputOptions,
   parseVmName,
   resourceGroupOption,
+  selfContainedOptions,
+  serviceOptions,
   subscriptionOption,
+  withOptions,
 } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
-import { keyOption, serviceOption } from '../service';
+import { type OutputOptions, print } from '../output';
 import { requireSubscriptionId, resolveSubscription, subscriptionArg } from '../subscriptions';
 import { type ArmTarget, resolveTarget } from '../target';
 import { UsageError } from '../usage';
@@ -49,7 +49,7 @@ interface ScanOptions extends OutputOptions {
 const SUB = '00000000-0000-0000-0000-000000000001';
 
 export function registerScan(program: Command): void {
-  program
+  const command = program
     .command('scan')
     .summary('Report compliance; change nothing')
     .description(
@@ -57,15 +57,14 @@ export function registerScan(program: Command): void {
     )
     .addOption(subscriptionOption())
     .addOption(resourceGroupOption())
-    .addOption(new Option('-n, --name <vm>', 'only this VM (with -g)').argParser(parseVmName))
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(serviceOption())
-    .addOption(keyOption())
-    .addOption(armEndpointOption())
-    .addOption(azureOption())
-    .option('--ca-file <path>', 'PEM of a CA to trust for --arm-endpoint')
-    .addOption(onlyShowErrorsOption())
+    .addOption(new Option('-n, --name <vm>', 'only this VM (with -g)').argParser(parseVmName));
+  withOptions(
+    command,
+    outputOptions(),
+    serviceOptions(),
+    selfContainedOptions(),
+    new Option('--ca-file <path>', 'PEM of a CA to trust for --arm-endpoint'),
+  )
     .addHelpText(
       'after',
       examples([

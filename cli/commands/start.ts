@@ -26,11 +26,12 @@ import {
   azureOption,
   dataDirOption,
   examples,
-  onlyShowErrorsOption,
+  outputOptions,
   parsePort,
   timeScaleOption,
+  withOptions,
 } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
+import { type OutputOptions, print } from '../output';
 import { removeServiceState, writeServiceState } from '../serviceState';
 import { UsageError } from '../usage';
 import { parseEndpointOrUsage, waitForSignal } from './emulator';
@@ -46,7 +47,7 @@ export interface StartOptions extends OutputOptions {
 }
 
 export function registerStart(program: Command): void {
-  program
+  const command = program
     .command('start')
     .summary('Run the service locally (the demo first); print its URL and key')
     .description(
@@ -61,14 +62,15 @@ export function registerStart(program: Command): void {
       '--demo',
       'seed the demo fleet into the embedded emulator and remediate it (default without --arm-endpoint/--azure)',
     )
-    .option('--no-demo', 'serve only')
-    .addOption(azureOption())
-    .addOption(armEndpointOption())
-    .addOption(dataDirOption('durable state and logs'))
-    .addOption(timeScaleOption())
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(onlyShowErrorsOption())
+    .option('--no-demo', 'serve only');
+  withOptions(
+    command,
+    azureOption(),
+    armEndpointOption(),
+    dataDirOption('durable state and logs'),
+    timeScaleOption(),
+    outputOptions(),
+  )
     .addHelpText(
       'after',
       examples([

@@ -13,15 +13,16 @@ import { EXIT_INTERRUPTED, follow, Interrupt } from '../follow';
 import {
   examples,
   notes,
-  onlyShowErrorsOption,
+  outputOptions,
   parseVmName,
   resourceGroupOption,
+  serviceOptions,
   subscriptionOption,
+  withOptions,
 } from '../options';
-import { outputOption, type OutputOptions, print, queryOption } from '../output';
+import { type OutputOptions, print } from '../output';
 import { canAsk } from '../prompt';
 import { listCsv, listTable, runCsv, type RunListItem, runTable, type RunView } from '../runView';
-import { keyOption, serviceOption } from '../service';
 import { requireSubscriptionId, subscriptionArg } from '../subscriptions';
 import { UsageError } from '../usage';
 import { exitOf } from './remediate';
@@ -53,7 +54,7 @@ function parseTop(value: string): number {
 }
 
 export function registerStatus(program: Command): void {
-  program
+  const command = program
     .command('status')
     .summary('Show runs and their progress')
     .description(
@@ -76,12 +77,8 @@ export function registerStatus(program: Command): void {
       new Option('-n, --name <vm>', "a VM's latest event-triggered run (with -g)").argParser(
         parseVmName,
       ),
-    )
-    .addOption(outputOption())
-    .addOption(queryOption())
-    .addOption(serviceOption())
-    .addOption(keyOption())
-    .addOption(onlyShowErrorsOption())
+    );
+  withOptions(command, outputOptions(), serviceOptions())
     .addHelpText(
       'after',
       examples([

@@ -5,7 +5,8 @@ import { page } from '../arm/paging';
 import type { ArmResult } from '../arm/request';
 import type { ArmServices } from '../arm/services';
 import { type Collection, recordKind, type ResourceRecord, type Stored } from '../arm/store';
-import type { ArmCall } from '../http/router';
+import { type ArmCall, type Route, route } from '../http/router';
+import { typePaths } from './resource-type';
 
 /**
  * Where a resource lives: in a resource group of a subscription. The group must exist for
@@ -91,6 +92,15 @@ export function findInGroup<T extends Stored>(
 
 /** A call on a list: by subscription, or by group when the path names one. */
 export type ListCall = ArmCall<'sub'> & { readonly params: { readonly rg?: string } };
+
+/** A type's two lists, in a subscription and in a group: one handler, ARM's `{type}/read`. */
+export function listRoutes(type: string, list: (call: ListCall) => ArmResult): Route[] {
+  const paths = typePaths(type);
+  return [
+    route('GET', paths.inSubscription, `${type}/read`, list),
+    route('GET', paths.inGroup, `${type}/read`, list),
+  ];
+}
 
 /** The records of a subscription (or of the group the path names) that `keep` keeps, paged. */
 export function listInScope<T extends ResourceRecord>(

@@ -9,7 +9,7 @@ import type { ArmServices } from '../arm/services';
 import { type RecordKind, recordKind, type ResourceRecord } from '../arm/store';
 import { type ArmCall, type Route, route } from '../http/router';
 import { typePaths } from './resource-type';
-import { findInGroup, type ListCall, listInScope, putTarget } from './scope';
+import { findInGroup, type ListCall, listInScope, listRoutes, putTarget } from './scope';
 
 /**
  * A resource whose state is its JSON (virtual networks, public IP addresses, availability
@@ -86,11 +86,7 @@ export function readRoutes(
     body: toJson(requireTracked(arm, type, params)),
   }));
   if (!lists) return [get];
-  return [
-    get,
-    route('GET', paths.inSubscription, `${type}/read`, list),
-    route('GET', paths.inGroup, `${type}/read`, list),
-  ];
+  return [get, ...listRoutes(type, list)];
 }
 
 /**

@@ -4,20 +4,14 @@
  * scanners and link previews follow links: opening one must decide nothing); the POST shows
  * what happened. Pure functions of their models, every value escaped, no scripts.
  */
-import type { ApprovalPlan, Verdict } from '../domain/approvals';
+import type { ApprovalPlan, ApprovalRecord, Verdict } from '../domain/approvals';
 import { escapeHtml as esc } from './render';
 
-/** An approval request as the page shows it (the approvals table's row). */
-export interface ApprovalView {
-  instanceId: string;
-  runId: string;
-  vmId: string;
-  vmName: string;
-  requestedAt: string;
-  expiresAt: string;
-  status: 'pending' | 'approved' | 'rejected' | 'expired';
-  decidedAt?: string;
-  decidedBy?: string;
+/**
+ * An approval request as the page shows it: the approvals table's row (its nonce and closing time
+ * aside), with the VM's size and the plan.
+ */
+export interface ApprovalView extends Omit<ApprovalRecord, 'nonce' | 'closedAt'> {
   size?: string;
   plan?: ApprovalPlan & { vmCount?: number };
 }

@@ -4,5 +4,8 @@
  * server-rendered HTML page with no external resources. Queries gather a DashboardModel from
  * narrow ports; the page is a pure function of the model, every value escaped.
  */
+export { currentStates, fleetSummary, groupCompliance, isPlan } from './fleet';
+export { type DashboardOptions, loadDashboard } from './load';
 export * from './model';
+export { runProgress, runScope, settled } from './progress';
 export { escapeHtml, renderDashboard } from './render';

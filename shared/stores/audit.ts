@@ -56,21 +56,7 @@ export class TableAudit implements AuditPort {
   }
 
   async list(runId: string): Promise<AuditInput[]> {
-    const rows: AuditInput[] = [];
-    for await (const entity of this.table.listEntities<AuditInput>({
-      queryOptions: { filter: odata`PartitionKey eq ${safeKey(runId)}` },
-    })) {
-      rows.push({
-        runId: entity.runId,
-        vmId: entity.vmId,
-        step: entity.step,
-        result: entity.result,
-        at: entity.at,
-        ...(entity.detail !== undefined ? { detail: entity.detail } : {}),
-        ...(entity.outcome !== undefined ? { outcome: entity.outcome } : {}),
-      });
-    }
-    return rows.sort((a, b) => a.at.localeCompare(b.at));
+    return this.query(odata`PartitionKey eq ${safeKey(runId)}`);
   }
 
   /**
@@ -79,8 +65,13 @@ export class TableAudit implements AuditPort {
    */
   async listOutcomes(since?: string): Promise<AuditInput[]> {
     await this.ensure();
-    const filter =
-      since === undefined ? `step eq 'outcome'` : odata`step eq 'outcome' and at ge ${since}`;
+    return this.query(
+      since === undefined ? `step eq 'outcome'` : odata`step eq 'outcome' and at ge ${since}`,
+    );
+  }
+
+  /** The rows the filter selects, as recorded (no table keys), oldest first. */
+  private async query(filter: string): Promise<AuditInput[]> {
     const rows: AuditInput[] = [];
     for await (const entity of this.table.listEntities<AuditInput>({ queryOptions: { filter } })) {
       rows.push({

@@ -13,7 +13,7 @@ import {
   type Exit,
   freshConfigDir,
   killChildren,
-  spawnCli,
+  startEmulator,
   SUB,
 } from '../support/cli';
 
@@ -25,22 +25,11 @@ let stopEmulator: () => Promise<Exit>;
 
 beforeAll(async () => {
   buildOnce();
-  const { child, exited } = spawnCli(
-    ['emulator', '--port', '0', '--time-scale', '0', '--seed', 'demo'],
-    env,
-  );
-  arm = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: string) => {
-      out += chunk;
-      const m = /^ARM emulator listening on (\S+)$/m.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exited.then((exit) => reject(new Error(`the emulator exited: ${exit.stderr}`)));
-  });
+  const emulator = await startEmulator(['--seed', 'demo'], env);
+  arm = emulator.url;
   stopEmulator = () => {
-    child.kill('SIGTERM');
-    return exited;
+    emulator.child.kill('SIGTERM');
+    return emulator.exited;
   };
 }, 120_000);
 

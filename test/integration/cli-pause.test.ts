@@ -4,9 +4,9 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { freePort } from '../../host/storage';
 import { cliEnv, freshConfigDir } from '../support/cli';
 import { request } from '../support/http';
 import { useLocalTwin } from '../support/twin';
@@ -41,19 +41,6 @@ function accelnet(args: string[], env: Record<string, string> = {}): Promise<Exi
         resolve({ code, stdout, stderr });
       },
     );
-  });
-}
-
-/** A port on which nothing listens (it was free a moment ago). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
 
@@ -196,7 +183,8 @@ describe('accelnet pause and resume against a running service', () => {
   );
 
   test('when nothing listens at the service URL, then it says so in one line naming the URL and what to try, and exits 1', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    // A port that was free a moment ago: nothing listens there.
+    const url = `http://127.0.0.1:${await freePort()}`;
 
     for (const args of [['pause', '--reason', 'x'], ['pause', '--show'], ['resume']]) {
       const exit = await accelnet([...args, '--service', url, '--key', 'k']);

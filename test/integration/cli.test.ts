@@ -1,96 +1,58 @@
 /**
  * The `accelnet` CLI as a user runs it: the built bin in a child process.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { cliEnv, freshConfigDir } from '../support/cli';
+import {
+  buildOnce,
+  cliEnv,
+  type Exit,
+  freshConfigDir,
+  killChildren,
+  type RunningEmulator,
+  spawnCli,
+  startEmulator,
+  SUB,
+} from '../support/cli';
 
-const ROOT = join(__dirname, '../..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
-const SUB = '00000000-0000-0000-0000-000000000001';
-const LISTENING = /^ARM emulator listening on (https:\/\/127\.0\.0\.1:(\d+))$/;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<Exit>;
-}
-
-const children: ChildProcess[] = [];
 let scratch = '';
 let config = '';
 
 beforeAll(() => {
-  // `npm test` builds first; a bare `jest` run builds the CLI once here.
-  if (!existsSync(MAIN)) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  }
+  buildOnce();
   scratch = mkdtempSync(join(tmpdir(), 'accelnet-cli-'));
   // No accelnet start of the machine's is found: these commands run self-contained.
   config = freshConfigDir();
 }, 120_000);
 
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-});
+afterEach(killChildren);
 
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
   rmSync(config, { recursive: true, force: true });
 });
 
-function cli(args: string[]): { child: ChildProcess; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd: ROOT,
-    env: cliEnv(config),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, exited };
-}
+const cli = (args: string[]): { child: ChildProcess; exited: Promise<Exit> } =>
+  spawnCli(args, cliEnv(config));
 
-/** Starts `accelnet emulator …` and resolves with its URL once it printed the listening line. */
-async function startCli(args: string[]): Promise<Running> {
-  const { child, exited } = cli(['emulator', '--port', '0', '--time-scale', '0', ...args]);
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    const onData = (chunk: string): void => {
-      buffered += chunk;
-      const line = buffered.split('\n')[0] ?? '';
-      const m = buffered.includes('\n') ? LISTENING.exec(line) : null;
-      if (m?.[1]) {
-        child.stdout?.off('data', onData);
-        resolve(m[1]);
-      } else if (buffered.includes('\n')) {
-        reject(new Error(`unexpected first stdout line: ${line}`));
-      }
-    };
-    child.stdout?.on('data', onData);
-    void exited.then((exit) =>
-      reject(new Error(`the CLI exited (${exit.code}) before listening: ${exit.stderr}`)),
-    );
-  });
-  return { child, url, exited };
+/** `accelnet emulator …` on a free port, once it serves. */
+const startCli = (args: string[]): Promise<RunningEmulator> => startEmulator(args, cliEnv(config));
+
+/** Bad arguments of a command: each exits 2 with one line on stderr naming the option. */
+function itExitsTwoNaming(cases: [string[], string][]): void {
+  it.each(cases)(
+    'when run with %j, then it exits 2 with one line naming %s',
+    async (args, name) => {
+      const result = await cli(args).exited;
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain(name);
+    },
+  );
 }
 
 function get(
@@ -180,10 +142,11 @@ describe('accelnet emulator', () => {
 });
 
 describe('accelnet bad arguments', () => {
-  const seedFile = (name: string, text: string): string => {
+  /** `accelnet emulator --port 0 --seed FILE`, the file written with the text as it runs. */
+  const seeding = (name: string, text: string) => (): string[] => {
     const path = join(scratch, name);
     writeFileSync(path, text);
-    return path;
+    return ['emulator', '--port', '0', '--seed', path];
   };
 
   it.each<{ label: string; name: string; args: () => string[] }>([
@@ -208,55 +171,37 @@ describe('accelnet bad arguments', () => {
     {
       label: 'a seed file with invalid JSON',
       name: '--seed',
-      args: () => [
-        'emulator',
-        '--port',
-        '0',
-        '--seed',
-        seedFile('broken.json', '{"subscriptionId": '),
-      ],
+      args: seeding('broken.json', '{"subscriptionId": '),
     },
     {
       label: 'a seed file with an invalid fleet',
       name: '--seed',
-      args: () => [
-        'emulator',
-        '--port',
-        '0',
-        '--seed',
-        seedFile(
-          'invalid-fleet.json',
-          JSON.stringify({ subscriptionId: 'not-a-guid', resourceGroups: [] }),
-        ),
-      ],
+      args: seeding(
+        'invalid-fleet.json',
+        JSON.stringify({ subscriptionId: 'not-a-guid', resourceGroups: [] }),
+      ),
     },
     {
       label: 'a seed file with a VM size Azure does not have',
       name: '--seed',
-      args: () => [
-        'emulator',
-        '--port',
-        '0',
-        '--seed',
-        seedFile(
-          'unknown-size.json',
-          JSON.stringify({
-            subscriptionId: SUB,
-            resourceGroups: [
-              {
-                name: 'rg-x',
-                vms: [
-                  {
-                    name: 'vm',
-                    size: 'Standard_Bogus_v9',
-                    image: { publisher: 'Canonical', offer: 'UbuntuServer', sku: '18.04-LTS' },
-                  },
-                ],
-              },
-            ],
-          }),
-        ),
-      ],
+      args: seeding(
+        'unknown-size.json',
+        JSON.stringify({
+          subscriptionId: SUB,
+          resourceGroups: [
+            {
+              name: 'rg-x',
+              vms: [
+                {
+                  name: 'vm',
+                  size: 'Standard_Bogus_v9',
+                  image: { publisher: 'Canonical', offer: 'UbuntuServer', sku: '18.04-LTS' },
+                },
+              ],
+            },
+          ],
+        }),
+      ),
     },
   ])(
     'when given $label, then it prints one error line naming $name and exits 2',
@@ -337,18 +282,13 @@ describe('accelnet scan', () => {
     await running.exited;
   });
 
-  it.each([
+  itExitsTwoNaming([
     [['scan'], '--subscription'],
     [['scan', '--subscription', 'not/a-guid'], '--subscription'],
     [['scan', '--subscription', SUB, '--output', 'xml'], '--output'],
     [['scan', '--subscription', SUB, '--resource-group', 'bad/group'], '--resource-group'],
     [['scan', '--subscription', SUB, '--arm-endpoint', 'http://127.0.0.1:1'], '--arm-endpoint'],
-  ])('when run with %j, then it exits 2 with one line naming %s', async (args, name) => {
-    const result = await cli(args).exited;
-    expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain(name);
-  });
+  ]);
 });
 
 describe('accelnet start', () => {
@@ -384,17 +324,12 @@ describe('accelnet start', () => {
     expect((await exited).code).toBe(0);
   }, 90_000);
 
-  it.each([
+  itExitsTwoNaming([
     [['start', '--demo', '--azure'], '--demo'],
     [['start', '--port', 'x'], '--port'],
     [['start', '--time-scale', 'fast'], '--time-scale'],
     [['start', '--arm-endpoint', 'ftp://x'], '--arm-endpoint'],
-  ])('when run with %j, then it exits 2 with one line naming %s', async (args, name) => {
-    const result = await cli(args).exited;
-    expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain(name);
-  });
+  ]);
 });
 
 describe('accelnet remediate', () => {

@@ -17,6 +17,7 @@ import {
   emulatorForTest,
   expectArmError,
   FAST,
+  sdkSubnet,
   sdkVm,
   SUB,
 } from '../support/arm';
@@ -37,18 +38,12 @@ let subnetId = '';
 beforeAll(async () => {
   em = await emulatorForTest();
   arm = armClients(em);
-  await arm.resources.resourceGroups.createOrUpdate(RG, { location: LOCATION });
-  const vnet = await arm.network.virtualNetworks.beginCreateOrUpdateAndWait(
-    RG,
-    'vnet',
-    {
-      location: LOCATION,
-      addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
-      subnets: [{ name: 'default', addressPrefix: '10.0.0.0/20' }],
-    },
-    FAST,
-  );
-  subnetId = vnet.subnets?.[0]?.id ?? '';
+  subnetId = await sdkSubnet(arm, {
+    rg: RG,
+    location: LOCATION,
+    vnet: 'vnet',
+    subnetPrefix: '10.0.0.0/20',
+  });
 });
 
 afterAll(async () => {

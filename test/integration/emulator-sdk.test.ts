@@ -15,6 +15,7 @@ import {
   emulatorForTest,
   expectArmError,
   FAST,
+  sdkSubnet,
   sdkVm,
   SUB,
   UBUNTU_2204,
@@ -53,18 +54,12 @@ class Fixture {
     const em = await emulatorForTest();
     const fixture = new Fixture(em, armClients(em));
     current = fixture;
-    await fixture.arm.resources.resourceGroups.createOrUpdate(RG, { location: LOCATION });
-    const vnet = await fixture.arm.network.virtualNetworks.beginCreateOrUpdateAndWait(
-      RG,
-      'vnet-sdk',
-      {
-        location: LOCATION,
-        addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
-        subnets: [{ name: 'default', addressPrefix: '10.0.0.0/24' }],
-      },
-      FAST,
-    );
-    fixture.subnetId = vnet.subnets?.[0]?.id ?? '';
+    fixture.subnetId = await sdkSubnet(fixture.arm, {
+      rg: RG,
+      location: LOCATION,
+      vnet: 'vnet-sdk',
+      subnetPrefix: '10.0.0.0/24',
+    });
     return fixture;
   }
 

@@ -60,6 +60,28 @@ export async function emulatorForTest(options: EmulatorOptions = {}): Promise<Ar
 /** Poll faster than the SDK default of 2 s: the emulator runs on a scaled clock. */
 export const FAST = { updateIntervalInMs: 5 } as const;
 
+/**
+ * A resource group with a virtual network (10.0.0.0/16) and its one subnet `default`, made
+ * through the SDK; the subnet's id.
+ */
+export async function sdkSubnet(
+  arm: ArmClients,
+  at: { rg: string; location: string; vnet: string; subnetPrefix: string },
+): Promise<string> {
+  await arm.resources.resourceGroups.createOrUpdate(at.rg, { location: at.location });
+  const vnet = await arm.network.virtualNetworks.beginCreateOrUpdateAndWait(
+    at.rg,
+    at.vnet,
+    {
+      location: at.location,
+      addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
+      subnets: [{ name: 'default', addressPrefix: at.subnetPrefix }],
+    },
+    FAST,
+  );
+  return vnet.subnets?.[0]?.id ?? '';
+}
+
 /** What the emulator answered: status, headers, and the body parsed as JSON (its text if not JSON). */
 export interface ArmReply<T = unknown> {
   status: number;

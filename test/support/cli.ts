@@ -75,6 +75,47 @@ export function spawnCli(
   return { child, exited };
 }
 
+export interface RunningEmulator {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<Exit>;
+}
+
+const LISTENING = /^ARM emulator listening on (https:\/\/127\.0\.0\.1:(\d+))$/;
+
+/**
+ * Starts `accelnet emulator --port 0 --time-scale 0 …` and resolves with its URL once it printed
+ * the listening line, which must be its first line on stdout.
+ */
+export async function startEmulator(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<RunningEmulator> {
+  const { child, exited } = spawnCli(
+    ['emulator', '--port', '0', '--time-scale', '0', ...args],
+    env,
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: string): void => {
+      buffered += chunk;
+      const line = buffered.split('\n')[0] ?? '';
+      const m = buffered.includes('\n') ? LISTENING.exec(line) : null;
+      if (m?.[1]) {
+        child.stdout?.off('data', onData);
+        resolve(m[1]);
+      } else if (buffered.includes('\n')) {
+        reject(new Error(`unexpected first stdout line: ${line}`));
+      }
+    };
+    child.stdout?.on('data', onData);
+    void exited.then((exit) =>
+      reject(new Error(`the CLI exited (${exit.code}) before listening: ${exit.stderr}`)),
+    );
+  });
+  return { child, url, exited };
+}
+
 /** Runs the CLI to its end. */
 export function cli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Exit> {
   return spawnCli(args, env, cwd).exited;

@@ -19,6 +19,15 @@ const SUB = '00000000-0000-0000-0000-000000000001';
 const vm = (name: string, rg = 'rg-app'): string =>
   `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
 
+/** A VM's stored result in a run: running before and after, its one step at `at`. */
+const result = (name: string, outcome: VmOutcome['outcome'], at: string): VmOutcome => ({
+  vmId: vm(name),
+  outcome,
+  reasons: [],
+  originalPowerState: 'running',
+  finalPowerState: 'running',
+  steps: [{ name: 'plan', at, result: 'ok' }],
+});
 const model = (over: Partial<DashboardModel> = {}): DashboardModel => ({
   generatedAt: '2026-01-02T03:04:05.000Z',
   code: 'k3y',
@@ -268,14 +277,6 @@ describe('loadDashboard', () => {
     updatedAt: '2026-01-02T05:00:00.000Z',
     request: { subscriptionId: SUB, resourceGroup: rg, dryRun: false },
   });
-  const result = (name: string, outcome: VmOutcome['outcome'], at: string): VmOutcome => ({
-    vmId: vm(name),
-    outcome,
-    reasons: [],
-    originalPowerState: 'running',
-    finalPowerState: 'running',
-    steps: [{ name: 'plan', at, result: 'ok' }],
-  });
   const instance = (id: string, name: string, customStatus: unknown): InstanceView => ({
     instanceId: id,
     name,
@@ -504,14 +505,6 @@ describe('the dashboard after a dry run that follows a real run, with a live sca
     eligible: true,
     action: name === 'new-vm' ? 'remediate' : 'compliant',
     reasons: [{ code: 'x', message: 'x' }],
-  });
-  const result = (name: string, outcome: VmOutcome['outcome'], at: string): VmOutcome => ({
-    vmId: vm(name),
-    outcome,
-    reasons: [],
-    originalPowerState: 'running',
-    finalPowerState: 'running',
-    steps: [{ name: 'plan', at, result: 'ok' }],
   });
   const run = (id: string, createdAt: string, extra: Partial<RunRecord> = {}): RunRecord => ({
     id,

@@ -1,21 +1,29 @@
 import { operationError, OperationTimer, type Pollable } from '../../shared/arm/lro';
 
-/** A simulated operation that ends at `endsAt` on a virtual clock. */
-function simulation(
-  endsAt: number,
-  failWith?: Error,
-): { timer: OperationTimer; op: () => Pollable; polls: number[]; clock: { now: number } } {
+/** An OperationTimer on a virtual clock that its waits move on; the waits, in order. */
+function virtualTimer(): { timer: OperationTimer; clock: { now: number }; waits: number[] } {
   const clock = { now: 0 };
-  const polls: number[] = [];
+  const waits: number[] = [];
   const timer = new OperationTimer(
     10,
     60_000,
     () => clock.now,
     (ms) => {
+      waits.push(ms);
       clock.now += ms;
       return Promise.resolve();
     },
   );
+  return { timer, clock, waits };
+}
+
+/** A simulated operation that ends at `endsAt` on a virtual clock. */
+function simulation(
+  endsAt: number,
+  failWith?: Error,
+): { timer: OperationTimer; op: () => Pollable; polls: number[]; clock: { now: number } } {
+  const { timer, clock } = virtualTimer();
+  const polls: number[] = [];
   const op = (): Pollable => {
     const start = clock.now;
     let done = false;
@@ -75,18 +83,9 @@ describe('OperationTimer', () => {
   ])(
     'when operations run $what than expected and ARM reports their times, then the second is seen ending within 5% and the first within the step rule',
     async ({ actual }) => {
-      const clock = { now: 0 };
       const timer = OperationTimer.withPriors(10, { start: 1_000 }, 1);
       Object.assign(timer, {});
-      const sleepy = new OperationTimer(
-        10,
-        60_000,
-        () => clock.now,
-        (ms) => {
-          clock.now += ms;
-          return Promise.resolve();
-        },
-      );
+      const { timer: sleepy, clock } = virtualTimer();
       // Seeded with the same prior, on the virtual clock.
       (sleepy as unknown as { expected: Map<string, number> }).expected.set(
         'start',
@@ -115,18 +114,7 @@ describe('OperationTimer', () => {
   );
 
   test('when ARM gives a Retry-After, then no wait is longer than it', async () => {
-    const clock = { now: 0 };
-    const waits: number[] = [];
-    const timer = new OperationTimer(
-      10,
-      60_000,
-      () => clock.now,
-      (ms) => {
-        waits.push(ms);
-        clock.now += ms;
-        return Promise.resolve();
-      },
-    );
+    const { timer, waits } = virtualTimer();
     (timer as unknown as { expected: Map<string, number> }).expected.set('start', 5_000);
     let polls = 0;
     await timer.drive(

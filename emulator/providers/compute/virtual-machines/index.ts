@@ -5,6 +5,7 @@ import {
   type ItemCall,
   type ListCall,
   listInScope,
+  listRoutes,
   type ResourceType,
   route,
   typePaths,
@@ -55,8 +56,7 @@ export const virtualMachines: ResourceType = {
         ({ params, req, query }) => powerAction(arm, requireVm(arm, params), action, req, query),
       ),
     ),
-    route('GET', paths.inSubscription, `${TYPE}/read`, (call) => listVms(arm, call)),
-    route('GET', paths.inGroup, `${TYPE}/read`, (call) => listVms(arm, call)),
+    ...listRoutes(TYPE, (call) => listVms(arm, call)),
   ],
 };
 

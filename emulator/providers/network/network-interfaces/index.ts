@@ -7,6 +7,7 @@ import {
   type ItemCall,
   type ListCall,
   listInScope,
+  listRoutes,
   type Params,
   resourceId,
   type ResourceType,
@@ -44,8 +45,7 @@ export const networkInterfaces: ResourceType = {
       body: nicJson(arm, requireNic(arm, params)),
     })),
     route('DELETE', paths.item, `${TYPE}/delete`, (call) => deleteNic(arm, call)),
-    route('GET', paths.inSubscription, `${TYPE}/read`, (call) => listNics(arm, call)),
-    route('GET', paths.inGroup, `${TYPE}/read`, (call) => listNics(arm, call)),
+    ...listRoutes(TYPE, (call) => listNics(arm, call)),
   ],
 };
 
