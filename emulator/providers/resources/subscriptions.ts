@@ -3,7 +3,7 @@ import { page } from '../../arm/paging';
 import type { ArmServices } from '../../arm/services';
 import { route } from '../../http/router';
 import type { ResourceType } from '../resource-type';
-import { SUBSCRIPTIONS, type Subscription } from '../scope';
+import { type Subscription, SUBSCRIPTIONS } from '../scope';
 
 const READ = 'Microsoft.Resources/subscriptions/read';
 
