@@ -3,9 +3,6 @@ import { readFile } from 'node:fs/promises';
 
 import { type Command, Option } from 'commander';
 
-import { DEMO_FLEET } from '../../emulator/demo-fleet';
-import { seedFleet } from '../../emulator/seed';
-import { startEmulator } from '../../emulator/server';
 import { examples, notes, outputOptions, parsePort, parseTimeScale, withOptions } from '../options';
 import { type OutputOptions, print } from '../output';
 import { parseEndpoint } from '../target';
@@ -56,6 +53,12 @@ export function registerEmulator(program: Command): void {
       ]),
     )
     .action(async (options: EmulatorOptions) => {
+      // Loaded here, not when any command starts: the emulator takes a good part of a second.
+      const [{ DEMO_FLEET }, { seedFleet }, { startEmulator }] = await Promise.all([
+        import('../../emulator/demo-fleet'),
+        import('../../emulator/seed'),
+        import('../../emulator/server'),
+      ]);
       const note = notes(options.onlyShowErrors);
       const fleet =
         options.seed === undefined

@@ -11,11 +11,8 @@ import path from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
 import { type Command, Option } from 'commander';
 
-import { DEMO_FLEET } from '../../emulator/demo-fleet';
-import { seedFleet } from '../../emulator/seed';
 import type { VmView } from '../../emulator/world';
-import { vmRunView } from '../../functions/vmRemediation';
-import { type LocalTwin, startLocal } from '../../host/local';
+import type { LocalTwin } from '../../host/local';
 import { parseVmId, vmInstanceId } from '../../shared/domain/events';
 import type { VmOutcome } from '../../shared/domain/outcomes';
 import { type CliSettings, loadCliSettings } from '../../shared/platform/config';
@@ -140,6 +137,12 @@ async function serve(
   const demoMode = options.demo && embedded && cli.mode === undefined;
   const mode = cli.mode ?? (demoMode ? 'enforce' : 'report');
   const logFile = path.join(options.dataDir, 'accelnet.log');
+  // Loaded here, not when any command starts: the host and the app take a good part of a second.
+  const [{ startLocal }, { seedFleet }, { DEMO_FLEET }] = await Promise.all([
+    import('../../host/local'),
+    import('../../emulator/seed'),
+    import('../../emulator/demo-fleet'),
+  ]);
   const twin = await startLocal({
     port: options.port,
     dataDir: options.dataDir,
@@ -282,6 +285,7 @@ async function follow(
   signal: Promise<void>,
   stream: NodeJS.WriteStream | undefined,
 ): Promise<Map<string, VmOutcome>> {
+  const { vmRunView } = await import('../../functions/vmRemediation');
   const outcomes = new Map<string, VmOutcome>();
   const tty = stream?.isTTY === true;
   const bars = tty
