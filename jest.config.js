@@ -3,6 +3,9 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   // Integration tests drive real servers; unit tests finish in milliseconds either way.
   testTimeout: 60_000,
+  // Jest's default is one worker per core but one; the integration tests mostly wait (on the
+  // emulator's clock, child processes, HTTP), so two files at once fit two cores.
+  maxWorkers: 2,
   projects: [
     {
       displayName: 'unit',
