@@ -44,10 +44,12 @@ const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(
 export async function startAzurite(
   options: { log?: (line: string) => void } = {},
 ): Promise<LocalStorage> {
-  const main = path.join(
-    path.dirname(require.resolve('azurite/package.json')),
-    'dist/src/table/main.js',
-  );
+  // Azurite is the host workspace's dependency: npm may install it in host/node_modules,
+  // which the compiled dist/host/ does not see by itself.
+  const azurite = require.resolve('azurite/package.json', {
+    paths: [__dirname, path.join(__dirname, '../../host')],
+  });
+  const main = path.join(path.dirname(azurite), 'dist/src/table/main.js');
   for (let attempt = 0; ; attempt += 1) {
     const port = await freePort();
     const child = spawn(
