@@ -383,8 +383,18 @@ describe('reliability: concurrency (enforce mode)', () => {
     const rg = 'rg-conc-gone';
     await seed(ctx, rg, [{ name: 'q', count: 4 }]);
     const id = await bulk(ctx, { resourceGroup: rg, maxParallel: 1 });
-    // The lane goes one VM after another: the last one is still ahead of it.
-    await waitForStatus(ctx, id, 'running');
+    // Planned (all four in the run) and the lane past its first VM: it goes one VM after
+    // another, so the last one is still ahead of it. (Deleted while the run still planned, the
+    // VM would not be in the run at all.)
+    await bulkRunUntil(
+      ctx.host,
+      id,
+      (run) =>
+        run.vms.length === 4 &&
+        run.vms.some((v) => v.outcome === 'remediated') &&
+        run.vms.some((v) => nameOf(v.vmId) === 'q-4' && v.outcome === 'in-progress'),
+      { timeoutMs: 60_000 },
+    );
     await owner(ctx.em).delete(rg, 'q-4');
     const run = await runToEnd(ctx.host, id, 60_000);
     expect(run.status).toBe('completed');
